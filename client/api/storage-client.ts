@@ -1,0 +1,89 @@
+/**
+ * The page's view of the edge API: lists, a dataset's manifest and shards, a base model's files.
+ * Every response is checked: a manifest against the shared schema, weights and shards against their hashes.
+ */
+import * as v from 'valibot';
+import type { ModelArtifactsData } from '../../shared/farm';
+import {
+  DatasetManifestSchema,
+  DatasetRecordSchema,
+  ModelRecordSchema,
+  describeIssues,
+  type DatasetManifest,
+  type ModelRecord,
+} from '../../shared/records';
+
+export class StorageError extends Error {
+  override name = 'StorageError';
+}
+
+/** Counts the requests this page made to the API, so the page (and tests) can show what a visit costs. */
+export const requestCounter = { count: 0, bytes: 0 };
+
+async function get(path: string): Promise<Response> {
+  requestCounter.count++;
+  const response = await fetch(path);
+  if (!response.ok) {
+    const detail = await response
+      .json()
+      .then((body: unknown) => (body as { error?: string }).error)
+      .catch(() => undefined);
+    throw new StorageError(`${path}: ${response.status} ${detail ?? response.statusText}`);
+  }
+  return response;
+}
+
+async function getJson<T>(path: string, schema: v.GenericSchema<unknown, T>): Promise<T> {
+  const body = await (await get(path)).json();
+  const parsed = v.safeParse(schema, body);
+  if (!parsed.success) throw new StorageError(`${path} is not valid: ${describeIssues(parsed.issues)}`);
+  return parsed.output;
+}
+
+async function getBytes(path: string): Promise<ArrayBuffer> {
+  const buffer = await (await get(path)).arrayBuffer();
+  requestCounter.bytes += buffer.byteLength;
+  return buffer;
+}
+
+export async function sha256Hex(data: ArrayBuffer | Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', data as BufferSource);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export const listModels = () => getJson('/api/models', v.array(ModelRecordSchema));
+export const listDatasets = () => getJson('/api/datasets', v.array(DatasetRecordSchema));
+export const getManifest = (id: string): Promise<DatasetManifest> =>
+  getJson(`/api/datasets/${encodeURIComponent(id)}/manifest.json`, DatasetManifestSchema);
+
+/** A shard's bytes, refused unless they hash to what the manifest promises. */
+export async function getShard(datasetId: string, shard: { file: string; sha256: string }): Promise<Blob> {
+  const bytes = await getBytes(`/api/datasets/${encodeURIComponent(datasetId)}/shards/${shard.file}`);
+  const hash = await sha256Hex(bytes);
+  if (hash !== shard.sha256) throw new StorageError(`shard ${shard.file} is corrupt (sha256 ${hash.slice(0, 12)}…)`);
+  return new Blob([bytes]);
+}
+
+/**
+ * The base model's model.json and all weight bytes, downloaded once and checked against the record's
+ * weights hash; the farm hands copies to its workers instead of each worker downloading them.
+ */
+export async function downloadModel(record: ModelRecord): Promise<ModelArtifactsData> {
+  const base = `/api/models/${encodeURIComponent(record.id)}/`;
+  const modelJson = (await (await get(`${base}model.json`)).json()) as ModelArtifactsData['modelJson'];
+  const paths = modelJson.weightsManifest.flatMap((group) => group.paths);
+  const parts = await Promise.all(paths.map((path) => getBytes(base + path)));
+  const weights = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    weights.set(new Uint8Array(part), offset);
+    offset += part.byteLength;
+  }
+  const hash = await sha256Hex(weights);
+  if (hash !== record.weightsHash) {
+    throw new StorageError(
+      `the weights of ${record.id} are corrupt: sha256 ${hash.slice(0, 12)}… instead of ${record.weightsHash.slice(0, 12)}…`,
+    );
+  }
+  return { modelJson, weightData: weights.buffer };
+}

@@ -1,0 +1,76 @@
+/**
+ * Training checkpoints: the latest state of each run, so a killed tab resumes training at the next epoch.
+ * One record per run (saving replaces it). Listing reads the `summary` index's keys, which hold every
+ * listed field, so it never loads weights; that is why those fields must be valid IndexedDB keys.
+ */
+import type { History, NamedArray, SplitAssignment, Stage, TrainSettings } from '../../shared/training';
+import { getDB } from './db';
+
+export interface TrainingCheckpoint {
+  runId: string;
+  datasetId: string;
+  /** modelKey() of the base features the run trains on. */
+  modelKey: string;
+  settings: TrainSettings;
+  split: SplitAssignment;
+  classes: string[];
+  history: History;
+  stage: Stage;
+  /** The next epoch to run (0-based across both stages). */
+  epoch: number;
+  /** Values of every trainable variable (head, plus the unfrozen base layers in fine-tuning). */
+  trainableWeights: NamedArray[];
+  /** The optimizer's getWeights(), iteration counter included (tfjs names it 'iter' and puts it first). */
+  optimizerWeights: NamedArray[];
+  /** ms since the epoch. */
+  savedAt: number;
+}
+
+/** One line of the checkpoint list. */
+export interface CheckpointSummary {
+  runId: string;
+  datasetId: string;
+  modelKey: string;
+  stage: Stage;
+  epoch: number;
+  savedAt: number;
+}
+
+function checkCheckpoint(checkpoint: TrainingCheckpoint): void {
+  for (const field of ['runId', 'datasetId', 'modelKey'] as const) {
+    if (typeof checkpoint[field] !== 'string' || checkpoint[field].length === 0) throw new TypeError(`checkpoint ${field} is empty`);
+  }
+  if (checkpoint.stage !== 'head' && checkpoint.stage !== 'fine-tune') throw new TypeError(`unknown stage ${JSON.stringify(checkpoint.stage)}`);
+  if (!Number.isInteger(checkpoint.epoch) || checkpoint.epoch < 0) throw new TypeError(`checkpoint epoch must be a non-negative integer, got ${checkpoint.epoch}`);
+  if (!Number.isFinite(checkpoint.savedAt)) throw new TypeError(`checkpoint savedAt must be a time, got ${checkpoint.savedAt}`);
+}
+
+/** Stores `checkpoint` as its run's latest, replacing the previous one (a single put). */
+export async function saveCheckpoint(checkpoint: TrainingCheckpoint): Promise<void> {
+  checkCheckpoint(checkpoint);
+  const db = await getDB();
+  await db.put('checkpoints', checkpoint);
+}
+
+export async function loadCheckpoint(runId: string): Promise<TrainingCheckpoint | undefined> {
+  const db = await getDB();
+  return db.get('checkpoints', runId);
+}
+
+/** Every run's latest checkpoint, newest first, without weights. */
+export async function listCheckpoints(): Promise<CheckpointSummary[]> {
+  const db = await getDB();
+  const summaries: CheckpointSummary[] = [];
+  let cursor = await db.transaction('checkpoints').store.index('summary').openKeyCursor(null, 'prev');
+  while (cursor) {
+    const [savedAt, runId, datasetId, modelKey, stage, epoch] = cursor.key;
+    summaries.push({ runId, datasetId, modelKey, stage: stage as Stage, epoch, savedAt });
+    cursor = await cursor.continue();
+  }
+  return summaries;
+}
+
+export async function deleteCheckpoint(runId: string): Promise<void> {
+  const db = await getDB();
+  await db.delete('checkpoints', runId);
+}

@@ -1,0 +1,78 @@
+/**
+ * The seeds' augmentation (RandomFlip('horizontal'), RandomRotation(0.2), RandomZoom(0.2), Keras defaults:
+ * bilinear, fill_mode 'reflect'), applied to a resized [size, size, 3] image in one projective transform.
+ *
+ * Each augmented view is a pure function of (image id, view number): the parameters come from a PRNG seeded by
+ * both, so a cached view can be recomputed identically, and the preview shows exactly what training sees.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface AugmentParams {
+  flip: boolean;
+  /** Radians, uniform in [-0.2, 0.2] of a full turn. */
+  angle: number;
+  /** Keras RandomZoom factor: >0 zooms out, <0 zooms in; uniform in [-0.2, 0.2]. */
+  zoom: number;
+}
+
+export const ROTATION_FACTOR = 0.2;
+export const ZOOM_FACTOR = 0.2;
+
+/** mulberry32: small, fast, good enough for augmentation and shuffles. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** FNV-1a of a string: turns (image id, view) into a PRNG seed. */
+export function hashSeed(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function augmentParams(imageId: string, view: number): AugmentParams {
+  const random = mulberry32(hashSeed(`${imageId}#${view}`));
+  return {
+    flip: random() < 0.5,
+    angle: (random() * 2 - 1) * ROTATION_FACTOR * 2 * Math.PI,
+    zoom: (random() * 2 - 1) * ZOOM_FACTOR,
+  };
+}
+
+/**
+ * The projective transform [a0..a7] mapping OUTPUT pixel (x, y) to the INPUT pixel it samples
+ * (tf.image.transform's convention), for a flip, rotation and zoom about the image centre.
+ */
+export function transformMatrix(params: AugmentParams, size: number): number[] {
+  const c = (size - 1) / 2;
+  // Keras: zoom > 0 zooms out, i.e. each output pixel samples farther from the centre.
+  const s = 1 + params.zoom;
+  const cos = Math.cos(params.angle) * s;
+  const sin = Math.sin(params.angle) * s;
+  const f = params.flip ? -1 : 1;
+  // input = R * S * F * (output - c) + c
+  const a0 = cos * f;
+  const a1 = -sin;
+  const b0 = sin * f;
+  const b1 = cos;
+  return [a0, a1, c - a0 * c - a1 * c, b0, b1, c - b0 * c - b1 * c, 0, 0];
+}
+
+/** One augmented view of a batch of [n, size, size, 3] images; view 0 is the image itself. */
+export function augment(images: tf.Tensor4D, params: AugmentParams[]): tf.Tensor4D {
+  const size = images.shape[1];
+  return tf.tidy(() => {
+    const transforms = tf.tensor2d(params.map((p) => transformMatrix(p, size)), [params.length, 8]);
+    return tf.image.transform(images, transforms, 'bilinear', 'reflect');
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * A farm worker: decodes, resizes, augments and runs the base model on the images it is handed, and writes
+ * the features straight to IndexedDB, one transaction per batch (a killed tab leaves only whole batches).
+ * Nothing but small bookkeeping goes back to the page. Exposed through comlink; initialised lazily, once.
+ */
+import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendChoice, BackendReport, ExtractItem, ExtractResult, ModelArtifactsData, WorkerMemory } from '../../shared/farm';
+import type { ModelRecord } from '../../shared/records';
+import { encodeTensor, type TensorCodec } from '../cache/codec';
+import { modelKey } from '../cache/keys';
+import { putBatch, type NewFeature } from '../cache/feature-store';
+import { augment, augmentParams } from './augment';
+import { selectBackend } from './backend';
+import { decodeImage } from './decode';
+import { Extractor } from './extractor';
+import { normalise, resizeToSquare } from './preprocess';
+
+export interface ExtractorInit {
+  backend: BackendChoice;
+  threads: number;
+  artifacts: ModelArtifactsData;
+  record: ModelRecord;
+  inputSize: number;
+  fineTuneAt: number | string | null;
+  datasetId: string;
+  /** Precision of the stored cut activations (pooled features are always float32: they are small). */
+  cutCodec: TensorCodec;
+}
+
+interface State {
+  init: ExtractorInit;
+  report: BackendReport;
+  extractor: Extractor;
+  pooledKey: string;
+  cutKey: string | null;
+}
+
+let state: Promise<State> | null = null;
+let forwardPasses = 0;
+
+async function start(init: ExtractorInit): Promise<State> {
+  const report = await selectBackend(init.backend, init.threads);
+  const { modelJson, weightData } = init.artifacts;
+  const extractor = await Extractor.load(
+    {
+      modelTopology: modelJson.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+      weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
+      weightData,
+    },
+    { bottleneck: init.record.bottleneck, inputSize: init.inputSize, fineTuneAt: init.fineTuneAt },
+  );
+  const keyParts = { modelId: init.record.id, weightsHash: init.record.weightsHash, inputSize: init.inputSize };
+  return {
+    init,
+    report,
+    extractor,
+    pooledKey: modelKey({ ...keyParts, cutLayer: init.record.bottleneck }),
+    cutKey: extractor.cutLayer ? modelKey({ ...keyParts, cutLayer: extractor.cutLayer }) : null,
+  };
+}
+
+/** Decoded and resized pixels (0..255) of the items that decode; the others are reported. */
+async function decodeAll(items: ExtractItem[], size: number, failed: ExtractResult['failed']) {
+  const decoded: { item: ExtractItem; image: tf.Tensor3D }[] = [];
+  for (const item of items) {
+    try {
+      const pixels = await decodeImage(item.bytes, size);
+      decoded.push({ item, image: resizeToSquare(pixels, size) });
+    } catch (error) {
+      failed.push({ key: item.key, reason: (error as Error).message });
+    }
+  }
+  return decoded;
+}
+
+const api = {
+  /** Starts the backend and loads the model; later calls return the first result. */
+  init(init: ExtractorInit): Promise<BackendReport> {
+    state ??= start(init);
+    return state.then((s) => s.report);
+  },
+
+  async extract(items: ExtractItem[]): Promise<ExtractResult> {
+    if (!state) throw new Error('extract() before init()');
+    const s = await state;
+    const size = s.init.inputSize;
+    const failed: ExtractResult['failed'] = [];
+    const decoded = await decodeAll(items, size, failed);
+    if (decoded.length === 0) return { done: [], failed, forwardPasses: 0 };
+    const records: NewFeature[] = [];
+    let passes = 0;
+    const views = [...new Set(decoded.flatMap((d) => d.item.views))].sort((a, b) => a - b);
+    const batch = tf.stack(decoded.map((d) => d.image)) as tf.Tensor4D;
+    tf.dispose(decoded.map((d) => d.image));
+    try {
+      for (const view of views) {
+        const members = decoded.map((d, i) => ({ d, i })).filter(({ d }) => d.item.views.includes(view));
+        if (members.length === 0) continue;
+        const input = tf.tidy(() => {
+          const picked = members.length === decoded.length ? batch : tf.gather(batch, members.map((m) => m.i));
+          const viewed =
+            view === 0 ? picked : augment(picked as tf.Tensor4D, members.map((m) => augmentParams(m.d.item.imageId, view)));
+          return normalise(viewed, s.init.record.preprocessing) as tf.Tensor4D;
+        });
+        const features = await s.extractor.run(input).finally(() => input.dispose());
+        passes += members.length;
+        members.forEach(({ d }, j) => {
+          const common = { datasetId: s.init.datasetId, imageId: d.item.imageId, view };
+          records.push({
+            ...common,
+            modelKey: s.pooledKey,
+            tensors: [encodeTensor(features[j].pooled, [features[j].pooled.length], 'float32')],
+          });
+          if (s.cutKey) {
+            records.push({
+              ...common,
+              modelKey: s.cutKey,
+              tensors: features[j].cut.map((values, k) => encodeTensor(values, s.extractor.cut[k].shape, s.init.cutCodec)),
+            });
+          }
+        });
+      }
+    } finally {
+      batch.dispose();
+    }
+    if (records.length > 0) await putBatch(records);
+    forwardPasses += passes;
+    return { done: decoded.map((d) => d.item.key), failed, forwardPasses: passes };
+  },
+
+  memory(): WorkerMemory {
+    const memory = tf.memory();
+    const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
+    return { numTensors: memory.numTensors, numBytes: memory.numBytes, jsHeapBytes: heap?.usedJSHeapSize ?? null };
+  },
+
+  /** Forward passes this worker has run since it started. */
+  forwardPasses(): number {
+    return forwardPasses;
+  },
+};
+
+export type ExtractWorkerApi = typeof api;
+Comlink.expose(api);

@@ -1,0 +1,216 @@
+/**
+ * The farm, on the main thread: N extraction workers fed dynamically from one WorkScheduler. It only moves
+ * small things around (which images, Blob handles, progress): decoding, inference and cache writes happen in
+ * the workers. A worker that dies has its images handed to the others and is replaced.
+ */
+import type * as Comlink from 'comlink';
+import type { BackendChoice, BackendReport, ExtractItem, ModelArtifactsData } from '../../shared/farm';
+import type { ModelRecord } from '../../shared/records';
+import type { TensorCodec } from '../cache/codec';
+import type { ExtractWorkerApi, ExtractorInit } from './extract.worker';
+import { WorkScheduler, type Progress } from './scheduler';
+import { WorkerBridge, WorkerDiedError } from './worker-bridge';
+
+export interface FarmImage {
+  key: string;
+  imageId: string;
+  /** Views still missing from the cache (0 = original, 1..K augmented). */
+  views: number[];
+  /** The image's bytes, fetched when a worker is about to need them. */
+  bytes: () => Promise<Blob>;
+}
+
+export interface ExtractionJob {
+  datasetId: string;
+  record: ModelRecord;
+  artifacts: ModelArtifactsData;
+  inputSize: number;
+  fineTuneAt: number | string | null;
+  cutCodec: TensorCodec;
+  images: FarmImage[];
+}
+
+export interface FarmOptions {
+  workers: number;
+  backend: BackendChoice;
+  /** Most images one worker call takes (its forward-pass batch). */
+  maxChunkSize: number;
+}
+
+export type WorkerState = 'starting' | 'working' | 'idle' | 'dead' | 'restarting';
+
+export interface FarmWorkerStatus {
+  id: number;
+  report: BackendReport | null;
+  state: WorkerState;
+  done: number;
+  imagesPerSecond: number;
+}
+
+export interface FarmProgress {
+  scheduler: Progress;
+  workers: FarmWorkerStatus[];
+  /** Base-model forward passes in this run (one per image view). */
+  forwardPasses: number;
+}
+
+interface Slot {
+  id: number;
+  /** Scheduler id of the slot's current worker: a replacement gets a new one. */
+  generation: number;
+  bridge: WorkerBridge<ExtractWorkerApi>;
+  status: FarmWorkerStatus;
+}
+
+const spawnExtractWorker = () =>
+  new Worker(new URL('./extract.worker.ts', import.meta.url), { type: 'module', name: 'graft-extract' });
+
+/** Threads per worker: the cores the farm leaves unused, shared out (one each when workers = cores). */
+export function threadsPerWorker(workers: number): number {
+  const cores = navigator.hardwareConcurrency || 1;
+  return Math.max(1, Math.floor(cores / Math.max(1, workers)));
+}
+
+export class Farm {
+  #slots: Slot[] = [];
+  #scheduler: WorkScheduler<FarmImage> | null = null;
+  #wake: (() => void) | null = null;
+  #forwardPasses = 0;
+
+  constructor(
+    private readonly options: FarmOptions,
+    private readonly onProgress: (progress: FarmProgress) => void,
+  ) {}
+
+  /** Extracts every image's missing views into the cache; resolves when all are done, failed or cancelled. */
+  async run(job: ExtractionJob, signal: AbortSignal): Promise<Progress> {
+    const scheduler = new WorkScheduler(job.images, { chunkSeconds: 1, maxChunkSize: this.options.maxChunkSize, maxAttempts: 1 });
+    this.#scheduler = scheduler;
+    this.#forwardPasses = 0;
+    const init: ExtractorInit = {
+      backend: this.options.backend,
+      threads: threadsPerWorker(this.options.workers),
+      artifacts: job.artifacts,
+      record: job.record,
+      inputSize: job.inputSize,
+      fineTuneAt: job.fineTuneAt,
+      datasetId: job.datasetId,
+      cutCodec: job.cutCodec,
+    };
+    const onAbort = () => {
+      scheduler.cancel();
+      for (const slot of this.#slots) slot.bridge.terminate('cancelled');
+      this.#wakeAll();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      this.#slots = Array.from({ length: Math.max(1, this.options.workers) }, (_, id) => this.#makeSlot(id, init));
+      this.#emit();
+      await Promise.all(this.#slots.map((slot) => this.#drive(slot, signal)));
+      return scheduler.snapshot();
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      for (const slot of this.#slots) slot.bridge.terminate('finished');
+      this.#emit();
+    }
+  }
+
+  pause(): void {
+    this.#scheduler?.pause();
+    this.#emit();
+  }
+
+  resume(): void {
+    this.#scheduler?.resume();
+    this.#wakeAll();
+    this.#emit();
+  }
+
+  /** Kills one worker as a crash would (used by the page's tests); its images go to the others. */
+  terminateWorker(id: number): void {
+    this.#slots[id]?.bridge.terminate('terminated on request');
+  }
+
+  #makeSlot(id: number, init: ExtractorInit): Slot {
+    const status: FarmWorkerStatus = { id, report: null, state: 'starting', done: 0, imagesPerSecond: 0 };
+    const bridge = new WorkerBridge<ExtractWorkerApi>(spawnExtractWorker, async (remote: Comlink.Remote<ExtractWorkerApi>) => {
+      status.report = await remote.init(init);
+      this.#emit();
+    });
+    return { id, generation: 0, bridge, status };
+  }
+
+  /** One worker's loop: take a chunk, extract it, report, repeat; replace the worker if it dies. */
+  async #drive(slot: Slot, signal: AbortSignal): Promise<void> {
+    const scheduler = this.#scheduler!;
+    for (;;) {
+      const workerId = `${slot.id}.${slot.generation}`;
+      const chunk = scheduler.next(workerId);
+      if (!chunk) {
+        const progress = scheduler.snapshot();
+        if (progress.state === 'finished' || progress.state === 'cancelled' || signal.aborted) return;
+        if (progress.state === 'running' && progress.queued === 0 && progress.leased === 0) return;
+        slot.status.state = 'idle';
+        this.#emit();
+        await new Promise<void>((resolve) => (this.#wake = chainWake(this.#wake, resolve)));
+        continue;
+      }
+      try {
+        const items: ExtractItem[] = await Promise.all(
+          chunk.map(async (image) => ({ key: image.key, imageId: image.imageId, views: image.views, bytes: await image.bytes() })),
+        );
+        slot.status.state = 'working';
+        this.#emit();
+        const result = await slot.bridge.call(signal, (remote) => remote.extract(items));
+        scheduler.complete(workerId, result.done);
+        for (const failure of result.failed) scheduler.fail(workerId, failure.key, failure.reason);
+        this.#forwardPasses += result.forwardPasses;
+        // Idle workers wait for leases to settle (a death returns items; the last completion ends the run).
+        this.#wakeAll();
+      } catch (error) {
+        if (signal.aborted) return;
+        scheduler.workerDied(workerId);
+        this.#wakeAll();
+        if (!(error instanceof WorkerDiedError)) {
+          // A worker that throws (not crashes) would throw again: stop it rather than loop.
+          slot.bridge.terminate((error as Error).message);
+          slot.status.state = 'dead';
+          slot.status.report = slot.status.report && { ...slot.status.report, notes: [...slot.status.report.notes, (error as Error).message] };
+          this.#emit();
+          return;
+        }
+        slot.generation++;
+        slot.status.state = 'restarting';
+        slot.status.report = null;
+        this.#emit();
+      }
+      this.#emit();
+    }
+  }
+
+  #wakeAll(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  #emit(): void {
+    const scheduler = this.#scheduler;
+    if (!scheduler) return;
+    const progress = scheduler.snapshot();
+    for (const slot of this.#slots) {
+      const own = progress.workers.filter((w) => w.workerId.startsWith(`${slot.id}.`));
+      slot.status.done = own.reduce((sum, w) => sum + w.done, 0);
+      const current = own.find((w) => w.workerId === `${slot.id}.${slot.generation}`);
+      slot.status.imagesPerSecond = current?.imagesPerSecond ?? 0;
+    }
+    this.onProgress({ scheduler: progress, workers: this.#slots.map((s) => ({ ...s.status })), forwardPasses: this.#forwardPasses });
+  }
+}
+
+function chainWake(previous: (() => void) | null, next: () => void): () => void {
+  return () => {
+    previous?.();
+    next();
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * A dataset as the page trains on it, wherever it comes from: a stored dataset (manifest + shards from the
+ * API, each shard fetched once and only when one of its images is needed) or a folder the visitor dropped
+ * (one subfolder per class; the files stay on this computer).
+ */
+import type { DatasetManifest } from '../../shared/records';
+import { getManifest, getShard, sha256Hex } from '../api/storage-client';
+
+export interface SessionImage {
+  imageId: string;
+  class: string;
+  /** Path below the class folder, for reports. */
+  file: string;
+  bytes(): Promise<Blob>;
+}
+
+export interface DatasetChoice {
+  id: string;
+  name: string;
+  classes: string[];
+  images: SessionImage[];
+  /** Files of a dropped folder that cannot be used, with the reason. */
+  skipped: { file: string; reason: string }[];
+  /** True for a dropped folder: it must be dropped again after a reload. */
+  local: boolean;
+}
+
+export async function storedDataset(id: string): Promise<DatasetChoice> {
+  const manifest: DatasetManifest = await getManifest(id);
+  const shards = new Map(manifest.shards.map((s) => [s.file, s]));
+  const loaded = new Map<string, Promise<Blob>>();
+  const shard = (file: string) => {
+    let blob = loaded.get(file);
+    if (!blob) {
+      blob = getShard(manifest.id, shards.get(file)!);
+      // A failed download may be retried by the next image that needs the shard.
+      blob.catch(() => loaded.delete(file));
+      loaded.set(file, blob);
+    }
+    return blob;
+  };
+  return {
+    id: manifest.id,
+    name: manifest.name,
+    classes: manifest.classes,
+    local: false,
+    skipped: [],
+    images: manifest.images.map((image) => ({
+      imageId: image.id,
+      class: image.class,
+      file: image.file,
+      bytes: async () => (await shard(image.shard)).slice(image.offset, image.offset + image.length, image.type),
+    })),
+  };
+}
+
+const IMAGE_FILE = /\.(jpe?g|png|gif|webp|bmp|avif)$/i;
+
+/** A dropped folder: `<root>/<class>/<file>`; files outside class folders and non-images are reported. */
+export async function droppedFolder(files: { file: File; path: string }[]): Promise<DatasetChoice> {
+  const skipped: DatasetChoice['skipped'] = [];
+  const images: SessionImage[] = [];
+  const seen = new Map<string, string>();
+  const parts = files.map(({ file, path }) => ({ file, segments: path.split('/').filter(Boolean) }));
+  // With a single top-level folder, that folder is the root; otherwise the drop itself is.
+  const roots = new Set(parts.map((p) => (p.segments.length > 1 ? p.segments[0] : '')));
+  const depth = roots.size === 1 && !roots.has('') ? 1 : 0;
+  for (const { file, segments } of parts) {
+    const path = segments.join('/');
+    const rest = segments.slice(depth);
+    if (rest.length < 2) {
+      skipped.push({ file: path, reason: 'not inside a class folder' });
+      continue;
+    }
+    if (!IMAGE_FILE.test(file.name)) {
+      skipped.push({ file: path, reason: 'not an image file' });
+      continue;
+    }
+    const imageId = await sha256Hex(await file.arrayBuffer());
+    const className = rest[0];
+    const earlier = seen.get(imageId);
+    if (earlier !== undefined) {
+      skipped.push({ file: path, reason: earlier === className ? 'duplicate of another file' : `same image also in class '${earlier}'` });
+      continue;
+    }
+    seen.set(imageId, className);
+    images.push({ imageId, class: className, file: rest.slice(1).join('/'), bytes: async () => file });
+  }
+  const classes = [...new Set(images.map((i) => i.class))].sort();
+  if (classes.length < 2) throw new Error(`a dataset needs at least two class folders with images; found ${classes.length}`);
+  const id = `local-${(await sha256Hex(new TextEncoder().encode(images.map((i) => `${i.class}/${i.imageId}`).sort().join('\n')))).slice(0, 16)}`;
+  const name = depth === 1 ? [...roots][0] : 'dropped folder';
+  return { id, name, classes, images, skipped, local: true };
+}

@@ -1,0 +1,39 @@
+/**
+ * Which dataset, model and settings each training run used, kept in localStorage (tiny, synchronous), so a
+ * later visit can offer to resume a run whose checkpoints and features sit in IndexedDB.
+ */
+import type { PageSettings } from './session';
+
+export interface RunRecord {
+  runId: string;
+  datasetId: string;
+  modelId: string;
+  settings: PageSettings;
+  pooledKey: string;
+  cutKey: string | null;
+  createdAt: number;
+}
+
+const PREFIX = 'graft.run.';
+
+export function rememberRun(run: RunRecord): void {
+  localStorage.setItem(PREFIX + run.runId, JSON.stringify(run));
+}
+
+export function loadRun(runId: string): RunRecord | null {
+  const text = localStorage.getItem(PREFIX + runId);
+  return text ? (JSON.parse(text) as RunRecord) : null;
+}
+
+export function listRuns(): RunRecord[] {
+  const runs: RunRecord[] = [];
+  for (let i = 0; i < localStorage.length; i++) {
+    const key = localStorage.key(i);
+    if (key?.startsWith(PREFIX)) runs.push(JSON.parse(localStorage.getItem(key)!) as RunRecord);
+  }
+  return runs.sort((a, b) => b.createdAt - a.createdAt);
+}
+
+export function forgetRun(runId: string): void {
+  localStorage.removeItem(PREFIX + runId);
+}

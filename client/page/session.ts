@@ -1,0 +1,315 @@
+/**
+ * The page's controller: one visitor's session. It picks a dataset and a base model, runs the farm to fill the
+ * feature cache (only what is missing), then the trainer worker, and tells the views what happens through typed
+ * events. It never touches pixels or tensors: the workers do.
+ */
+import * as Comlink from 'comlink';
+import type { BackendChoice, BackendReport, ModelArtifactsData } from '../../shared/farm';
+import type { ModelRecord } from '../../shared/records';
+import type { Evaluation, History, SplitAssignment, TrainSettings } from '../../shared/training';
+import { downloadModel, listDatasets, listModels, requestCounter } from '../api/storage-client';
+import { listCheckpoints, type CheckpointSummary } from '../cache/checkpoint-store';
+import { clear, missingKeys, summary, type CacheSummaryEntry } from '../cache/feature-store';
+import { featureKey, modelKey } from '../cache/keys';
+import { Farm, threadsPerWorker, type FarmImage, type FarmProgress } from '../farm/farm';
+import type { ModelSummary } from '../trainer/base-model';
+import { splitImages } from '../trainer/split';
+import type { Classification, TrainEvent, TrainOutcome, TrainWorkerApi } from '../trainer/worker/train.worker';
+import { storedDataset, droppedFolder, type DatasetChoice } from './dataset-source';
+import { forgetRun, loadRun, rememberRun, type RunRecord } from './run-registry';
+
+export type SessionState = 'idle' | 'extracting' | 'training' | 'paused' | 'done' | 'error';
+
+export interface PageSettings extends TrainSettings {
+  workers: number;
+  backend: BackendChoice;
+  inputSize: number;
+  /** Largest batch a farm worker takes at once (memory bound; smaller batches report progress more often). */
+  maxChunkSize: number;
+}
+
+export interface RunPlan {
+  run: RunRecord;
+  split: SplitAssignment;
+  dataset: DatasetChoice;
+  record: ModelRecord;
+}
+
+export interface SessionEvents {
+  state: SessionState;
+  extract: FarmProgress;
+  train: TrainEvent;
+  results: { history: History; evaluation: Evaluation; finished: boolean };
+  trainer: BackendReport;
+  error: string;
+  info: string;
+}
+
+type Listener<K extends keyof SessionEvents> = (value: SessionEvents[K]) => void;
+
+/** Precision of cached cut activations: float16 halves the size of float32 at no measurable accuracy cost. */
+const CUT_CODEC = 'float16';
+
+export class Session {
+  state: SessionState = 'idle';
+  dataset: DatasetChoice | null = null;
+  model: ModelRecord | null = null;
+  #artifacts = new Map<string, Promise<ModelArtifactsData>>();
+  #trainer: Comlink.Remote<TrainWorkerApi> | null = null;
+  #trainerModel: string | null = null;
+  /** The farm of the extraction in progress (tests terminate one of its workers). */
+  farm: Farm | null = null;
+  /** The last progress the farm reported. */
+  lastExtraction: FarmProgress | null = null;
+  #abort: AbortController | null = null;
+  #listeners = new Map<keyof SessionEvents, Set<(value: never) => void>>();
+  #lastRun: RunRecord | null = null;
+
+  on<K extends keyof SessionEvents>(event: K, listener: Listener<K>): void {
+    let set = this.#listeners.get(event);
+    if (!set) this.#listeners.set(event, (set = new Set()));
+    set.add(listener as (value: never) => void);
+  }
+
+  #emit<K extends keyof SessionEvents>(event: K, value: SessionEvents[K]): void {
+    for (const listener of this.#listeners.get(event) ?? []) (listener as Listener<K>)(value);
+  }
+
+  #setState(state: SessionState): void {
+    this.state = state;
+    this.#emit('state', state);
+  }
+
+  get requests(): number {
+    return requestCounter.count;
+  }
+
+  catalog() {
+    return Promise.all([listDatasets(), listModels()]).then(([datasets, models]) => ({ datasets, models }));
+  }
+
+  async chooseDataset(id: string): Promise<DatasetChoice> {
+    this.dataset = await storedDataset(id);
+    return this.dataset;
+  }
+
+  async chooseFolder(files: { file: File; path: string }[]): Promise<DatasetChoice> {
+    this.dataset = await droppedFolder(files);
+    return this.dataset;
+  }
+
+  /** Downloads the base (once per page) and starts the trainer worker on it. */
+  async chooseModel(record: ModelRecord, backend: BackendChoice): Promise<BackendReport> {
+    this.model = record;
+    let artifacts = this.#artifacts.get(record.id);
+    if (!artifacts) {
+      artifacts = downloadModel(record);
+      artifacts.catch(() => this.#artifacts.delete(record.id));
+      this.#artifacts.set(record.id, artifacts);
+    }
+    const data = await artifacts;
+    if (this.#trainerModel !== record.id) {
+      this.#trainer?.[Comlink.releaseProxy]();
+      const worker = new Worker(new URL('../trainer/worker/train.worker.ts', import.meta.url), { type: 'module', name: 'graft-trainer' });
+      this.#trainer = Comlink.wrap<TrainWorkerApi>(worker);
+      this.#trainerModel = record.id;
+    }
+    const report = await this.#trainer!.init({ backend, threads: threadsPerWorker(1), artifacts: data, record });
+    this.#emit('trainer', report);
+    return report;
+  }
+
+  #needTrainer(): Comlink.Remote<TrainWorkerApi> {
+    if (!this.#trainer || !this.model) throw new Error('choose a base model first');
+    return this.#trainer;
+  }
+
+  describe(settings: PageSettings): Promise<ModelSummary> {
+    const classes = this.dataset?.classes.length ?? 2;
+    return this.#needTrainer().describe(settings.inputSize, settings.fineTuneAt, classes, settings);
+  }
+
+  /** The first image of the dataset and nine augmented views of it, as training will see them. */
+  async augmentationPreview(settings: PageSettings): Promise<ImageBitmap[]> {
+    const image = this.dataset?.images[0];
+    if (!image) throw new Error('choose a dataset first');
+    return this.#needTrainer().previewAugmentation(await image.bytes(), image.imageId, settings.inputSize, 9);
+  }
+
+  /** The run a start() would make (or continue): split, cache keys and identity. */
+  async plan(settings: PageSettings, resume: RunRecord | null = null): Promise<RunPlan> {
+    const dataset = this.dataset;
+    const record = this.model;
+    if (!dataset || !record) throw new Error('choose a dataset and a base model first');
+    const runSettings = resume?.settings ?? settings;
+    const split = splitImages(dataset.images.map((i) => ({ id: i.imageId, class: i.class })), runSettings);
+    const keyParts = { modelId: record.id, weightsHash: record.weightsHash, inputSize: runSettings.inputSize };
+    const pooledKey = modelKey({ ...keyParts, cutLayer: record.bottleneck });
+    const fineTuneSummary = runSettings.fineTuneEpochs > 0 ? await this.describe(runSettings) : null;
+    const cutKey = fineTuneSummary ? modelKey({ ...keyParts, cutLayer: fineTuneSummary.fineTuneAtName }) : null;
+    const run: RunRecord = resume ?? {
+      runId: `run-${Date.now().toString(36)}`,
+      datasetId: dataset.id,
+      modelId: record.id,
+      settings: runSettings,
+      pooledKey,
+      cutKey,
+      createdAt: Date.now(),
+    };
+    return { run, split, dataset, record };
+  }
+
+  /**
+   * Fills the feature cache for a plan: only the views the cache lacks go through the base model. Images that
+   * cannot be decoded are reported and dropped from the split.
+   */
+  async extract(plan: RunPlan, signal: AbortSignal): Promise<FarmProgress | null> {
+    const { run, split, dataset, record } = plan;
+    const { settings, pooledKey, cutKey } = run;
+    const train = new Set(split.train);
+    const farmImages: FarmImage[] = [];
+    for (const image of dataset.images) {
+      const views = train.has(image.imageId) ? Array.from({ length: settings.augmentViews + 1 }, (_, v) => v) : [0];
+      const wanted = (v: number) => [featureKey(pooledKey, image.imageId, v), ...(cutKey ? [featureKey(cutKey, image.imageId, v)] : [])];
+      const missing = new Set(await missingKeys(views.flatMap(wanted)));
+      const needed = views.filter((v) => wanted(v).some((key) => missing.has(key)));
+      if (needed.length > 0) farmImages.push({ key: image.imageId, imageId: image.imageId, views: needed, bytes: image.bytes });
+    }
+    if (farmImages.length === 0) {
+      this.#emit('info', 'All features are already cached: no image goes through the base model again.');
+      return null;
+    }
+    this.farm = new Farm(
+      { workers: settings.workers, backend: settings.backend, maxChunkSize: settings.maxChunkSize },
+      (p) => {
+        this.lastExtraction = p;
+        this.#emit('extract', p);
+      },
+    );
+    const outcome = await this.farm.run(
+      {
+        datasetId: dataset.id,
+        record,
+        artifacts: await this.#artifacts.get(record.id)!,
+        inputSize: settings.inputSize,
+        fineTuneAt: cutKey ? settings.fineTuneAt : null,
+        cutCodec: CUT_CODEC,
+        images: farmImages,
+      },
+      signal,
+    );
+    const failed = new Set(outcome.failed.map((f) => f.key));
+    if (failed.size > 0) this.#emit('info', `${failed.size} image(s) could not be read and are left out of training`);
+    for (const key of ['train', 'validation', 'test'] as const) split[key] = split[key].filter((id) => !failed.has(id));
+    return this.lastExtraction;
+  }
+
+  /** Runs extraction (only what the cache lacks) and then training; resumes a run from its last checkpoint. */
+  async start(settings: PageSettings, resume: RunRecord | null = null): Promise<void> {
+    this.#abort = new AbortController();
+    const signal = this.#abort.signal;
+    try {
+      const trainer = this.#needTrainer();
+      const plan = await this.plan(settings, resume);
+      rememberRun(plan.run);
+      this.#lastRun = plan.run;
+      this.#setState('extracting');
+      await this.extract(plan, signal);
+      if (signal.aborted) return;
+      this.farm = null;
+
+      this.#setState('training');
+      const { run, split, dataset } = plan;
+      const labels = Object.fromEntries(dataset.images.map((i) => [i.imageId, dataset.classes.indexOf(i.class)]));
+      const outcome: TrainOutcome = await trainer.train(
+        {
+          runId: run.runId,
+          datasetId: dataset.id,
+          classes: dataset.classes,
+          labels,
+          split,
+          settings: run.settings,
+          inputSize: run.settings.inputSize,
+          pooledKey: run.pooledKey,
+          cutKey: run.cutKey,
+          resume: resume !== null,
+        },
+        Comlink.proxy((event: TrainEvent) => this.#emit('train', event)),
+      );
+      this.#emit('results', outcome);
+      this.#setState(outcome.finished ? 'done' : 'paused');
+    } catch (error) {
+      if (signal.aborted) return;
+      this.#emit('error', plainMessage(error));
+      this.#setState('error');
+    }
+  }
+
+  /** Extraction: stop handing out images. Training: stop after the current batch (resume restarts that epoch). */
+  pause(): void {
+    if (this.state === 'extracting') this.farm?.pause();
+    if (this.state === 'training') void this.#trainer?.stop();
+    this.#setState('paused');
+  }
+
+  /** Continues a paused extraction, or a stopped training from its last checkpoint. */
+  async resume(): Promise<void> {
+    if (this.state !== 'paused') return;
+    if (this.farm) {
+      this.farm.resume();
+      this.#setState('extracting');
+    } else if (this.#lastRun) {
+      await this.start(this.#lastRun.settings, this.#lastRun);
+    }
+  }
+
+  cancel(): void {
+    this.#abort?.abort();
+    void this.#trainer?.stop();
+    this.#setState('idle');
+  }
+
+  /** Continues a run a previous visit left: its dataset, model and settings come back first. */
+  async resumeRun(runId: string): Promise<void> {
+    const run = loadRun(runId);
+    if (!run) throw new Error('this run is unknown on this browser');
+    if (run.datasetId.startsWith('local-') && this.dataset?.id !== run.datasetId) {
+      throw new Error('this run trained on a dropped folder: drop the same folder again, then resume');
+    }
+    if (this.dataset?.id !== run.datasetId) await this.chooseDataset(run.datasetId);
+    const { models } = await this.catalog();
+    const record = models.find((m) => m.id === run.modelId);
+    if (!record) throw new Error(`the base model ${run.modelId} is no longer on this server`);
+    await this.chooseModel(record, run.settings.backend);
+    await this.start(run.settings, run);
+  }
+
+  async cacheOverview(): Promise<{ features: CacheSummaryEntry[]; runs: (CheckpointSummary & { run: RunRecord | null })[]; persisted: boolean }> {
+    const [features, checkpoints, persisted] = await Promise.all([
+      summary(),
+      listCheckpoints(),
+      navigator.storage?.persisted?.() ?? Promise.resolve(false),
+    ]);
+    return { features, runs: checkpoints.map((c) => ({ ...c, run: loadRun(c.runId) })), persisted };
+  }
+
+  async clearCache(): Promise<void> {
+    await clear();
+    for (const run of (await listCheckpoints())) forgetRun(run.runId);
+  }
+
+  classify(file: Blob): Promise<Classification[]> {
+    return this.#needTrainer().classify(file, 3);
+  }
+
+  exportModel(quantization: 'float32' | 'float16' | 'uint8') {
+    return this.#needTrainer().exportModel(quantization);
+  }
+}
+
+/** An error as a visitor should read it (no stack, no "Error:" prefix). */
+export function plainMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error && 'message' in error) return String((error as { message: unknown }).message);
+  return String(error);
+}

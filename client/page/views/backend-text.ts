@@ -1,0 +1,40 @@
+/**
+ * Plain-words descriptions of what a worker actually runs on, and of why a preferred backend was not used.
+ * Pure, no DOM.
+ */
+import type { BackendReport } from '../../../shared/farm';
+
+export const BACKEND_NAMES: Record<BackendReport['backend'], string> = { webgpu: 'WebGPU', wasm: 'WASM', cpu: 'CPU' };
+
+/** "WASM · SIMD · 4 threads", "WebGPU", "CPU". */
+export function describeBackend(report: BackendReport): string {
+  if (report.backend !== 'wasm') return BACKEND_NAMES[report.backend];
+  return [
+    'WASM',
+    report.simd ? 'SIMD' : 'no SIMD',
+    report.threads === 1 ? '1 thread' : `${report.threads} threads`,
+  ].join(' · ');
+}
+
+function sentence(text: string): string {
+  const trimmed = text.trim().replace(/[.:]+$/, '');
+  return trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+}
+
+/**
+ * One line per distinct note, e.g. "WebGPU not available: running on WASM", with the workers it applies to
+ * when not all of them.
+ */
+export function fallbackNotes(workers: readonly { id: number; report: BackendReport | null }[]): string[] {
+  const reported = workers.filter((w): w is { id: number; report: BackendReport } => w.report !== null);
+  const byText = new Map<string, number[]>();
+  for (const { id, report } of reported) {
+    for (const note of report.notes) {
+      const text = `${sentence(note)}: running on ${BACKEND_NAMES[report.backend]}`;
+      byText.set(text, [...(byText.get(text) ?? []), id]);
+    }
+  }
+  return [...byText].map(([text, ids]) =>
+    ids.length === reported.length || reported.length === 1 ? `${text}.` : `${text} (${ids.length === 1 ? 'worker' : 'workers'} ${ids.join(', ')}).`,
+  );
+}

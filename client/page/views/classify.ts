@@ -1,0 +1,88 @@
+/**
+ * Step 5: try the trained classifier on any image: drop or pick one, see it with its top classes and their
+ * probabilities. The preview's object URL is made and revoked here; the classification is the caller's.
+ */
+import { bar, h, replace } from './dom';
+import { formatPercent } from './format';
+
+export interface ClassifyCallbacks {
+  onClassify(file: File): void;
+}
+
+export interface Classify {
+  /** The top classes for the image last handed to onClassify, most likely first. */
+  update(top: { label: string; probability: number }[]): void;
+  showError(message: string): void;
+  /** Off until a classifier exists; `reason` says why. */
+  setEnabled(enabled: boolean, reason?: string): void;
+}
+
+export function mountClassify(el: HTMLElement, callbacks: ClassifyCallbacks): Classify {
+  const input = h('input', { type: 'file', accept: 'image/*', hidden: true });
+  const choose = h('button', { type: 'button', class: 'button', on: { click: () => input.click() } }, 'Choose an image…');
+  const reasonText = h('p', { class: 'muted small' });
+  const preview = h('div', { class: 'classify-preview' });
+  const result = h('div', { class: 'classify-result', attrs: { 'aria-live': 'polite' } });
+  const zone = h('div', { class: 'dropzone compact-zone' }, h('p', null, 'Drop any image here to see what the classifier makes of it.'), choose, input, reasonText);
+  replace(el, h('h3', { class: 'subheading' }, 'Try it'), h('div', { class: 'classify' }, zone, h('div', { class: 'classify-output' }, preview, result)));
+
+  let enabled = false;
+  let previewUrl: string | null = null;
+
+  function take(file: File | undefined): void {
+    if (!enabled || !file) return;
+    if (file.type && !file.type.startsWith('image/')) {
+      replace(result, h('p', { class: 'error-text' }, `“${file.name}” is not an image.`));
+      return;
+    }
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+    previewUrl = URL.createObjectURL(file);
+    replace(preview, h('img', { src: previewUrl, alt: `Your image ${file.name}` }));
+    replace(result, h('p', { class: 'muted' }, 'Classifying…'));
+    callbacks.onClassify(file);
+  }
+
+  input.addEventListener('change', () => {
+    take(input.files?.[0]);
+    input.value = '';
+  });
+  zone.addEventListener('dragover', (event) => {
+    if (!enabled) return;
+    event.preventDefault();
+    zone.classList.add('dragging');
+  });
+  zone.addEventListener('dragleave', (event) => {
+    if (!zone.contains(event.relatedTarget as Node | null)) zone.classList.remove('dragging');
+  });
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('dragging');
+    take(event.dataTransfer?.files[0]);
+  });
+
+  const api: Classify = {
+    update(top) {
+      replace(
+        result,
+        h(
+          'ol',
+          { class: 'top-classes' },
+          top.map((t, i) =>
+            h('li', { class: i === 0 ? 'best' : '' }, h('span', { class: 'class-name' }, t.label), bar(t.probability, i === 0 ? 'accent' : ''), h('span', { class: 'class-value' }, formatPercent(t.probability))),
+          ),
+        ),
+      );
+    },
+    showError(message) {
+      replace(result, h('p', { class: 'error-text' }, message));
+    },
+    setEnabled(value, reason) {
+      enabled = value;
+      choose.disabled = !value;
+      zone.classList.toggle('disabled', !value);
+      reasonText.textContent = value ? '' : (reason ?? 'Train a classifier first.');
+    },
+  };
+  api.setEnabled(false);
+  return api;
+}

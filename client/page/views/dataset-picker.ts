@@ -1,0 +1,172 @@
+/**
+ * Step 1: the server's datasets as selectable cards (radio buttons, so arrow keys work) and a drop zone or
+ * folder picker for the visitor's own photos, one subfolder per class. Dropped files are checked for that
+ * layout here and handed on as "<class>/<file>" paths; nothing is read or uploaded by this view.
+ */
+import type { DatasetRecord } from '../../../shared/records';
+import { h, replace, uniqueId } from './dom';
+import { filesFromDrop, filesFromInput, type PickedFile } from './folder-input';
+import { summariseFolder, toClassPaths } from './folder';
+import { formatBytes, formatCount, plural } from './format';
+
+/** Class chips shown per card before "and N more". */
+const MAX_CHIPS = 12;
+
+export interface DatasetPickerCallbacks {
+  onSelectDataset(id: string): void;
+  /** Accepted image files, `path` being "<class>/<path below the class folder>". */
+  onDropFolder(files: PickedFile[]): void;
+}
+
+export interface DatasetPicker {
+  /** `datasets` null while loading. */
+  update(datasets: DatasetRecord[] | null, selectedId: string | null): void;
+  /** Disables choosing while a run is under way. */
+  setDisabled(disabled: boolean): void;
+}
+
+export function mountDatasetPicker(el: HTMLElement, callbacks: DatasetPickerCallbacks): DatasetPicker {
+  const name = uniqueId('dataset');
+  const list = h('div', { class: 'choice-list' }, h('p', { class: 'muted' }, 'Loading datasets…'));
+  const fieldset = h('fieldset', { class: 'choices' }, h('legend', { class: 'subheading' }, 'Datasets on the server'), list);
+
+  const input = h('input', { type: 'file', multiple: true, webkitdirectory: true, hidden: true });
+  const chooseButton = h('button', { type: 'button', class: 'button', on: { click: () => input.click() } }, 'Choose a folder…');
+  const result = h('div', { class: 'drop-result', attrs: { 'aria-live': 'polite' } });
+  const zone = h(
+    'div',
+    { class: 'dropzone' },
+    h('p', { class: 'dropzone-title' }, 'Or use your own photos'),
+    h(
+      'p',
+      null,
+      'Drop a folder here, or choose one. Put the photos of each class in its own subfolder: ',
+      h('code', null, 'flowers/daisy/1.jpg'),
+      ', ',
+      h('code', null, 'flowers/roses/2.jpg'),
+      '.',
+    ),
+    chooseButton,
+    input,
+    h('p', { class: 'note' }, 'Your photos never leave this computer: they are read and trained on in this browser tab.'),
+    result,
+  );
+  el.classList.add('dataset-picker');
+  replace(el, fieldset, zone);
+
+  let disabled = false;
+
+  function accept(picked: PickedFile[]): void {
+    const paths = toClassPaths(picked.map((p) => p.path));
+    const summary = summariseFolder(paths);
+    const ignoredNote =
+      summary.ignored.length > 0
+        ? h(
+            'details',
+            { class: 'compact' },
+            h('summary', null, `${plural(summary.ignored.length, 'file')} skipped`),
+            h('ul', { class: 'plain-list' }, summary.ignored.slice(0, 200).map((i) => h('li', null, h('code', null, i.path), ` — ${i.reason}`))),
+          )
+        : null;
+    if (summary.problem) {
+      replace(result, h('p', { class: 'error-text' }, summary.problem), ignoredNote);
+      return;
+    }
+    const images = summary.accepted.length;
+    replace(
+      result,
+      h('p', { class: 'ok-text' }, `Found ${plural(summary.classes.length, 'class', 'classes')} and ${plural(images, 'photo')}.`),
+      chips(summary.classes.map((c) => [c.name, c.count])),
+      summary.warnings.map((w) => h('p', { class: 'warning-text' }, w)),
+      ignoredNote,
+    );
+    callbacks.onDropFolder(summary.accepted.map((i) => ({ file: picked[i].file, path: paths[i] })));
+  }
+
+  async function read(files: Promise<PickedFile[]>): Promise<void> {
+    replace(result, h('p', { class: 'muted' }, 'Reading the folder…'));
+    try {
+      accept(await files);
+    } catch (error) {
+      replace(result, h('p', { class: 'error-text' }, `The folder could not be read: ${(error as Error).message || 'unknown error'}.`));
+    }
+  }
+
+  input.addEventListener('change', () => {
+    void read(Promise.resolve(filesFromInput(input)));
+    input.value = '';
+  });
+  zone.addEventListener('dragover', (event) => {
+    if (disabled) return;
+    event.preventDefault();
+    zone.classList.add('dragging');
+  });
+  zone.addEventListener('dragleave', (event) => {
+    if (!zone.contains(event.relatedTarget as Node | null)) zone.classList.remove('dragging');
+  });
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('dragging');
+    if (disabled || !event.dataTransfer) return;
+    void read(filesFromDrop(event.dataTransfer));
+  });
+
+  return {
+    update(datasets, selectedId) {
+      if (datasets === null) {
+        replace(list, h('p', { class: 'muted' }, 'Loading datasets…'));
+        return;
+      }
+      if (datasets.length === 0) {
+        replace(list, h('p', { class: 'muted' }, 'The server has no datasets yet: use a folder of your own photos below.'));
+        return;
+      }
+      replace(
+        list,
+        datasets.map((d) => {
+          const titleId = uniqueId('dataset-title');
+          const metaId = uniqueId('dataset-meta');
+          // Named by the title alone, described by the figures: the chips would make the name too long to hear.
+          const radio = h('input', {
+            type: 'radio',
+            name,
+            value: d.id,
+            checked: d.id === selectedId,
+            disabled,
+            attrs: { 'aria-labelledby': titleId, 'aria-describedby': metaId },
+            on: { change: () => callbacks.onSelectDataset(d.id) },
+          });
+          return h(
+            'label',
+            { class: 'choice-card' },
+            radio,
+            h('span', { class: 'choice-title', id: titleId }, d.name),
+            h(
+              'span',
+              { class: 'choice-meta', id: metaId },
+              `${plural(d.imageCount, 'image')} · ${plural(d.classes.length, 'class', 'classes')} · ${formatBytes(d.bytes)}`,
+            ),
+            chips(d.classes.map((c, i) => [c, d.classCounts[i] ?? 0])),
+          );
+        }),
+      );
+    },
+    setDisabled(value) {
+      disabled = value;
+      for (const radio of list.querySelectorAll('input')) radio.disabled = value;
+      chooseButton.disabled = value;
+      zone.classList.toggle('disabled', value);
+    },
+  };
+}
+
+/** Class names with their image counts. */
+function chips(classes: [string, number][]): HTMLElement {
+  const shown = classes.slice(0, MAX_CHIPS);
+  return h(
+    'ul',
+    { class: 'chips', attrs: { 'aria-label': 'Classes' } },
+    shown.map(([label, count]) => h('li', { class: 'chip' }, label, ' ', h('span', { class: 'chip-count' }, formatCount(count)))),
+    classes.length > shown.length ? h('li', { class: 'chip more' }, `and ${classes.length - shown.length} more`) : null,
+  );
+}

@@ -1,0 +1,36 @@
+/**
+ * The header's runtime line: whether the page is cross-origin isolated (WASM threads need it) and which
+ * backend the workers run on.
+ */
+import type { BackendReport } from '../../../shared/farm';
+import { describeBackend } from './backend-text';
+import { h, replace } from './dom';
+
+export interface RuntimeStatus {
+  update(status: { crossOriginIsolated: boolean; backend: BackendReport | null; workers?: number }): void;
+}
+
+export function mountRuntimeStatus(el: HTMLElement): RuntimeStatus {
+  const update: RuntimeStatus['update'] = ({ crossOriginIsolated, backend, workers }) => {
+    replace(
+      el,
+      h('ul', { class: 'runtime', attrs: { 'aria-label': 'Runtime' } },
+        h(
+          'li',
+          { class: crossOriginIsolated ? 'ok' : 'warn', title: crossOriginIsolated ? 'WASM can use several threads.' : 'WASM runs on one thread per worker.' },
+          h('span', { class: 'dot', attrs: { 'aria-hidden': 'true' } }),
+          crossOriginIsolated ? 'Cross-origin isolated' : 'Not cross-origin isolated',
+        ),
+        h(
+          'li',
+          { class: backend ? 'ok' : '' },
+          h('span', { class: 'dot', attrs: { 'aria-hidden': 'true' } }),
+          backend ? `Backend: ${describeBackend(backend)}` : 'Backend: not started',
+          workers ? ` · ${workers} ${workers === 1 ? 'worker' : 'workers'}` : '',
+        ),
+      ),
+    );
+  };
+  update({ crossOriginIsolated: globalThis.crossOriginIsolated === true, backend: null });
+  return { update };
+}

@@ -1,0 +1,303 @@
+/**
+ * The two training stages of the Keras transfer-learning recipe, as a loop the trainer's Web Worker runs:
+ * 1. the head on pooled bottleneck features (the base never runs), after measuring the untrained head on
+ *    validation (loss0 / accuracy0);
+ * 2. optionally, the base's layers from fine_tune_at on plus the head, fed by the cached cut activations (the
+ *    frozen layers never run), at learningRate / fineTuneLrDivisor, epochs numbered on from stage 1.
+ * Every BatchNormalization layer stays in inference mode throughout. Each epoch shuffles with a seed derived from
+ * the run's seed and the epoch number, so a run resumed from a checkpoint continues as an uninterrupted one would.
+ * A checkpoint (plain data) is handed out after every epoch; an AbortSignal stops the run between batches.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { EpochRecord, History, SplitAssignment, Stage, TrainSettings } from '../../shared/training';
+import { hashSeed } from '../farm/augment';
+import { setBaseTrainable, splitAtFineTune } from './base-model';
+import { keepBatchNormInInferenceMode } from './batch-norm-inference';
+import {
+  arraysToOptimizer,
+  arraysToWeights,
+  optimizerToArrays,
+  weightsToArrays,
+  type TrainerCheckpoint,
+} from './checkpoint';
+import { batchTensors, lossAndAccuracy, predictSource } from './evaluate';
+import { applyHead, buildHead, reseedDropout } from './head';
+import { releaseModels } from './release';
+import { checkSettings } from './settings';
+import { seededShuffle } from './split';
+import type { SampleBatch, SampleSource } from './sources';
+
+export interface StageData {
+  train: SampleSource;
+  validation: SampleSource;
+}
+
+export interface TrainingData {
+  /** Stage 1: pooled bottleneck features, one input per sample. */
+  head: StageData;
+  /** Stage 2: cut activations, one input per cut tensor in FineTuneSplit.cut order. Needed when fineTuneEpochs > 0. */
+  cut?: StageData;
+}
+
+export interface BatchProgress {
+  stage: Stage;
+  epoch: number;
+  /** 1-based index of the batch just trained. */
+  batch: number;
+  batches: number;
+  /** Running means over the epoch so far. */
+  loss: number;
+  accuracy: number;
+}
+
+export interface TrainCallbacks {
+  onBatch?(progress: BatchProgress): void;
+  onEpoch?(record: EpochRecord, history: History): void;
+  /** Called after every epoch and awaited before the next starts (store it; it is a fresh copy). */
+  onCheckpoint?(checkpoint: TrainerCheckpoint): void | Promise<void>;
+  /** Stops the run between batches; the last checkpoint handed out is the state to resume from. */
+  signal?: AbortSignal;
+}
+
+export interface TrainJob {
+  /** The base from loadBaseModel() at the run's input size. Stage 2 updates its layers from fine_tune_at on. */
+  base: tfl.LayersModel;
+  classes: string[];
+  split: SplitAssignment;
+  settings: TrainSettings;
+  data: TrainingData;
+}
+
+export interface TrainResult {
+  /** The trained head (pooled features -> probabilities). Free it and the base with releaseModels(). */
+  head: tfl.LayersModel;
+  history: History;
+  /** Stage 2's model, cut activations -> probabilities, when fine-tuning ran: a view on the base's and head's weights. */
+  cutModel: tfl.LayersModel | null;
+}
+
+/** Trains a new head (and fine-tunes when the settings ask for it). */
+export function train(job: TrainJob, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
+  return run(job, callbacks, null);
+}
+
+/**
+ * Continues the run a checkpoint came from: same settings, split and classes (taken from the checkpoint), the
+ * head's and unfrozen layers' weights and the optimizer state restored, starting at the checkpoint's epoch.
+ * `base` must be freshly loaded from the same artifacts at the same input size.
+ */
+export function resumeTraining(
+  job: Pick<TrainJob, 'base' | 'data'>,
+  checkpoint: TrainerCheckpoint,
+  callbacks: TrainCallbacks = {},
+): Promise<TrainResult> {
+  const { settings, split, classes } = checkpoint;
+  return run({ ...job, settings, split, classes }, callbacks, checkpoint);
+}
+
+function makeOptimizer(settings: TrainSettings, learningRate: number): tf.Optimizer {
+  return settings.optimizer === 'adam' ? tf.train.adam(learningRate) : tf.train.rmsprop(learningRate);
+}
+
+async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainerCheckpoint | null): Promise<TrainResult> {
+  const settings = checkSettings(job.settings);
+  const { base, classes, data } = job;
+  if (settings.fineTuneEpochs > 0 && data.cut === undefined) {
+    throw new Error('fine-tuning needs the cut activations (data.cut); set fineTuneEpochs to 0 to train the head only');
+  }
+  if (from !== null && !(Number.isInteger(from.epoch) && from.epoch >= 1)) {
+    throw new Error(`a checkpoint's epoch must be >= 1 (it is saved after an epoch), got ${from.epoch}`);
+  }
+  const featureSize = base.outputs[0].shape[base.outputs[0].shape.length - 1] as number;
+  const head = buildHead(featureSize, classes.length, settings);
+  try {
+    keepBatchNormInInferenceMode(base);
+    setBaseTrainable(base, null);
+    const history: History = from ? structuredClone(from.history) : { initial: null, epochs: [], fineTuneStartEpoch: null };
+    const snapshotBase = { settings, split: job.split, classes };
+    let cutModel: tfl.LayersModel | null = null;
+
+    if (from?.stage !== 'fine-tune') {
+      if (from) arraysToWeights(head.trainableWeights, from.trainableWeights);
+      else history.initial = validationMetrics(await predictSource(head, data.head.validation));
+      await runStage({
+        model: head,
+        stage: 'head',
+        learningRate: settings.learningRate,
+        first: from?.epoch ?? 0,
+        end: settings.headEpochs,
+        optimizerWeights: from?.optimizerWeights ?? null,
+        data: data.head,
+        settings,
+        history,
+        callbacks,
+        snapshotBase,
+      });
+    }
+
+    if (settings.fineTuneEpochs > 0) {
+      const split = splitAtFineTune(base, settings.fineTuneAt);
+      setBaseTrainable(base, split.fineTuneAt);
+      const pooled = tfl.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(split.trainable.outputs[0]);
+      cutModel = tfl.model({
+        inputs: split.trainable.inputs,
+        outputs: applyHead(head, pooled as tfl.SymbolicTensor),
+        name: 'fine_tune',
+      });
+      const resumingStage2 = from?.stage === 'fine-tune';
+      if (resumingStage2) arraysToWeights(cutModel.trainableWeights, from.trainableWeights);
+      history.fineTuneStartEpoch = settings.headEpochs;
+      await runStage({
+        model: cutModel,
+        stage: 'fine-tune',
+        learningRate: settings.learningRate / settings.fineTuneLrDivisor,
+        first: resumingStage2 ? from.epoch : settings.headEpochs,
+        end: settings.headEpochs + settings.fineTuneEpochs,
+        optimizerWeights: resumingStage2 ? from.optimizerWeights : null,
+        data: data.cut!,
+        settings,
+        history,
+        callbacks,
+        snapshotBase,
+      });
+    }
+    return { head, history, cutModel };
+  } catch (error) {
+    releaseModels(head);
+    throw error;
+  }
+}
+
+function validationMetrics(predictions: Awaited<ReturnType<typeof predictSource>>) {
+  const { loss, accuracy } = lossAndAccuracy(predictions);
+  return { valLoss: loss, valAccuracy: accuracy };
+}
+
+interface StageRun {
+  model: tfl.LayersModel;
+  stage: Stage;
+  learningRate: number;
+  /** Epochs first..end-1, numbered across both stages. */
+  first: number;
+  end: number;
+  /** Optimizer state to continue from (a checkpoint of this stage), or null for a fresh optimizer. */
+  optimizerWeights: TrainerCheckpoint['optimizerWeights'] | null;
+  data: StageData;
+  settings: TrainSettings;
+  history: History;
+  callbacks: TrainCallbacks;
+  snapshotBase: Pick<TrainerCheckpoint, 'settings' | 'split' | 'classes'>;
+}
+
+async function runStage(stage: StageRun): Promise<void> {
+  if (stage.first >= stage.end) return;
+  const { model, settings, history, callbacks, data } = stage;
+  const variables = model.trainableWeights;
+  const optimizer = makeOptimizer(settings, stage.learningRate);
+  try {
+    if (stage.optimizerWeights) await arraysToOptimizer(optimizer, stage.optimizerWeights, variables);
+    const classCount = model.outputs[0].shape[1] as number;
+    const count = data.train.imageIds.length;
+    if (count === 0) throw new Error('there are no training samples');
+
+    for (let epoch = stage.first; epoch < stage.end; epoch++) {
+      const started = performance.now();
+      const order = seededShuffle(
+        Array.from({ length: count }, (_, i) => i),
+        hashSeed(`${settings.seed}:shuffle:${epoch}`),
+      );
+      const batches: number[][] = [];
+      for (let i = 0; i < count; i += settings.batchSize) batches.push(order.slice(i, i + settings.batchSize));
+
+      let lossSum = 0;
+      let correctSum = 0;
+      let seen = 0;
+      // Fetch the next batch while this one trains: a streaming source reads IndexedDB meanwhile.
+      let next = prefetch(data.train, batches[0]);
+      for (let b = 0; b < batches.length; b++) {
+        callbacks.signal?.throwIfAborted();
+        const batch = await next;
+        if (b + 1 < batches.length) next = prefetch(data.train, batches[b + 1]);
+        reseedDropout(model.layers, `${settings.seed}:dropout:${epoch}:${b}`);
+        const { loss, correct } = trainStep(model, optimizer, variables, batch, classCount);
+        const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
+        tf.dispose([loss, correct]);
+        const n = batch.labels.length;
+        lossSum += lossValue[0] * n;
+        correctSum += correctValue[0];
+        seen += n;
+        callbacks.onBatch?.({
+          stage: stage.stage,
+          epoch,
+          batch: b + 1,
+          batches: batches.length,
+          loss: lossSum / seen,
+          accuracy: correctSum / seen,
+        });
+      }
+
+      const validation = validationMetrics(await predictSource(model, data.validation));
+      const record: EpochRecord = {
+        epoch,
+        stage: stage.stage,
+        loss: lossSum / seen,
+        accuracy: correctSum / seen,
+        ...validation,
+        seconds: (performance.now() - started) / 1000,
+      };
+      history.epochs.push(record);
+      callbacks.onEpoch?.(record, structuredClone(history));
+      if (callbacks.onCheckpoint) {
+        await callbacks.onCheckpoint({
+          ...structuredClone(stage.snapshotBase),
+          history: structuredClone(history),
+          stage: stage.stage,
+          epoch: epoch + 1,
+          trainableWeights: await weightsToArrays(variables),
+          optimizerWeights: await optimizerToArrays(optimizer),
+        });
+      }
+    }
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+function prefetch(source: SampleSource, indices: number[]): Promise<SampleBatch> {
+  const promise = source.batch(indices);
+  // An abort may leave this promise unawaited; its failure must not surface as an unhandled rejection.
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/** One optimizer step on one batch: returns the batch's mean loss and its number of correct predictions. */
+function trainStep(
+  model: tfl.LayersModel,
+  optimizer: tf.Optimizer,
+  variables: tfl.LayerVariable[],
+  batch: SampleBatch,
+  classCount: number,
+): { loss: tf.Scalar; correct: tf.Scalar } {
+  if (batch.labels.some((label) => !(label >= 0 && label < classCount))) {
+    throw new Error(`a batch holds a label outside 0..${classCount - 1}`);
+  }
+  return tf.tidy(() => {
+    const xs = batchTensors(model, batch);
+    const targets = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), classCount);
+    let correct: tf.Scalar | undefined;
+    const loss = optimizer.minimize(
+      () => {
+        const probs = model.apply(xs.length === 1 ? xs[0] : xs, { training: true }) as tf.Tensor2D;
+        // The gradient scope frees everything but the loss; keep the accuracy count out of it.
+        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), tf.argMax(targets, 1)), 'float32')) as tf.Scalar);
+        // Keras's sparse categorical crossentropy on probabilities: clip, log, mean.
+        const clipped = tf.clipByValue(probs, 1e-7, 1 - 1e-7);
+        return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.log(clipped)), 1))) as tf.Scalar;
+      },
+      true,
+      variables.map((v) => v.read() as tf.Variable),
+    ) as tf.Scalar;
+    return { loss, correct: correct! };
+  });
+}

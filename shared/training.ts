@@ -1,0 +1,73 @@
+/**
+ * Plain-data types of a training run, shared by the trainer (in its worker), the IndexedDB stores and the page.
+ * Everything here is structured-cloneable: no tensors, no classes.
+ */
+
+export type OptimizerName = 'adam' | 'rmsprop';
+export type Stage = 'head' | 'fine-tune';
+
+export interface TrainSettings {
+  /** Seed for the split, the shuffles, dropout and initialisation: same seed + same data = same run. */
+  seed: number;
+  /** Fractions of each class; test may be 0 (80/20) or 0.1 (80/10/10, seed 004). */
+  split: { validation: number; test: number };
+  optimizer: OptimizerName;
+  learningRate: number;
+  batchSize: number;
+  headEpochs: number;
+  /** 0 skips stage 2. */
+  fineTuneEpochs: number;
+  /** First trainable layer of the base in stage 2: an index into the base's layers or a layer name. */
+  fineTuneAt: number | string;
+  /** Stage 2 learning rate = learningRate / fineTuneLrDivisor (the seeds use 10). */
+  fineTuneLrDivisor: number;
+  dropout: number;
+  /** Seed 000's optional hidden Dense(128, relu) + Dropout(0.5). */
+  hiddenUnits: number;
+  /** Augmented views per training image (0 = off). */
+  augmentViews: number;
+}
+
+/** Which split each image belongs to, by image id (content hash). */
+export interface SplitAssignment {
+  train: string[];
+  validation: string[];
+  test: string[];
+}
+
+export interface EpochRecord {
+  /** 0-based across both stages (stage 2 continues from stage 1's count, like Keras initial_epoch). */
+  epoch: number;
+  stage: Stage;
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  seconds: number;
+}
+
+export interface History {
+  /** Validation loss and accuracy of the untrained head (seed 004's loss0 / accuracy0). */
+  initial: { valLoss: number; valAccuracy: number } | null;
+  epochs: EpochRecord[];
+  /** Epoch index at which fine-tuning started, or null. */
+  fineTuneStartEpoch: number | null;
+}
+
+/** A weight or optimizer variable as plain data. */
+export interface NamedArray {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface Evaluation {
+  split: 'validation' | 'test';
+  accuracy: number;
+  loss: number;
+  classes: string[];
+  perClassAccuracy: number[];
+  /** confusion[true][predicted] counts. */
+  confusion: number[][];
+  predictions: { imageId: string; trueClass: number; predictedClass: number; confidence: number }[];
+}

@@ -1,0 +1,196 @@
+/**
+ * Stage 2 on real data, on the wasm backend: MobileNetV2-0.35 at 160 px (to keep the test fast; the network is
+ * fully convolutional), 100 flowers per class, split 60/40 so that validation can tell a point of accuracy.
+ * The head trains on pooled features, then the layers from fine_tune_at=100 on train with it from the cached cut
+ * activations (the frozen layers never run). What a user notices: the split of the base is right, fine-tuning does
+ * not make the classifier worse, BatchNorm statistics are untouched, memory does not grow, and a run stopped during
+ * fine-tuning resumes to the same place.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TrainSettings } from '../../shared/training';
+import {
+  loadBaseModel,
+  resolveFineTuneAt,
+  splitAtFineTune,
+  summariseBase,
+  withInputSize,
+} from '../../client/trainer/base-model';
+import type { TrainerCheckpoint } from '../../client/trainer/checkpoint';
+import { evaluate } from '../../client/trainer/evaluate';
+import { releaseModels } from '../../client/trainer/release';
+import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
+import { resumeTraining, train, type TrainResult } from '../../client/trainer/train';
+import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
+import { MOBILENET_V2_DIR, preprocessImages, readModelArtifacts } from '../support/node-features';
+import { useBackend } from '../support/tf-node';
+import { flowersFixture, loadFlowersBase, sourcesOf, splitOf, type FlowersFixture } from '../support/trainer-fixtures';
+
+const SIZE = 160;
+const SETTINGS: TrainSettings = {
+  ...DEFAULT_SETTINGS,
+  split: { validation: 0.4, test: 0 },
+  fineTuneEpochs: 5,
+};
+const H = SETTINGS.headEpochs;
+
+let fixture: FlowersFixture;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  registerWasmBackpropKernels();
+  fixture = await flowersFixture({ perClass: 100, inputSize: SIZE, fineTuneAt: SETTINGS.fineTuneAt });
+});
+
+function batchNormStatistics(model: tfl.LayersModel): Map<string, Float32Array> {
+  const stats = new Map<string, Float32Array>();
+  for (const layer of model.layers) {
+    for (const w of layer.weights) {
+      if (/moving_(mean|variance)$/.test(w.originalName)) stats.set(w.originalName, w.read().dataSync() as Float32Array);
+    }
+  }
+  return stats;
+}
+
+function weightOf(model: tfl.LayersModel, name: string): Float32Array {
+  const weight = model.layers.flatMap((l) => l.weights).find((w) => w.originalName === name);
+  if (!weight) throw new Error(`no weight ${name}`);
+  return weight.read().dataSync() as Float32Array;
+}
+
+describe('the base split at fine_tune_at', () => {
+  it('cuts MobileNetV2 at 100 after block_11_expand and block_10_project_BN, and the two parts compute the base', async () => {
+    const base = await loadFlowersBase(SIZE);
+    expect(resolveFineTuneAt(base, 'block_11_expand_BN')).toBe(100);
+    const split = splitAtFineTune(base, 100);
+    expect(split.fineTuneAtName).toBe('block_11_expand_BN');
+    expect(split.cut).toEqual([
+      { layer: 'block_10_project_BN', shape: [10, 10, 32] },
+      { layer: 'block_11_expand', shape: [10, 10, 192] },
+    ]);
+    // The trainable part reuses the base's layers, so training it trains the base.
+    expect(split.trainableLayers.map((l) => l.name)).toEqual(base.layers.slice(100).map((l) => l.name));
+    expect(split.trainable.getLayer('block_16_project').weights[0]).toBe(base.getLayer('block_16_project').weights[0]);
+
+    const byId = new Map(fixture.folder.images.map((i) => [i.id, i.path]));
+    const ids = fixture.folder.images.slice(0, 4).map((i) => i.id);
+    const input = await preprocessImages(ids.map((id) => byId.get(id)!), ids, SIZE);
+    const [direct, viaCut] = tf.tidy(() => [
+      base.predict(input) as tf.Tensor,
+      split.trainable.predict(split.frozen.predict(input) as tf.Tensor[]) as tf.Tensor,
+    ]);
+    expect(direct.shape).toEqual([4, 5, 5, 1280]);
+    expect(tf.max(tf.abs(tf.sub(direct, viaCut))).dataSync()[0]).toBe(0);
+    tf.dispose([input, direct, viaCut]);
+
+    const summary = summariseBase(base, 100, 6405);
+    expect(summary.layers).toHaveLength(155);
+    expect(summary.cut).toEqual(split.cut);
+    expect(summary.beforeUnfreezing).toEqual({ trainable: 6405, frozen: 410208 });
+    expect(summary.afterUnfreezing.trainable + summary.afterUnfreezing.frozen).toBe(6405 + 410208);
+    expect(summary.afterUnfreezing.trainable).toBeGreaterThan(300_000);
+    releaseModels(base);
+  });
+
+  it('loads a Keras 2.1 topology (model_config) at another input size, and names what is wrong', async () => {
+    const { artifacts } = await readModelArtifacts(MOBILENET_V2_DIR);
+    const keras21 = { ...artifacts, modelTopology: { keras_version: '2.1.6', backend: 'tensorflow', model_config: artifacts.modelTopology } };
+    const resized = withInputSize(keras21, 96);
+    const base = await loadBaseModel(resized, { bottleneck: 'out_relu' });
+    expect(base.inputs[0].shape).toEqual([null, 96, 96, 3]);
+    expect(base.outputs[0].shape).toEqual([null, 3, 3, 1280]);
+    expect(() => resolveFineTuneAt(base, 'no_such_layer')).toThrow(/no layer named 'no_such_layer'/);
+    expect(() => resolveFineTuneAt(base, 155)).toThrow(/2\.\.154/);
+    releaseModels(base);
+    await expect(loadBaseModel(artifacts, { bottleneck: 'out_relu_typo' })).rejects.toThrow(/no layer named 'out_relu_typo'/);
+  });
+});
+
+describe('fine-tuning on wasm from cached cut activations', () => {
+  let base: tfl.LayersModel;
+  let before: { stats: Map<string, Float32Array>; frozen: Float32Array; unfrozen: Float32Array };
+  let result: TrainResult;
+  const checkpoints: TrainerCheckpoint[] = [];
+  const tensorsAfter = new Map<number, number>();
+  let job: Parameters<typeof train>[0];
+
+  beforeAll(async () => {
+    base = await loadFlowersBase(SIZE);
+    before = {
+      stats: batchNormStatistics(base),
+      frozen: weightOf(base, 'block_10_project/kernel'),
+      unfrozen: weightOf(base, 'block_16_project/kernel'),
+    };
+    const split = splitOf(fixture, SETTINGS);
+    const pooled = sourcesOf(fixture, split, 0, 'pooled');
+    const cut = sourcesOf(fixture, split, 0, 'cut');
+    job = {
+      base,
+      classes: fixture.folder.classes,
+      split,
+      settings: SETTINGS,
+      data: {
+        head: { train: pooled.train, validation: pooled.validation },
+        cut: { train: cut.train, validation: cut.validation },
+      },
+    };
+    result = await train(job, {
+      onEpoch: (record) => void tensorsAfter.set(record.epoch, tf.memory().numTensors),
+      onCheckpoint: (c) => void checkpoints.push(c),
+    });
+  });
+
+  it('runs on wasm and keeps or improves validation accuracy, epochs numbered on from the head stage', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    const { epochs, fineTuneStartEpoch } = result.history;
+    const seconds = (stage: string) => {
+      const picked = epochs.filter((e) => e.stage === stage).slice(1);
+      return (picked.reduce((s, e) => s + e.seconds, 0) / picked.length).toFixed(2);
+    };
+    console.info(
+      `fine-tune @${SIZE}: val accuracy ${epochs.map((e) => `${e.epoch}:${e.valAccuracy.toFixed(3)}`).join(' ')}; ` +
+        `s/epoch head ${seconds('head')} fine-tune ${seconds('fine-tune')} (${job.split.train.length} train, ${job.split.validation.length} val)`,
+    );
+    expect(fineTuneStartEpoch).toBe(H);
+    expect(epochs.map((e) => [e.epoch, e.stage])).toEqual([
+      ...Array.from({ length: H }, (_, i) => [i, 'head']),
+      ...Array.from({ length: SETTINGS.fineTuneEpochs }, (_, i) => [H + i, 'fine-tune']),
+    ]);
+    const headAccuracy = epochs[H - 1].valAccuracy;
+    expect(epochs.at(-1)!.valAccuracy).toBeGreaterThan(headAccuracy - 0.01);
+  });
+
+  it('leaves every BatchNorm moving statistic and every frozen layer untouched, and trains the unfrozen layers', () => {
+    const after = batchNormStatistics(base);
+    expect(after.size).toBe(52);
+    for (const [name, values] of before.stats) expect(after.get(name), name).toEqual(values);
+    expect(weightOf(base, 'block_10_project/kernel')).toEqual(before.frozen);
+    expect(weightOf(base, 'block_16_project/kernel')).not.toEqual(before.unfrozen);
+  });
+
+  it('leaks no tensor: the same tensor count after fine-tune epochs 2 and 5', () => {
+    expect(tensorsAfter.get(H + 1)).toBeGreaterThan(0);
+    expect(tensorsAfter.get(H + 4)).toBe(tensorsAfter.get(H + 1));
+  });
+
+  it('evaluates the fine-tuned classifier on cut activations as the last epoch reported', async () => {
+    const cut = sourcesOf(fixture, job.split, 0, 'cut');
+    const evaluation = await evaluate(result.cutModel!, cut.validation, fixture.folder.classes, 'validation');
+    expect(evaluation.accuracy).toBeCloseTo(result.history.epochs.at(-1)!.valAccuracy, 6);
+  });
+
+  it('resumes from a fine-tune checkpoint (weights and optimizer state) and ends like the uninterrupted run', async () => {
+    const checkpoint = structuredClone(checkpoints.find((c) => c.stage === 'fine-tune' && c.epoch === H + 4)!);
+    expect(checkpoint.trainableWeights.map((w) => w.name)).toContain('block_16_project/kernel');
+    expect(checkpoint.optimizerWeights).toHaveLength(1 + 2 * checkpoint.trainableWeights.length);
+    const freshBase = await loadFlowersBase(SIZE);
+    const resumed = await resumeTraining({ base: freshBase, data: job.data }, checkpoint);
+    const expected = result.history.epochs;
+    expect(resumed.history.epochs.map((e) => [e.epoch, e.stage])).toEqual(expected.map((e) => [e.epoch, e.stage]));
+    expect(resumed.history.epochs.slice(0, H + 4)).toEqual(expected.slice(0, H + 4));
+    expect(resumed.history.epochs.at(-1)!.loss).toBeCloseTo(expected.at(-1)!.loss, 3);
+    expect(Math.abs(resumed.history.epochs.at(-1)!.valAccuracy - expected.at(-1)!.valAccuracy)).toBeLessThanOrEqual(0.01);
+    releaseModels(resumed.head, freshBase);
+  });
+});

@@ -1,0 +1,211 @@
+/**
+ * The page views' pure helpers: what the visitor reads (numbers, messages, the loading code) and what the
+ * charts and tables are built from. DOM-free; the DOM components themselves are checked in the browser.
+ */
+import { describe, expect, it } from 'vitest';
+import { describeBackend, fallbackNotes } from '../../client/page/views/backend-text';
+import { filterPredictions, summariseConfusion } from '../../client/page/views/confusion';
+import { enabledControls, type RunState } from '../../client/page/views/controls';
+import { curveData } from '../../client/page/views/curve-data';
+import { loadingSnippet, preprocessingCode } from '../../client/page/views/export-snippet';
+import { summariseFolder, toClassPaths } from '../../client/page/views/folder';
+import { formatBytes, formatDuration, formatPercent, plural } from '../../client/page/views/format';
+import { toRaw, validateSettings, type FormSettings } from '../../client/page/views/settings-rules';
+import type { EpochRecord, History } from '../../shared/training';
+
+const SETTINGS: FormSettings = {
+  workers: 4,
+  backend: 'auto',
+  inputSize: 224,
+  seed: 42,
+  split: { validation: 0.2, test: 0 },
+  optimizer: 'adam',
+  learningRate: 0.001,
+  batchSize: 32,
+  headEpochs: 10,
+  fineTuneEpochs: 10,
+  fineTuneAt: 100,
+  fineTuneLrDivisor: 10,
+  dropout: 0.2,
+  hiddenUnits: 0,
+  augmentViews: 2,
+};
+
+describe('format', () => {
+  it('writes sizes, shares, durations and counts the way people read them', () => {
+    expect(formatBytes(228_800_000)).toBe('229 MB');
+    expect(formatBytes(4_570_000)).toBe('4.6 MB');
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatPercent(0.9219)).toBe('92.2%');
+    expect(formatDuration(4.1)).toBe('4.1 s');
+    expect(formatDuration(200)).toBe('3 min 20 s');
+    expect(formatDuration(3 * 3600 + 5 * 60)).toBe('3 h 05 min');
+    expect(plural(1, 'image')).toBe('1 image');
+    expect(plural(3670, 'image')).toBe('3,670 images');
+    expect(plural(2, 'class', 'classes')).toBe('2 classes');
+  });
+});
+
+describe('folder layout', () => {
+  it('drops the picked folder name so each path starts with its class', () => {
+    expect(toClassPaths(['flowers/daisy/1.jpg', 'flowers/roses/2.jpg', 'flowers/notes.txt'])).toEqual(['daisy/1.jpg', 'roses/2.jpg', 'notes.txt']);
+    expect(toClassPaths(['/flowers/daisy/1.jpg', '/flowers/roses/a/2.jpg'])).toEqual(['daisy/1.jpg', 'roses/a/2.jpg']);
+  });
+
+  it('keeps class folders dropped side by side, and a lone class folder, as they are', () => {
+    expect(toClassPaths(['/daisy/1.jpg', '/roses/2.jpg'])).toEqual(['daisy/1.jpg', 'roses/2.jpg']);
+    expect(toClassPaths(['daisy/1.jpg', 'daisy/2.jpg'])).toEqual(['daisy/1.jpg', 'daisy/2.jpg']);
+  });
+
+  it('counts images per class and says which files are skipped and why', () => {
+    const summary = summariseFolder(['daisy/1.jpg', 'daisy/sub/2.JPEG', 'roses/3.png', 'roses/.DS_Store', 'notes.txt', 'roses/readme.md']);
+    expect(summary.problem).toBeNull();
+    expect(summary.classes).toEqual([
+      { name: 'daisy', count: 2 },
+      { name: 'roses', count: 1 },
+    ]);
+    expect(summary.accepted).toEqual([0, 1, 2]);
+    expect(summary.ignored).toEqual([
+      { path: 'roses/.DS_Store', reason: 'hidden file' },
+      { path: 'notes.txt', reason: 'not inside a class folder' },
+      { path: 'roses/readme.md', reason: 'not a JPEG, PNG, WebP, GIF, BMP or AVIF image' },
+    ]);
+    expect(summary.warnings).toHaveLength(2);
+  });
+
+  it('refuses an empty folder, loose photos and a single class in plain words', () => {
+    expect(summariseFolder([]).problem).toBe('The folder is empty.');
+    expect(summariseFolder(['1.jpg', '2.jpg']).problem).toMatch(/^No photos inside class folders were found/);
+    expect(summariseFolder(['daisy/1.jpg', 'daisy/2.jpg']).problem).toMatch(/Only one class folder \(“daisy”\)/);
+  });
+});
+
+describe('settings rules', () => {
+  it('round-trips the defaults unchanged', () => {
+    expect(validateSettings(toRaw(SETTINGS))).toEqual({ ok: true, settings: SETTINGS });
+  });
+
+  it('says what to enter instead for each wrong field', () => {
+    const raw = { ...toRaw(SETTINGS), inputSize: '100', workers: '0', learningRate: 'fast', batchSize: '2.5', headEpochs: '' };
+    const result = validateSettings(raw);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toEqual({
+      inputSize: 'The base halves the image five times, so use a multiple of 32 (e.g. 96).',
+      workers: 'Enter a whole number from 1 to 64.',
+      learningRate: '“fast” is not a number.',
+      batchSize: 'Enter a whole number.',
+      headEpochs: 'Enter a number.',
+    });
+  });
+
+  it('checks fine-tune-from against the base’s layers by number and by name', () => {
+    const layerNames = ['input_1', 'Conv1', 'bn_Conv1', 'block_1_expand', 'out_relu'];
+    const at = (text: string) => validateSettings({ ...toRaw(SETTINGS), fineTuneAt: text }, { layerNames });
+    expect(at('3')).toMatchObject({ ok: true, settings: { fineTuneAt: 3 } });
+    expect(at('block_1_expand')).toMatchObject({ ok: true, settings: { fineTuneAt: 'block_1_expand' } });
+    expect(at('5')).toMatchObject({ ok: false, errors: { fineTuneAt: 'Enter a layer number from 2 to 4, or a layer name.' } });
+    expect(at('block_99')).toMatchObject({ ok: false, errors: { fineTuneAt: 'This model has no layer named “block_99”.' } });
+  });
+
+  it('keeps enough of each class to train on', () => {
+    const result = validateSettings({ ...toRaw(SETTINGS), validationSplit: '0.4', testSplit: '0.3' });
+    expect(result).toMatchObject({ ok: false, errors: { testSplit: expect.stringMatching(/at most 0.6/) } });
+  });
+});
+
+describe('controls', () => {
+  it('enables only the buttons that make sense in each state', () => {
+    const enabled = (state: RunState) =>
+      Object.entries(enabledControls(state))
+        .filter(([, on]) => on)
+        .map(([name]) => name);
+    expect(enabled('idle')).toEqual(['start']);
+    expect(enabled('extracting')).toEqual(['pause', 'cancel']);
+    expect(enabled('training')).toEqual(['pause', 'cancel']);
+    expect(enabled('paused')).toEqual(['resume', 'cancel']);
+    expect(enabled('done')).toEqual(['start']);
+    expect(enabled('error')).toEqual(['start']);
+  });
+});
+
+describe('backend notes', () => {
+  const wasm = { backend: 'wasm' as const, simd: true, threads: 4, notes: ['no WebGPU adapter'] };
+  it('describes what runs and why the preferred backend was not used', () => {
+    expect(describeBackend(wasm)).toBe('WASM · SIMD · 4 threads');
+    expect(describeBackend({ ...wasm, simd: false, threads: 1 })).toBe('WASM · no SIMD · 1 thread');
+    expect(fallbackNotes([{ id: 1, report: wasm }, { id: 2, report: wasm }, { id: 3, report: null }])).toEqual(['No WebGPU adapter: running on WASM.']);
+  });
+
+  it('names the workers a note applies to when it is not all of them', () => {
+    const webgpu = { backend: 'webgpu' as const, simd: false, threads: 1, notes: [] };
+    expect(fallbackNotes([{ id: 1, report: webgpu }, { id: 2, report: wasm }])).toEqual(['No WebGPU adapter: running on WASM (worker 2).']);
+  });
+});
+
+describe('learning-curve data', () => {
+  const epoch = (e: number, stage: EpochRecord['stage']): EpochRecord => ({ epoch: e, stage, loss: 1 / (e + 1), accuracy: 0.5 + e / 40, valLoss: 1.1 / (e + 1), valAccuracy: 0.5 + e / 4, seconds: 2 });
+
+  it('puts the untrained head at 0, one point per epoch after it, and fine-tuning where stage 1 ended', () => {
+    const history: History = { initial: { valLoss: 1.8, valAccuracy: 0.2 }, epochs: [epoch(2, 'fine-tune'), epoch(0, 'head'), epoch(1, 'head')], fineTuneStartEpoch: 2 };
+    const data = curveData(history);
+    expect(data.x).toEqual([0, 1, 2, 3]);
+    expect(data.valAccuracy).toEqual([0.2, 0.5, 0.75, 1]);
+    expect(data.accuracy[0]).toBeNull();
+    expect(data.fineTuneX).toBe(2);
+  });
+
+  it('gives nothing to plot for an empty history and a gap for a diverged epoch', () => {
+    expect(curveData({ initial: null, epochs: [], fineTuneStartEpoch: null }).x).toEqual([]);
+    const diverged = curveData({ initial: null, epochs: [{ ...epoch(0, 'head'), loss: Number.NaN }], fineTuneStartEpoch: null });
+    expect(diverged.loss).toEqual([null]);
+  });
+});
+
+describe('confusion matrix', () => {
+  const confusion = [
+    [8, 2, 0],
+    [1, 9, 0],
+    [0, 0, 0],
+  ];
+
+  it('totals rows and columns to the number of evaluated images', () => {
+    const s = summariseConfusion(confusion);
+    expect(s.rowTotals).toEqual([10, 10, 0]);
+    expect(s.columnTotals).toEqual([9, 11, 0]);
+    expect(s.total).toBe(20);
+    expect(s.correct).toBe(17);
+    expect(s.rowFractions[0]).toEqual([0.8, 0.2, 0]);
+    expect(s.rowFractions[2]).toEqual([0, 0, 0]);
+  });
+
+  it('rejects a matrix that is not square', () => {
+    expect(() => summariseConfusion([[1, 2], [3]])).toThrow(/square/);
+  });
+
+  it('shows wrong predictions only, the most confident mistakes first', () => {
+    const predictions = [
+      { imageId: 'a', trueClass: 0, predictedClass: 0, confidence: 0.9 },
+      { imageId: 'b', trueClass: 0, predictedClass: 1, confidence: 0.6 },
+      { imageId: 'c', trueClass: 1, predictedClass: 0, confidence: 0.8 },
+    ];
+    expect(filterPredictions(predictions, 'wrong').map((p) => p.imageId)).toEqual(['c', 'b']);
+    expect(filterPredictions(predictions, 'all')).toHaveLength(3);
+  });
+});
+
+describe('export snippet', () => {
+  it('writes MobileNet preprocessing as x/127.5 - 1 and other scales as they are', () => {
+    expect(preprocessingCode({ scale: 1 / 127.5, offset: -1 })).toBe('.div(127.5).sub(1)');
+    expect(preprocessingCode({ scale: 1 / 255, offset: 0 })).toBe('.div(255)');
+    expect(preprocessingCode({ scale: 0.017, offset: 0.5 })).toBe('.mul(0.017).add(0.5)');
+  });
+
+  it('fills in the class names and the input size', () => {
+    const code = loadingSnippet({ classes: ['daisy', 'roses'], inputSize: 160, preprocessing: { scale: 1 / 127.5, offset: -1 } });
+    expect(code).toContain(`const classNames = ["daisy","roses"];`);
+    expect(code).toContain(`tf.loadLayersModel('model.json')`);
+    expect(code).toContain('[160, 160]');
+    expect(code).toContain('resized.div(127.5).sub(1).expandDims(0)');
+  });
+});

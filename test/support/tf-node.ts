@@ -1,0 +1,48 @@
+/**
+ * Test helpers for TensorFlow.js in Node:
+ * - `await useBackend('wasm' | 'cpu')` switches backend (in beforeAll, or between computations to compare backends).
+ *   Both backends are registered by importing this module; the wasm binaries are read from the installed
+ *   @tensorflow/tfjs-backend-wasm package (tfjs has no wasm threads in Node, so wasm runs on one thread).
+ *   Importing this module also loads tfjs-layers, which is what registers the gradients of the core ops.
+ * - `await loadMobileNetV2(inputSize)` loads the real pretrained base from ../shared at a smaller square input size
+ *   (the network is fully convolutional), for fast tests.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+
+export type TestBackend = 'wasm' | 'cpu';
+
+const require = createRequire(import.meta.url);
+// The package's `main` lives in its dist folder, next to the .wasm files; the prefix must end in '/'.
+setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/'));
+
+/** Makes `name` the active backend, initialising it on first use. */
+export async function useBackend(name: TestBackend): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`tfjs backend '${name}' failed to initialise`);
+  await tf.ready();
+}
+
+const mobileNetV2Dir = fileURLToPath(new URL('../../../shared/models/mobilenet_v2_0.35_224_no_top/', import.meta.url));
+
+/**
+ * The real MobileNetV2-0.35 base (no top, output 'out_relu'), built for [null, inputSize, inputSize, 3] inputs with
+ * its pretrained weights, through loadLayersModel like the app does. Create it on the backend that will run it.
+ */
+export async function loadMobileNetV2(inputSize = 224): Promise<tfl.LayersModel> {
+  const modelJson = JSON.parse(await readFile(join(mobileNetV2Dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+  const topology = modelJson.modelTopology as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+  const input = topology.config.layers.find((layer) => layer.class_name === 'InputLayer');
+  if (input === undefined) throw new Error('MobileNetV2 model.json has no InputLayer');
+  input.config.batch_input_shape = [null, inputSize, inputSize, 3];
+  const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
+  const shards = await Promise.all(modelJson.weightsManifest.flatMap((group) => group.paths)
+    .map((path) => readFile(join(mobileNetV2Dir, path))));
+  const weightData = new Uint8Array(Buffer.concat(shards)).buffer;
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs, weightData }));
+}

@@ -1,0 +1,78 @@
+/**
+ * Test helper for the trainer tests: a per-class subset of the real flowers dataset, its features from
+ * node-features.ts, and SampleSources over them for a split, the way the trainer's worker builds them from the cache.
+ */
+import type { SplitAssignment, TrainSettings } from '../../shared/training';
+import { loadBaseModel } from '../../client/trainer/base-model';
+import { splitImages } from '../../client/trainer/split';
+import { memorySource, splitSamples, type SampleSource } from '../../client/trainer/sources';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  FLOWERS_DIR,
+  MOBILENET_V2_DIR,
+  extractFeatures,
+  listClassFolder,
+  readModelArtifacts,
+  type ClassFolder,
+  type ExtractedFeatures,
+} from './node-features';
+
+export interface FlowersFixture {
+  folder: ClassFolder;
+  features: ExtractedFeatures;
+  inputSize: number;
+  labelOf: Map<string, number>;
+  indexOf: Map<string, number>;
+}
+
+export async function flowersFixture(options: {
+  perClass: number;
+  inputSize: number;
+  views?: number;
+  fineTuneAt?: number | string;
+}): Promise<FlowersFixture> {
+  const folder = await listClassFolder(FLOWERS_DIR, { perClass: options.perClass });
+  const features = await extractFeatures({
+    images: folder.images,
+    inputSize: options.inputSize,
+    views: options.views,
+    fineTuneAt: options.fineTuneAt,
+  });
+  return {
+    folder,
+    features,
+    inputSize: options.inputSize,
+    labelOf: new Map(folder.images.map((im) => [im.id, folder.classes.indexOf(im.className)])),
+    indexOf: new Map(folder.images.map((im, i) => [im.id, i])),
+  };
+}
+
+export function splitOf(fixture: FlowersFixture, settings: Pick<TrainSettings, 'seed' | 'split'>): SplitAssignment {
+  return splitImages(fixture.folder.images.map((i) => ({ id: i.id, class: i.className })), settings);
+}
+
+/** Sources of pooled features ('pooled') or cut activations ('cut') for each part of the split. */
+export function sourcesOf(
+  fixture: FlowersFixture,
+  split: SplitAssignment,
+  augmentViews: number,
+  kind: 'pooled' | 'cut',
+): Record<keyof SplitAssignment, SampleSource> {
+  const samples = splitSamples(split, augmentViews);
+  const { features } = fixture;
+  const source = (refs: { imageId: string; view: number }[]) =>
+    memorySource(
+      refs.map(({ imageId, view }) => {
+        const index = fixture.indexOf.get(imageId)!;
+        const inputs = kind === 'pooled' ? [features.pooled[view][index]] : features.cut![view][index];
+        return { imageId, label: fixture.labelOf.get(imageId)!, inputs };
+      }),
+    );
+  return { train: source(samples.train), validation: source(samples.validation), test: source(samples.test) };
+}
+
+/** A freshly loaded MobileNetV2-0.35 base truncated at out_relu, as the trainer's worker loads it. */
+export async function loadFlowersBase(inputSize: number): Promise<tfl.LayersModel> {
+  const { artifacts } = await readModelArtifacts(MOBILENET_V2_DIR);
+  return loadBaseModel(artifacts, { bottleneck: 'out_relu', inputSize });
+}

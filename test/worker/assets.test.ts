@@ -1,0 +1,45 @@
+/**
+ * The built page (dist/client, built by `npm test` before the tests) is served by the static assets
+ * service with the headers of client/public/_headers. The pool's `exports.default.fetch` / SELF go
+ * straight to the Worker, not through the asset router, so the assets are checked through the ASSETS
+ * binding, which applies _headers the same way; `wrangler dev` checks the full routing elsewhere.
+ */
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+
+const PAGE_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy':
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; connect-src 'self'; " +
+    "img-src 'self' blob: data:; style-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; " +
+    "frame-ancestors 'none'; form-action 'self'",
+};
+
+const asset = (path: string) => env.ASSETS.fetch(`http://graft.test${path}`);
+
+describe('static assets', () => {
+  it.each(['/', '/index.html'])('%s is the page, isolated and under the CSP', async (path) => {
+    const res = await asset(path);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toBe('text/html; charset=utf-8');
+    for (const [name, value] of Object.entries(PAGE_HEADERS)) expect(res.headers.get(name), name).toBe(value);
+    expect(await res.text()).toMatch(/^<!doctype html>/i);
+  });
+
+  it("the page's hashed script under /assets/ is cached for a year", async () => {
+    const html = await (await asset('/')).text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const res = await asset(script!);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+    for (const [name, value] of Object.entries(PAGE_HEADERS)) expect(res.headers.get(name), name).toBe(value);
+  });
+
+  it('does not serve the _headers file itself', async () => {
+    expect((await asset('/_headers')).status).toBe(404);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * Test, eval and bench harness: runs the real Graft (`wrangler dev`: the built page plus the API over a
+ * local R2) on a free port with its own state folder, and stops it with every process it started.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface GraftServerOptions {
+  /** State folder, as in `wrangler dev --persist-to` (its R2 lives in <persistTo>/v3). */
+  persistTo: string;
+  /** 0 or undefined: a free port. */
+  port?: number;
+  /** Makes the admin API usable with this bearer token. */
+  adminToken?: string;
+}
+
+export interface GraftServer {
+  /** e.g. http://127.0.0.1:41234 */
+  origin: string;
+  stop(): Promise<void>;
+}
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const START_TIMEOUT_MS = 90_000;
+const STOP_TIMEOUT_MS = 10_000;
+/** wrangler's output kept for the error message when it fails to start. */
+const OUTPUT_TAIL_CHARS = 8_000;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startGraft(options: GraftServerOptions): Promise<GraftServer> {
+  if (!existsSync(join(REPO_ROOT, 'dist', 'client'))) {
+    throw new Error('dist/client is missing: wrangler dev serves the built page from it. Run `npx vite build` first.');
+  }
+  const port = options.port || (await freePort());
+  // Several servers may run at once (tests, other checkouts): each gets its own inspector port too.
+  const inspectorPort = await freePort();
+  const args = [
+    'wrangler', 'dev',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--inspector-port', String(inspectorPort),
+    '--persist-to', resolve(options.persistTo),
+    '--show-interactive-dev-session=false',
+    ...(options.adminToken ? ['--var', `GRAFT_ADMIN_TOKEN:${options.adminToken}`] : []),
+  ];
+  // tools/env.sh is the one place that keeps wrangler offline and its caches inside the project.
+  const child = spawn('bash', ['-c', 'source tools/env.sh && exec npx "$@"', 'graft-server', ...args], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  let hasExited = false;
+  void exited.then(() => (hasExited = true));
+
+  const stop = async (): Promise<void> => {
+    if (hasExited || child.pid === undefined) return;
+    // The negative pid signals the whole group: npx, wrangler, workerd.
+    const signal = (name: NodeJS.Signals): void => {
+      try {
+        process.kill(-child.pid!, name);
+      } catch {
+        // The group is already gone.
+      }
+    };
+    signal('SIGTERM');
+    const timer = setTimeout(() => signal('SIGKILL'), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+    signal('SIGKILL');
+  };
+
+  const origin = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (hasExited) throw new Error(`wrangler dev exited before Graft answered on ${origin}:\n${output}`);
+    try {
+      const response = await fetch(`${origin}/api/health`);
+      if (response.ok) return { origin, stop };
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop();
+  throw new Error(`wrangler dev did not answer GET ${origin}/api/health within ${START_TIMEOUT_MS / 1000} s:\n${output}`);
+}

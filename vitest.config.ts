@@ -1,0 +1,43 @@
+/**
+ * Three test projects:
+ * - worker: the API inside workerd (@cloudflare/vitest-pool-workers), through app.request() and SELF;
+ * - node: shared code, ingest, cache, farm bookkeeping and the trainer's maths, in Node;
+ * - browser: the real page in headless Chromium against the real `wrangler dev` (slow, run last).
+ */
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: { GRAFT_ADMIN_TOKEN: 'test-admin-token' } },
+          }),
+        ],
+        test: { name: 'worker', include: ['test/worker/**/*.test.ts'] },
+      },
+      {
+        test: {
+          name: 'node',
+          include: ['test/node/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
+      },
+    ],
+  },
+});
