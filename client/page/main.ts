@@ -1,14 +1,271 @@
 /**
- * The page's entry: creates the session and, until the views mount, a minimal status line.
- * `window.graft` exposes the session to the browser tests and to curious visitors' consoles.
+ * The page's entry: mounts the views, creates the session and connects the two. Views only render and report
+ * intent; the session does the work (in workers). `window.graft` exposes the session to the browser tests and
+ * to curious visitors' consoles.
  */
-import { Session } from './session';
+import './styles.css';
+import type { DatasetRecord, ModelRecord } from '../../shared/records';
+import type { EpochRecord } from '../../shared/training';
+import { DEFAULT_SETTINGS } from '../trainer/settings';
+import { mountAugmentationPreview } from './views/augmentation-preview';
+import { mountBanner } from './views/banner';
+import { mountCachePanel } from './views/cache-panel';
+import { mountClassify } from './views/classify';
+import { mountControls } from './views/controls';
+import { mountCurves } from './views/curves';
+import { mountDatasetPicker } from './views/dataset-picker';
+import { mountExport, type ExportKind } from './views/export-panel';
+import { mountExtractionProgress } from './views/extraction-progress';
+import { mountModelPicker } from './views/model-picker';
+import { mountModelSummary } from './views/model-summary';
+import { mountResults } from './views/results';
+import { mountRuntimeStatus } from './views/runtime-status';
+import { mountSampleGrid } from './views/sample-grid';
+import { mountSettingsForm, type FormSettings } from './views/settings-form';
+import { mountTrainingProgress } from './views/training-progress';
+import { listRuns } from './run-registry';
+import { plainMessage, Session, type PageSettings } from './session';
 
-const session = new Session();
 declare global {
   interface Window {
-    graft: { session: Session };
+    graft: { session: Session; ready: Promise<void> };
   }
 }
-window.graft = { session };
-document.querySelector('#app p')!.textContent = 'Graft is ready.';
+
+const byId = (id: string) => document.getElementById(id) as HTMLElement;
+/** Largest batch a farm worker runs at once: bounds worker memory at 224 px. */
+const MAX_CHUNK = 16;
+const SAMPLES_PER_CLASS = 4;
+
+const session = new Session();
+const banner = mountBanner(byId('banner'));
+const runtime = mountRuntimeStatus(byId('runtime-status'));
+const defaults: FormSettings = {
+  ...DEFAULT_SETTINGS,
+  workers: Math.min(8, navigator.hardwareConcurrency || 2),
+  backend: 'auto',
+  inputSize: 224,
+};
+let models: ModelRecord[] = [];
+let datasets: DatasetRecord[] = [];
+
+const fail = (error: unknown) => banner.showError(plainMessage(error));
+const settings = (): PageSettings | null => {
+  const form = settingsForm.getSettings();
+  return form && { ...form, maxChunkSize: MAX_CHUNK };
+};
+
+const datasetPicker = mountDatasetPicker(byId('dataset-picker'), {
+  onSelectDataset: (id) => void chooseData(() => session.chooseDataset(id), id),
+  onDropFolder: (files) => void chooseData(() => session.chooseFolder(files), null),
+});
+const modelPicker = mountModelPicker(byId('model-picker'), { onSelectModel: (id) => void chooseModel(id) });
+const settingsForm = mountSettingsForm(byId('settings-form'), defaults, { onChange: () => void refreshSummary() });
+const sampleGrid = mountSampleGrid(byId('sample-grid'));
+const augmentationPreview = mountAugmentationPreview(byId('augmentation-preview'));
+const modelSummary = mountModelSummary(byId('model-summary'));
+const controls = mountControls(byId('controls'), {
+  onStart: () => {
+    const s = settings();
+    if (s) void session.start(s);
+  },
+  onPause: () => session.pause(),
+  onResume: () => void session.resume(),
+  onCancel: () => session.cancel(),
+});
+const extraction = mountExtractionProgress(byId('extraction-progress'));
+const training = mountTrainingProgress(byId('training-progress'));
+const curves = mountCurves(byId('curves'));
+const thumbnails = new Map<string, Promise<string>>();
+const results = mountResults(byId('results'), {
+  thumbnail: (imageId) => {
+    let url = thumbnails.get(imageId);
+    if (!url) {
+      const image = session.dataset?.images.find((i) => i.imageId === imageId);
+      url = image ? image.bytes().then((b) => URL.createObjectURL(b)) : Promise.reject(new Error('image not in this dataset'));
+      thumbnails.set(imageId, url);
+    }
+    return url;
+  },
+});
+const classify = mountClassify(byId('classify'), {
+  onClassify: (file) =>
+    void session
+      .classify(file)
+      .then((top) => classify.update(top.map((c) => ({ label: c.className, probability: c.probability }))))
+      .catch((e) => classify.showError(plainMessage(e))),
+});
+const exportPanel = mountExport(byId('export'), { onExport: (kind) => void download(kind) });
+const cachePanel = mountCachePanel(byId('coming-back'), {
+  onResume: (runId) => void session.resumeRun(runId).catch(fail),
+  onClear: () => void session.clearCache().then(refreshCache).catch(fail),
+});
+
+function updateStartBlocked(): void {
+  controls.setStartBlocked(
+    !session.dataset ? 'Choose a dataset first.' : !session.model ? 'Choose a base model first.' : null,
+  );
+}
+
+async function chooseData(load: () => Promise<{ classes: string[]; images: { class: string; bytes(): Promise<Blob> }[]; skipped: { file: string; reason: string }[] }>, id: string | null): Promise<void> {
+  banner.clear();
+  try {
+    const dataset = await load();
+    datasetPicker.update(datasets, id);
+    if (dataset.skipped.length > 0) banner.showInfo(`${dataset.skipped.length} file(s) skipped: ${dataset.skipped.slice(0, 3).map((s) => `${s.file} (${s.reason})`).join(', ')}`);
+    const samples = dataset.classes.flatMap((name) => dataset.images.filter((i) => i.class === name).slice(0, SAMPLES_PER_CLASS));
+    sampleGrid.update(await Promise.all(samples.map(async (i) => ({ url: URL.createObjectURL(await i.bytes()), label: i.class }))));
+    thumbnails.clear();
+    await refreshPreview();
+    await refreshSummary();
+  } catch (error) {
+    fail(error);
+  } finally {
+    updateStartBlocked();
+  }
+}
+
+async function chooseModel(id: string): Promise<void> {
+  const record = models.find((m) => m.id === id);
+  if (!record) return;
+  banner.clear();
+  try {
+    modelPicker.update(models, id);
+    const report = await session.chooseModel(record, settingsForm.getSettings()?.backend ?? 'auto');
+    runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.getSettings()?.workers });
+    await refreshPreview();
+    await refreshSummary();
+  } catch (error) {
+    fail(error);
+  } finally {
+    updateStartBlocked();
+  }
+}
+
+async function refreshSummary(): Promise<void> {
+  const s = settings();
+  if (!s || !session.model) return;
+  try {
+    const summary = await session.describe(s);
+    modelSummary.update(summary, { fineTuneEpochs: s.fineTuneEpochs });
+    settingsForm.setLayerNames(summary.layers.map((l) => l.name));
+  } catch (error) {
+    fail(error);
+  }
+}
+
+async function refreshPreview(): Promise<void> {
+  const s = settings();
+  if (!s || !session.model || !session.dataset) return;
+  const [original, ...views] = await session.augmentationPreview(s);
+  augmentationPreview.update({ original, views, label: session.dataset.images[0].class });
+}
+
+async function download(kind: ExportKind): Promise<void> {
+  exportPanel.setBusy(kind);
+  try {
+    const { modelJson, weightsBin } = await session.exportModel(kind);
+    for (const [name, blob] of [
+      ['model.json', new Blob([modelJson], { type: 'application/json' })],
+      ['weights.bin', new Blob([weightsBin], { type: 'application/octet-stream' })],
+    ] as const) {
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = name;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    }
+  } catch (error) {
+    fail(error);
+  } finally {
+    exportPanel.setBusy(null);
+  }
+}
+
+async function refreshCache(): Promise<void> {
+  const overview = await session.cacheOverview();
+  const runs = listRuns();
+  cachePanel.update({
+    persisted: overview.persisted,
+    entries: overview.features
+      .filter((f) => f.modelKey.endsWith(`|${encodeURIComponent(models.find((m) => f.modelKey.includes(`|${m.id}|`))?.bottleneck ?? '')}`))
+      .map((f) => ({ datasetName: f.datasetId, modelName: models.find((m) => f.modelKey.includes(`|${m.id}|`))?.name ?? f.modelKey.split('|')[1], images: f.images, bytes: f.bytes })),
+    runs: overview.runs.map((c) => {
+      const run = runs.find((r) => r.runId === c.runId) ?? null;
+      return {
+        runId: c.runId,
+        datasetName: c.datasetId,
+        modelName: run ? (models.find((m) => m.id === run.modelId)?.name ?? run.modelId) : '',
+        epoch: c.epoch,
+        totalEpochs: run ? run.settings.headEpochs + run.settings.fineTuneEpochs : null,
+        bestValAccuracy: run?.bestValAccuracy ?? null,
+        savedAt: c.savedAt,
+      };
+    }),
+  });
+}
+
+let lastEpoch: EpochRecord | null = null;
+session.on('state', (state) => {
+  controls.setState(state);
+  const busy = state === 'extracting' || state === 'training';
+  datasetPicker.setDisabled(busy);
+  modelPicker.setDisabled(busy);
+  settingsForm.setDisabled(busy);
+  cachePanel.setDisabled(busy);
+  if (state === 'done' || state === 'paused' || state === 'error') void refreshCache().catch(fail);
+});
+session.on('extract', (p) => {
+  extraction.update({
+    total: p.scheduler.total,
+    done: p.scheduler.done,
+    failed: p.scheduler.failed.map((f) => ({
+      key: f.key,
+      file: session.dataset?.images.find((i) => i.imageId === f.key)?.file,
+      reason: f.reasons.join('; '),
+    })),
+    imagesPerSecond: p.scheduler.imagesPerSecond ?? 0,
+    etaSeconds: p.scheduler.etaSeconds,
+    forwardPasses: p.forwardPasses,
+    requests: session.requests,
+    workers: p.workers,
+  });
+});
+session.on('train', (event) => {
+  const s = settings() ?? defaults;
+  const totalEpochs = s.headEpochs + s.fineTuneEpochs;
+  if (event.kind === 'epoch') {
+    lastEpoch = event.record;
+    curves.update(event.history);
+  } else if (event.kind === 'batch') {
+    const { stage, epoch, batch, batches } = event.progress;
+    training.update({ stage, epoch, totalEpochs, batch, batches, last: lastEpoch });
+  }
+});
+session.on('results', ({ history, evaluation }) => {
+  curves.update(history);
+  results.update({ evaluation, initial: history.initial });
+  classify.setEnabled(true);
+  const s = settings() ?? defaults;
+  exportPanel.update({ classes: evaluation.classes, inputSize: s.inputSize, preprocessing: session.model!.preprocessing });
+});
+session.on('trainer', (report) => runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.getSettings()?.workers }));
+session.on('error', (message) => banner.showError(message));
+session.on('info', (message) => banner.showInfo(message));
+
+async function boot(): Promise<void> {
+  controls.setState('idle');
+  classify.setEnabled(false, 'Train a classifier first.');
+  updateStartBlocked();
+  void navigator.storage?.persist?.();
+  const catalog = await session.catalog();
+  models = catalog.models;
+  datasets = catalog.datasets;
+  datasetPicker.update(datasets, null);
+  modelPicker.update(models, null);
+  if (models.length === 0) banner.showInfo('This server has no base model yet: seed one with `npm run seed -- --model <dir>`.');
+  if (models.length > 0) await chooseModel(models[0].id);
+  await refreshCache();
+}
+
+window.graft = { session, ready: boot().catch(fail) };

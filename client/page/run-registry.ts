@@ -12,6 +12,8 @@ export interface RunRecord {
   pooledKey: string;
   cutKey: string | null;
   createdAt: number;
+  /** Best validation accuracy reached so far, kept up to date after every epoch. */
+  bestValAccuracy?: number;
 }
 
 const PREFIX = 'graft.run.';

@@ -234,7 +234,13 @@ export class Session {
           cutKey: run.cutKey,
           resume: resume !== null,
         },
-        Comlink.proxy((event: TrainEvent) => this.#emit('train', event)),
+        Comlink.proxy((event: TrainEvent) => {
+          if (event.kind === 'epoch') {
+            run.bestValAccuracy = Math.max(run.bestValAccuracy ?? 0, event.record.valAccuracy);
+            rememberRun(run);
+          }
+          this.#emit('train', event);
+        }),
       );
       this.#emit('results', outcome);
       this.#setState(outcome.finished ? 'done' : 'paused');

@@ -129,7 +129,9 @@ function depthwiseConv2dBackpropFilter({ inputs, attrs }: {
     const perPhase: tf.Tensor[] = [];
     for (let phaseRow = 0; phaseRow < sH; phaseRow++) {
       for (let phaseCol = 0; phaseCol < sW; phaseCol++) {
-        const plane = tf.slice(byPhase, [0, phaseRow, 0, phaseCol * folded], [phaseRows, 1, phaseCols, folded]);
+        const plane = sH === 1 && sW === 1
+          ? framed
+          : tf.slice(byPhase, [0, phaseRow, 0, phaseCol * folded], [phaseRows, 1, phaseCols, folded]);
         const correlation = tf.depthwiseConv2d(
           tf.reshape(plane, [1, phaseRows, phaseCols, folded]) as tf.Tensor4D, dyFilter as tf.Tensor4D, 1, 'valid');
         perPhase.push(tf.sum(tf.reshape(correlation, [tapRows, tapCols, batchSize, inChannels]), 2));
