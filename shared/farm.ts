@@ -33,6 +33,8 @@ export interface ExtractResult {
   failed: { key: string; reason: string }[];
   /** Base-model forward passes run for this batch (one per image view). */
   forwardPasses: number;
+  /** The worker's memory after the batch: flat across batches, or features are leaking into memory. */
+  memory: WorkerMemory;
 }
 
 export interface WorkerMemory {

@@ -26,6 +26,7 @@ export interface GraftServer {
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const START_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 10_000;
+const PROBE_TIMEOUT_MS = 2_000;
 /** wrangler's output kept for the error message when it fails to start. */
 const OUTPUT_TAIL_CHARS = 8_000;
 
@@ -94,7 +95,8 @@ export async function startGraft(options: GraftServerOptions): Promise<GraftServ
   while (Date.now() < deadline) {
     if (hasExited) throw new Error(`wrangler dev exited before Graft answered on ${origin}:\n${output}`);
     try {
-      const response = await fetch(`${origin}/api/health`);
+      // Something else may hold the port and never answer: each probe gives up on its own.
+      const response = await fetch(`${origin}/api/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
       if (response.ok) return { origin, stop };
     } catch {
       // Not listening yet.

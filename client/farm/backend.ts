@@ -29,12 +29,15 @@ async function initWasm(threads: number): Promise<boolean> {
 }
 
 /** A deterministic small conv whose result must agree across backends. */
-function selfCheckConv(): Float32Array {
-  return tf.tidy(() => {
+async function selfCheckConv(): Promise<Float32Array> {
+  const y = tf.tidy(() => {
     const x = tf.sin(tf.reshape(tf.range(0, 2 * 9 * 9 * 4), [2, 9, 9, 4])) as tf.Tensor4D;
     const w = tf.cos(tf.reshape(tf.range(0, 3 * 3 * 4 * 8), [3, 3, 4, 8])) as tf.Tensor4D;
-    return tf.relu6(tf.conv2d(x, w, 2, 'same')).dataSync() as Float32Array;
+    return tf.relu6(tf.conv2d(x, w, 2, 'same'));
   });
+  const values = (await y.data()) as Float32Array;
+  y.dispose();
+  return values;
 }
 
 async function tryWebGpu(notes: string[]): Promise<boolean> {
@@ -52,11 +55,11 @@ async function tryWebGpu(notes: string[]): Promise<boolean> {
     notes.push('WebGPU backend failed to start');
     return false;
   }
-  const onGpu = selfCheckConv();
+  const onGpu = await selfCheckConv();
   // Reference on wasm when it starts (the backend we would fall back to), else cpu.
   const reference = (await initWasm(1).catch(() => false)) ? 'wasm' : 'cpu';
   await tf.setBackend(reference);
-  const expected = selfCheckConv();
+  const expected = await selfCheckConv();
   let maxDiff = 0;
   for (let i = 0; i < expected.length; i++) maxDiff = Math.max(maxDiff, Math.abs(expected[i] - onGpu[i]));
   if (maxDiff > SELF_CHECK_TOLERANCE) {

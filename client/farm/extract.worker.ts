@@ -87,7 +87,7 @@ const api = {
     const size = s.init.inputSize;
     const failed: ExtractResult['failed'] = [];
     const decoded = await decodeAll(items, size, failed);
-    if (decoded.length === 0) return { done: [], failed, forwardPasses: 0 };
+    if (decoded.length === 0) return { done: [], failed, forwardPasses: 0, memory: api.memory() };
     const records: NewFeature[] = [];
     let passes = 0;
     const views = [...new Set(decoded.flatMap((d) => d.item.views))].sort((a, b) => a - b);
@@ -126,7 +126,7 @@ const api = {
     }
     if (records.length > 0) await putBatch(records);
     forwardPasses += passes;
-    return { done: decoded.map((d) => d.item.key), failed, forwardPasses: passes };
+    return { done: decoded.map((d) => d.item.key), failed, forwardPasses: passes, memory: api.memory() };
   },
 
   memory(): WorkerMemory {
@@ -138,6 +138,31 @@ const api = {
   /** Forward passes this worker has run since it started. */
   forwardPasses(): number {
     return forwardPasses;
+  },
+
+  /**
+   * For `npm run bench`: seconds the loaded base takes for `images` forward passes (outputs read back, as
+   * extract() does) on random normalised input in batches of `batch`, after one warm-up batch. No decoding, no
+   * augmentation, no cache writes: the ceiling of extract()'s rate.
+   */
+  async benchPredict(images: number, batch: number): Promise<number> {
+    if (!state) throw new Error('benchPredict() before init()');
+    const s = await state;
+    const size = s.init.inputSize;
+    const input = tf.tidy(
+      () => normalise(tf.randomUniform([batch, size, size, 3], 0, 255), s.init.record.preprocessing) as tf.Tensor4D,
+    );
+    try {
+      await s.extractor.run(input);
+      const started = performance.now();
+      for (let done = 0; done < images; done += batch) {
+        const part = images - done < batch ? tf.slice(input, 0, images - done) : input;
+        await s.extractor.run(part).finally(() => part !== input && part.dispose());
+      }
+      return (performance.now() - started) / 1000;
+    } finally {
+      input.dispose();
+    }
   },
 };
 

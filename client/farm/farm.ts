@@ -4,7 +4,7 @@
  * the workers. A worker that dies has its images handed to the others and is replaced.
  */
 import type * as Comlink from 'comlink';
-import type { BackendChoice, BackendReport, ExtractItem, ModelArtifactsData } from '../../shared/farm';
+import type { BackendChoice, BackendReport, ExtractItem, ModelArtifactsData, WorkerMemory } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
 import type { TensorCodec } from '../cache/codec';
 import type { ExtractWorkerApi, ExtractorInit } from './extract.worker';
@@ -47,6 +47,13 @@ export interface FarmWorkerStatus {
   imagesPerSecond: number;
 }
 
+/** A worker's memory after one of its batches. */
+export interface MemorySample extends WorkerMemory {
+  worker: number;
+  /** 1-based count of batches this worker has finished. */
+  batch: number;
+}
+
 export interface FarmProgress {
   scheduler: Progress;
   workers: FarmWorkerStatus[];
@@ -76,6 +83,8 @@ export class Farm {
   #scheduler: WorkScheduler<FarmImage> | null = null;
   #wake: (() => void) | null = null;
   #forwardPasses = 0;
+  /** Memory after every batch, per worker (the leak test compares batch 10 with batch 200). */
+  readonly memoryLog: MemorySample[] = [];
 
   constructor(
     private readonly options: FarmOptions,
@@ -165,6 +174,8 @@ export class Farm {
         scheduler.complete(workerId, result.done);
         for (const failure of result.failed) scheduler.fail(workerId, failure.key, failure.reason);
         this.#forwardPasses += result.forwardPasses;
+        const batch = this.memoryLog.filter((m) => m.worker === slot.id).length + 1;
+        this.memoryLog.push({ ...result.memory, worker: slot.id, batch });
         // Idle workers wait for leases to settle (a death returns items; the last completion ends the run).
         this.#wakeAll();
       } catch (error) {

@@ -114,7 +114,11 @@ export async function loadBaseModel(
     throw new Error(`the base has no layer named '${options.bottleneck}' (its bottleneck)`);
   }
   if (bottleneck === full.layers[full.layers.length - 1]) return full;
-  return tfl.model({ inputs: full.inputs, outputs: bottleneck.output as SymbolicTensor, name: full.name });
+  const truncated = tfl.model({ inputs: full.inputs, outputs: bottleneck.output as SymbolicTensor, name: full.name });
+  // Layers past the bottleneck (a classifier top) are never used: free their weights now.
+  const kept = new Set(truncated.layers);
+  for (const layer of full.layers) if (!kept.has(layer)) layer.weights.forEach((w) => w.dispose());
+  return truncated;
 }
 
 /** fine_tune_at as an index into the base's layers; names are resolved, out-of-range values rejected. */
@@ -140,7 +144,7 @@ function baseNode(layer: Layer) {
 
 function perImageShape(tensor: SymbolicTensor): number[] {
   const shape = tensor.shape.slice(1);
-  if (shape.some((d) => d === null)) throw new Error(`tensor of layer shape ${JSON.stringify(tensor.shape)} is not fully defined`);
+  if (shape.some((d) => d === null)) throw new Error(`the output of '${tensor.sourceLayer.name}' has an undefined size: ${JSON.stringify(tensor.shape)}`);
   return shape as number[];
 }
 

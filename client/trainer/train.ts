@@ -21,7 +21,7 @@ import {
   weightsToArrays,
   type TrainerCheckpoint,
 } from './checkpoint';
-import { batchTensors, lossAndAccuracy, predictSource } from './evaluate';
+import { batchTensors, lossAndAccuracy, predictSource, type Predictions } from './evaluate';
 import { applyHead, buildHead, reseedDropout } from './head';
 import { releaseModels } from './release';
 import { checkSettings } from './settings';
@@ -169,7 +169,7 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainerCheckp
   }
 }
 
-function validationMetrics(predictions: Awaited<ReturnType<typeof predictSource>>) {
+function validationMetrics(predictions: Predictions): History['initial'] & object {
   const { loss, accuracy } = lossAndAccuracy(predictions);
   return { valLoss: loss, valAccuracy: accuracy };
 }

@@ -58,7 +58,7 @@ const missingKernels: KernelConfig[] = [
   },
 ];
 
-/** Replaces wasm's own kernel (NHWC only, like wasm's Conv2D, so nothing that ran before is lost). */
+/** Replaces wasm's own kernel. NHWC only, like wasm's Conv2D and everything that reaches this kernel through an op. */
 const fasterConv2DBackpropInput: KernelConfig = {
   kernelName: tf.Conv2DBackpropInput,
   backendName: 'wasm',

@@ -7,7 +7,7 @@
  * fine-tuning resumes to the same place.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainSettings } from '../../shared/training';
 import {
@@ -18,12 +18,13 @@ import {
   withInputSize,
 } from '../../client/trainer/base-model';
 import type { TrainerCheckpoint } from '../../client/trainer/checkpoint';
-import { evaluate } from '../../client/trainer/evaluate';
+import { evaluate, predictSource } from '../../client/trainer/evaluate';
+import { artifactsFromFiles, buildClassifier, exportLayersModel } from '../../client/trainer/export';
 import { releaseModels } from '../../client/trainer/release';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { resumeTraining, train, type TrainResult } from '../../client/trainer/train';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
-import { MOBILENET_V2_DIR, preprocessImages, readModelArtifacts } from '../support/node-features';
+import { MOBILENET_PREPROCESSING, MOBILENET_V2_DIR, preprocessImages, readModelArtifacts } from '../support/node-features';
 import { useBackend } from '../support/tf-node';
 import { flowersFixture, loadFlowersBase, sourcesOf, splitOf, type FlowersFixture } from '../support/trainer-fixtures';
 
@@ -103,6 +104,13 @@ describe('the base split at fine_tune_at', () => {
     expect(() => resolveFineTuneAt(base, 'no_such_layer')).toThrow(/no layer named 'no_such_layer'/);
     expect(() => resolveFineTuneAt(base, 155)).toThrow(/2\.\.154/);
     releaseModels(base);
+    // Truncated below the top: only the kept layers' weights stay allocated.
+    const tensorsBefore = tf.memory().numTensors;
+    const truncated = await loadBaseModel(artifacts, { bottleneck: 'block_16_project_BN', inputSize: 96 });
+    expect(truncated.outputs[0].shape).toEqual([null, 3, 3, 112]);
+    expect(tf.memory().numTensors - tensorsBefore).toBe(truncated.weights.length);
+    releaseModels(truncated);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     await expect(loadBaseModel(artifacts, { bottleneck: 'out_relu_typo' })).rejects.toThrow(/no layer named 'out_relu_typo'/);
   });
 });
@@ -163,7 +171,8 @@ describe('fine-tuning on wasm from cached cut activations', () => {
 
   it('leaves every BatchNorm moving statistic and every frozen layer untouched, and trains the unfrozen layers', () => {
     const after = batchNormStatistics(base);
-    expect(after.size).toBe(52);
+    // 52 BatchNormalization layers, a moving mean and a moving variance each.
+    expect(after.size).toBe(104);
     for (const [name, values] of before.stats) expect(after.get(name), name).toEqual(values);
     expect(weightOf(base, 'block_10_project/kernel')).toEqual(before.frozen);
     expect(weightOf(base, 'block_16_project/kernel')).not.toEqual(before.unfrozen);
@@ -178,6 +187,27 @@ describe('fine-tuning on wasm from cached cut activations', () => {
     const cut = sourcesOf(fixture, job.split, 0, 'cut');
     const evaluation = await evaluate(result.cutModel!, cut.validation, fixture.folder.classes, 'validation');
     expect(evaluation.accuracy).toBeCloseTo(result.history.epochs.at(-1)!.valAccuracy, 6);
+  });
+
+  it('exports the fine-tuned classifier: on images it predicts what stage 2 predicts from the cut activations', async () => {
+    const ids = job.split.validation.slice(0, 16);
+    const byId = new Map(fixture.folder.images.map((i) => [i.id, i.path]));
+    const input = await preprocessImages(ids.map((id) => byId.get(id)!), ids, SIZE);
+    const classifier = buildClassifier(base, result.head);
+    const exported = await exportLayersModel(classifier, {
+      classes: fixture.folder.classes,
+      inputSize: SIZE,
+      preprocessing: MOBILENET_PREPROCESSING,
+    });
+    const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifactsFromFiles(exported.modelJson, exported.weightsBin)));
+    const [onImages, onReloaded] = tf.tidy(() => [classifier.predict(input) as tf.Tensor, reloaded.predict(input) as tf.Tensor]);
+    const cut = sourcesOf(fixture, job.split, 0, 'cut');
+    const onCut = await predictSource(result.cutModel!, { imageIds: ids, batch: (indices) => cut.validation.batch(indices) });
+    const stage2 = tf.tensor(onCut.probabilities, [ids.length, 5]);
+    expect(tf.max(tf.abs(tf.sub(onImages, stage2))).dataSync()[0]).toBeLessThan(1e-4);
+    expect(tf.max(tf.abs(tf.sub(onReloaded, onImages))).dataSync()[0]).toBeLessThan(1e-5);
+    tf.dispose([input, onImages, onReloaded, stage2]);
+    releaseModels(reloaded);
   });
 
   it('resumes from a fine-tune checkpoint (weights and optimizer state) and ends like the uninterrupted run', async () => {

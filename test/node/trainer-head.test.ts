@@ -242,8 +242,8 @@ describe('head training', () => {
       const fromMemory = await tfl.loadLayersModel(tf.io.fromMemory(exported.artifacts));
       const fromFiles = await tfl.loadLayersModel(tf.io.fromMemory(artifactsFromFiles(exported.modelJson, exported.weightsBin)));
       const [original, memory, files] = await predictImages([classifier, fromMemory, fromFiles], heldOut, 32);
-      expect(maxAbsDiff(memory, original)).toBeLessThan(1e-6);
-      expect(maxAbsDiff(files, original)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(memory, original)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(files, original)).toBeLessThan(1e-5);
       releaseModels(fromMemory, fromFiles);
     });
 
@@ -254,11 +254,11 @@ describe('head training', () => {
       );
       const [f32, f16, u8] = exports;
       expect(f16.weightsBin.byteLength).toBe(f32.weightsBin.byteLength / 2);
-      // uint8 for Conv2D/Dense kernels (most of the bytes), float16 for the per-channel tensors.
+      // uint8 for the large Conv2D/Dense kernels (most of the bytes), float16 for per-channel tensors and small kernels.
       const u8Specs = JSON.parse(u8.modelJson).weightsManifest[0].weights as { name: string; quantization: { dtype: string } }[];
       expect(u8Specs.find((w) => w.name === 'block_16_project/kernel')!.quantization.dtype).toBe('uint8');
       expect(u8Specs.find((w) => w.name === 'block_16_depthwise/depthwise_kernel')!.quantization.dtype).toBe('float16');
-      expect(u8.weightsBin.byteLength).toBeLessThan(f32.weightsBin.byteLength * 0.3);
+      expect(u8.weightsBin.byteLength).toBeLessThan(f32.weightsBin.byteLength * 0.35);
       const models = await Promise.all(
         exports.map((e) => tfl.loadLayersModel(tf.io.fromMemory(artifactsFromFiles(e.modelJson, e.weightsBin)))),
       );
@@ -272,7 +272,7 @@ describe('head training', () => {
       const agreement = (p: Float32Array) => topClasses(p).filter((c, i) => c === topClasses(p32)[i]).length / heldOut.ids.length;
       console.info(`top-1 agreement with float32: float16 ${agreement(p16).toFixed(4)}, uint8 ${agreement(p8).toFixed(4)}`);
       expect(agreement(p16)).toBeGreaterThanOrEqual(0.99);
-      expect(agreement(p8)).toBeGreaterThanOrEqual(0.97);
+      expect(agreement(p8)).toBeGreaterThanOrEqual(0.98);
       expect(Math.abs(a16 - a32)).toBeLessThanOrEqual(0.01);
       expect(Math.abs(a8 - a32)).toBeLessThanOrEqual(0.01);
       releaseModels(...models);

@@ -4,7 +4,9 @@
  * Needs the built page (dist/client): `npx vite build`, which `npm test` runs first.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -110,5 +112,22 @@ describe('Graft under wrangler dev, seeded through its API', () => {
     expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     expect(page.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
     expect(page.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+  });
+});
+
+describe('startGraft when wrangler dev cannot start', () => {
+  it("fails with wrangler's own output instead of waiting", async () => {
+    const holder = createServer().listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    const work = await mkdtemp(join(tmpdir(), 'graft-wrangler-busy-'));
+    try {
+      const port = (holder.address() as AddressInfo).port;
+      await expect(startGraft({ persistTo: join(work, 'state'), port })).rejects.toThrow(
+        new RegExp(`wrangler dev exited before Graft answered on http://127\\.0\\.0\\.1:${port}:[\\s\\S]*Address already in use`),
+      );
+    } finally {
+      holder.close();
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });

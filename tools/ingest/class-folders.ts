@@ -22,7 +22,7 @@ export interface ClassFolderScan {
 }
 
 /** Sorting by code unit keeps the order (and so the shards) the same on every machine and locale. */
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+export const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export async function scanClassFolders(root: string): Promise<ClassFolderScan> {
   const rootStat = await stat(root).catch(() => null);

@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { DatasetManifestSchema, describeIssues, type DatasetManifest } from '../../shared/records';
-import { scanClassFolders } from './class-folders';
+import { byCodeUnit, scanClassFolders } from './class-folders';
 import { SourceError } from './errors';
 import { sha256Hex } from './hash';
 import { prepareImage } from './images';
@@ -96,7 +96,7 @@ export async function prepareDataset(root: string, options: DatasetOptions): Pro
   if (!checked.success) throw new SourceError(`the manifest built from ${root} is invalid: ${describeIssues(checked.issues)}`);
   const keptIds = new Set(kept.map((image) => image.id));
   const reencoded = decoded.filter((p) => p.reencoded && keptIds.has(p.image.id)).length;
-  return { manifest: checked.output, shards, skipped: skipped.sort((a, b) => (a.file < b.file ? -1 : 1)), reencoded };
+  return { manifest: checked.output, shards, skipped: skipped.sort((a, b) => byCodeUnit(a.file, b.file)), reencoded };
 }
 
 /**

@@ -1,0 +1,213 @@
+/**
+ * The worker farm in a real browser: headless Chromium on the page served by the real `wrangler dev`, its local
+ * R2 seeded from ../shared. Extraction of 210 real flower photos with 2 workers, checked against the same
+ * features computed in Node on the cpu backend; resume after a reload; a worker killed mid-run; memory per
+ * batch; and no long tasks on the main thread.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { featureKey } from '../../client/cache/keys';
+import { launchChromium, type Chromium } from '../support/browser';
+import { seededGraft, type SeededGraft } from '../support/graft-fixture';
+import { extractFeatures, listClassFolder, FLOWERS_DIR } from '../support/node-features';
+import { useBackend } from '../support/tf-node';
+
+const PER_CLASS = 42;
+const FLOWERS = { daisy: PER_CLASS, dandelion: PER_CLASS, roses: PER_CLASS, sunflowers: PER_CLASS, tulips: PER_CLASS };
+
+let graft: SeededGraft;
+let chrome: Chromium;
+
+beforeAll(async () => {
+  graft = await seededGraft([
+    { id: 'flowers-210', source: 'flowers', perClass: FLOWERS },
+  ]);
+  chrome = await launchChromium();
+});
+
+afterAll(async () => {
+  await chrome?.close();
+  await graft?.close();
+});
+
+/** Settings for extraction only: no augmentation, pooled bottleneck features. */
+const SETTINGS = {
+  seed: 7,
+  split: { validation: 0.2, test: 0 },
+  optimizer: 'adam',
+  learningRate: 1e-3,
+  batchSize: 32,
+  headEpochs: 1,
+  fineTuneEpochs: 0,
+  fineTuneAt: 100,
+  fineTuneLrDivisor: 10,
+  dropout: 0.2,
+  hiddenUnits: 0,
+  augmentViews: 0,
+  workers: 2,
+  backend: 'wasm',
+  inputSize: 224,
+  maxChunkSize: 16,
+};
+
+interface ExtractionOutcome {
+  extracted: boolean;
+  done: number;
+  total: number;
+  failed: number;
+  forwardPasses: number;
+  perWorker: number[];
+  restarted: boolean;
+  reports: { backend: string; simd: boolean; threads: number }[];
+  memory: { worker: number; batch: number; numTensors: number; numBytes: number; jsHeapBytes: number | null }[];
+  pooledKey: string;
+  imageIds: string[];
+  longTasks: number[];
+}
+
+/** Opens the page, picks dataset + model, and runs one extraction in it; optionally kills worker 0 mid-run. */
+async function extractInPage(page: Page, datasetId: string, settings: object, killAfter: number | null = null): Promise<ExtractionOutcome> {
+  await page.goto(`${graft.origin}/`);
+  await page.evaluate(() => window.graft.ready);
+  return page.evaluate(
+    async ({ datasetId, settings, killAfter }) => {
+      const longTasks: number[] = [];
+      new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration))).observe({ type: 'longtask' });
+      const s = window.graft.session;
+      const { models } = await s.catalog();
+      await s.chooseDataset(datasetId);
+      const record = models[0];
+      await s.chooseModel(record, (settings as { backend: 'wasm' }).backend);
+      const plan = await s.plan(settings as never);
+      let killed = false;
+      s.on('extract', (p) => {
+        if (killAfter !== null && !killed && p.scheduler.done >= killAfter) {
+          killed = true;
+          s.farm!.terminateWorker(0);
+        }
+      });
+      const progress = await s.extract(plan, new AbortController().signal);
+      return {
+        extracted: progress !== null,
+        done: progress?.scheduler.done ?? 0,
+        total: progress?.scheduler.total ?? 0,
+        failed: progress?.scheduler.failed.length ?? 0,
+        forwardPasses: progress?.forwardPasses ?? 0,
+        perWorker: progress?.workers.map((w) => w.done) ?? [],
+        restarted: (progress?.scheduler.workers.length ?? 0) > (progress?.workers.length ?? 0),
+        reports: progress?.workers.flatMap((w) => (w.report ? [w.report] : [])) ?? [],
+        memory: s.farm?.memoryLog ?? [],
+        pooledKey: plan.run.pooledKey,
+        imageIds: plan.dataset.images.map((i) => i.imageId),
+        longTasks,
+      };
+    },
+    { datasetId, settings, killAfter },
+  );
+}
+
+/** Pooled features as stored in the page's IndexedDB (read with the raw API, not our code). */
+async function storedFeatures(page: Page, keys: string[]): Promise<(number[] | null)[]> {
+  return page.evaluate(async (keys) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('graft');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const store = db.transaction('features').objectStore('features');
+    const records = await Promise.all(
+      keys.map(
+        (key) =>
+          new Promise<{ tensors: { data: ArrayBuffer; codec: string }[] } | undefined>((resolve, reject) => {
+            const request = store.get(key);
+            request.onsuccess = () => resolve(request.result);
+            request.onerror = () => reject(request.error);
+          }),
+      ),
+    );
+    db.close();
+    return records.map((r) => (r && r.tensors[0].codec === 'float32' ? Array.from(new Float32Array(r.tensors[0].data)) : null));
+  }, keys);
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+describe('feature extraction in the browser', () => {
+  let first: ExtractionOutcome;
+
+  it('extracts 210 real photos with 2 workers into IndexedDB, equal to Node cpu features', async () => {
+    const page = await chrome.context.newPage();
+    first = await extractInPage(page, 'flowers-210', SETTINGS);
+    expect(first.total).toBe(210);
+    expect(first.done).toBe(210);
+    expect(first.failed).toBe(0);
+    expect(first.forwardPasses).toBe(210);
+    expect(first.perWorker).toHaveLength(2);
+    for (const done of first.perWorker) expect(done).toBeGreaterThan(0);
+    expect(first.reports.every((r) => r.backend === 'wasm' && r.simd)).toBe(true);
+    // The main thread stays responsive: no long task while the farm works.
+    expect(first.longTasks.filter((d) => d > 50)).toEqual([]);
+
+    const stored = await storedFeatures(page, first.imageIds.map((id) => featureKey(first.pooledKey, id, 0)));
+    expect(stored.filter((f) => f !== null)).toHaveLength(210);
+
+    // The same images in Node, cpu backend, same model and preprocessing (only the JPEG decoder differs).
+    const folder = await listClassFolder(FLOWERS_DIR);
+    const byId = new Map(folder.images.map((i) => [i.id, i]));
+    const sample = first.imageIds.filter((_, i) => i % 21 === 0).map((id) => byId.get(id)!);
+    expect(sample).toHaveLength(10);
+    await useBackend('cpu');
+    const reference = await extractFeatures({ images: sample, inputSize: 224 });
+    const inPage = await storedFeatures(page, sample.map((i) => featureKey(first.pooledKey, i.id, 0)));
+    const diffs = sample.map((_, i) => maxAbsDiff(inPage[i]!, reference.pooled[0][i]));
+    console.log(`browser wasm vs node cpu, max abs diff per image: ${diffs.map((d) => d.toExponential(2)).join(' ')}`);
+    // Pooled features are ~0..3; a wrong preprocessing or model differs by whole units.
+    for (const diff of diffs) expect(diff).toBeLessThan(0.05);
+    await page.close();
+  });
+
+  it('does no forward pass for cached images after a reload', async () => {
+    const page = await chrome.context.newPage();
+    const again = await extractInPage(page, 'flowers-210', SETTINGS);
+    expect(again.extracted).toBe(false);
+    expect(again.forwardPasses).toBe(0);
+    await page.close();
+  });
+
+  it('gets every image done exactly once when a worker is terminated mid-run', async () => {
+    const page = await chrome.context.newPage();
+    await page.goto(`${graft.origin}/`);
+    await page.evaluate(() => window.graft.ready.then(() => window.graft.session.clearCache()));
+    const outcome = await extractInPage(page, 'flowers-210', SETTINGS, 40);
+    expect(outcome.restarted).toBe(true);
+    expect(outcome.done).toBe(210);
+    expect(outcome.failed).toBe(0);
+    // Credited once each: the workers' counts add up to the images, not more.
+    expect(outcome.perWorker.reduce((a, b) => a + b, 0)).toBe(210);
+    const stored = await storedFeatures(page, outcome.imageIds.map((id) => featureKey(outcome.pooledKey, id, 0)));
+    expect(stored.filter((f) => f !== null)).toHaveLength(210);
+    await page.close();
+  });
+
+  it('keeps tensors and heap flat from batch 10 to batch 200 in a worker', async () => {
+    const page = await chrome.context.newPage();
+    await page.goto(`${graft.origin}/`);
+    await page.evaluate(() => window.graft.ready.then(() => window.graft.session.clearCache()));
+    const outcome = await extractInPage(page, 'flowers-210', { ...SETTINGS, workers: 1, maxChunkSize: 1 });
+    const at = (batch: number) => outcome.memory.find((m) => m.worker === 0 && m.batch === batch)!;
+    expect(outcome.memory.length).toBeGreaterThanOrEqual(200);
+    expect(at(200).numTensors).toBe(at(10).numTensors);
+    expect(at(200).numBytes).toBe(at(10).numBytes);
+    if (at(10).jsHeapBytes !== null) {
+      console.log(`worker JS heap: batch 10 ${at(10).jsHeapBytes} B, batch 200 ${at(200).jsHeapBytes} B`);
+      // 190 more images' features went to IndexedDB, not to memory (their float32 features alone are ~1 MB).
+      expect(at(200).jsHeapBytes! - at(10).jsHeapBytes!).toBeLessThan(8 * 1024 * 1024);
+    }
+    await page.close();
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * A seeded, running Graft for browser tests: a class-folder directory made of real photos from ../shared
+ * (symlinks in a temp folder), seeded with the real ingest into a temp state folder, served by the real
+ * `wrangler dev`.
+ */
+import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startGraft, type GraftServer } from '../../tools/graft-server';
+import { parseSeedArgs } from '../../tools/ingest/options';
+import { seed } from '../../tools/ingest/run';
+
+export const SHARED = resolve(fileURLToPath(new URL('../../../shared', import.meta.url)));
+export const MODEL_V2 = join(SHARED, 'models/mobilenet_v2_0.35_224_no_top');
+export const MODEL_V2_ID = 'mobilenet_v2_0.35_224_no_top';
+
+export interface DatasetSpec {
+  id: string;
+  /** Folder under ../shared/datasets. */
+  source: string;
+  /** Class folder -> how many of its files (sorted by name) to take. */
+  perClass: Record<string, number>;
+}
+
+/** A class-folder directory of symlinks to the first files of each class. */
+export async function classFolderSubset(root: string, spec: DatasetSpec): Promise<string> {
+  const dir = join(root, spec.id);
+  for (const [name, count] of Object.entries(spec.perClass)) {
+    const from = join(SHARED, 'datasets', spec.source, name);
+    await mkdir(join(dir, name), { recursive: true });
+    const files = (await readdir(from)).sort().slice(0, count);
+    await Promise.all(files.map((f) => symlink(join(from, f), join(dir, name, f))));
+  }
+  return dir;
+}
+
+export interface SeededGraft {
+  server: GraftServer;
+  origin: string;
+  close(): Promise<void>;
+}
+
+export async function seededGraft(datasets: DatasetSpec[]): Promise<SeededGraft> {
+  const root = await mkdtemp(join(tmpdir(), 'graft-browser-'));
+  const state = join(root, 'state');
+  const args = ['--model', MODEL_V2, '--persist-to', state];
+  for (const spec of datasets) args.push('--dataset', await classFolderSubset(root, spec), '--dataset-id', spec.id);
+  const report = await seed(parseSeedArgs(args)!, () => {});
+  if (report.exitCode !== 0) throw new Error(`seeding failed with exit code ${report.exitCode}`);
+  const server = await startGraft({ persistTo: state });
+  return {
+    server,
+    origin: server.origin,
+    async close() {
+      await server.stop();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}

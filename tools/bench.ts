@@ -1,0 +1,259 @@
+/**
+ * `npm run bench`: how fast Graft is on this machine, in one run over the same real photos (flowers, seeded into a
+ * temp state). In the real page (headless Chromium, the page's Session class): the extraction pipeline with one
+ * worker and with N (empty feature cache each time), forward passes alone on N extraction workers (the pipeline's
+ * ceiling), and head and fine-tuning epochs from the cache. In Node (wasm, one thread): a fine-tuning epoch that
+ * recomputes the frozen layers from the images against one from the cut activations. Measurements only: nothing
+ * is asserted. Readable lines first; the last stdout line is one JSON object.
+ */
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BackendChoice, WorkerMemory } from '../shared/farm';
+import type { EpochRecord } from '../shared/training';
+import type { PageSettings } from '../client/page/session';
+import { DEFAULT_SETTINGS } from '../client/trainer/settings';
+import { splitImages } from '../client/trainer/split';
+import { timeFineTuneEpochs } from './measure/fine-tune-timing';
+import {
+  extractWorkerPath,
+  extractionRun,
+  openGraftPage,
+  openSession,
+  predictRun,
+  trainRun,
+  type ExtractionRun,
+} from './measure/graft-page';
+import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
+import { linkSubset, seedState } from './measure/seed-state';
+
+const USAGE = `Usage: npm run bench -- [options]
+
+Measures the extraction farm, forward passes and training on real flower photos, in headless Chromium on the
+real page (and one fine-tuning comparison in Node). Takes a few minutes on two cores.
+
+  --workers <n>             Workers of the N-worker runs. Default: navigator.hardwareConcurrency.
+  --per-class <n>           Photos per flower class (5 classes). Default 60.
+  --backend <b>             auto, wasm, webgpu (SwiftShader here) or cpu. Default auto.
+  --predict-images <n>      Forward passes per worker in the predict-only run. Default 64.
+  --head-epochs <n>         Head epochs (the first is warm-up). Default 3.
+  --fine-tune-epochs <n>    Fine-tuning epochs from the cache (the first is warm-up). Default 2.
+  -h, --help                Show this text.`;
+
+const SHARED = resolve(REPO_ROOT, '..', 'shared');
+const FLOWERS = join(SHARED, 'datasets', 'flowers');
+const MODEL_DIR = join(SHARED, 'models', 'mobilenet_v2_0.35_224_no_top');
+/** The page's largest farm batch (client/page/main.ts), also the predict-only batch. */
+const MAX_CHUNK = 16;
+const BACKENDS: readonly BackendChoice[] = ['auto', 'wasm', 'webgpu', 'cpu'];
+
+class UsageError extends Error {}
+
+interface BenchOptions {
+  workers: number | null;
+  perClass: number;
+  backend: BackendChoice;
+  predictImages: number;
+  headEpochs: number;
+  fineTuneEpochs: number;
+}
+
+function count(text: string | undefined, flag: string, min: number): number | null {
+  if (text === undefined) return null;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${flag} ${text} must be a whole number of at least ${min}`);
+  return value;
+}
+
+function parseBenchArgs(argv: string[]): BenchOptions | null {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        workers: { type: 'string' },
+        'per-class': { type: 'string' },
+        backend: { type: 'string' },
+        'predict-images': { type: 'string' },
+        'head-epochs': { type: 'string' },
+        'fine-tune-epochs': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return null;
+  const backend = (values.backend ?? 'auto') as BackendChoice;
+  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend ${values.backend} must be one of ${BACKENDS.join(', ')}`);
+  return {
+    workers: count(values.workers, 'workers', 1),
+    perClass: count(values['per-class'], 'per-class', 2) ?? 60,
+    backend,
+    predictImages: count(values['predict-images'], 'predict-images', 1) ?? 64,
+    headEpochs: count(values['head-epochs'], 'head-epochs', 1) ?? 3,
+    fineTuneEpochs: count(values['fine-tune-epochs'], 'fine-tune-epochs', 1) ?? 2,
+  };
+}
+
+/** Mean epoch seconds of a stage without its first epoch (warm-up), or the first when it is the only one. */
+function steadyEpochSeconds(epochs: EpochRecord[], stage: EpochRecord['stage']): number | null {
+  const own = epochs.filter((e) => e.stage === stage).map((e) => e.seconds);
+  const steady = own.length > 1 ? own.slice(1) : own;
+  return steady.length > 0 ? steady.reduce((a, b) => a + b, 0) / steady.length : null;
+}
+
+const round = (x: number | null, digits = 3): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toFixed(digits)));
+const mb = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 2 ** 20).toFixed(1)} MB`);
+const memoryText = (m: WorkerMemory) => `${m.numTensors} tensors, ${mb(m.numBytes)} tensor bytes, JS heap ${mb(m.jsHeapBytes)}`;
+
+/** Images per second once every worker had started (backend up, base loaded). */
+const steadyRate = (run: ExtractionRun) => run.images / (run.seconds - run.startSeconds);
+
+async function bench(options: BenchOptions, root: string): Promise<void> {
+  const log = logLine;
+  const out = (line: string) => console.log(line);
+  await ensurePageBuilt(log);
+  const subset = await linkSubset(join(root, 'flowers'), FLOWERS, options.perClass);
+  log(`seeding ${options.perClass} flowers per class and the model into a temp state`);
+  const seeded = await seedState(join(root, 'state'), subset, MODEL_DIR, log);
+
+  log('starting Graft and the page');
+  const graft = await openGraftPage({ persistTo: join(root, 'state'), webgpu: options.backend === 'webgpu', log });
+  let browser;
+  try {
+    const session = await openSession(graft.page, { datasetId: seeded.datasetId, modelId: seeded.modelId!, backend: options.backend });
+    const workers = options.workers ?? session.hardwareConcurrency;
+    const settings: PageSettings = {
+      ...DEFAULT_SETTINGS,
+      split: { validation: 0.2, test: 0 },
+      augmentViews: 0,
+      fineTuneAt: 100,
+      headEpochs: options.headEpochs,
+      // Planned fine-tuning makes the pipeline write the cut activations too, as a fine-tuning run's does.
+      fineTuneEpochs: options.fineTuneEpochs,
+      workers,
+      backend: options.backend,
+      inputSize: session.record.inputSize,
+      maxChunkSize: MAX_CHUNK,
+    };
+    log(`${session.images} images; ${session.hardwareConcurrency} cores; cross-origin isolated: ${session.crossOriginIsolated}`);
+
+    log('pipeline, 1 worker');
+    const one = await extractionRun(graft.page, { ...settings, workers: 1 });
+    log(`pipeline, ${workers} workers`);
+    const many = await extractionRun(graft.page, settings);
+    log(`forward passes alone, ${workers} workers x ${options.predictImages} images`);
+    const predict = await predictRun(graft.page, {
+      workerPath: await extractWorkerPath(),
+      workers,
+      images: options.predictImages,
+      batch: MAX_CHUNK,
+      settings,
+    });
+    log('training from the cache');
+    const training = await trainRun(graft.page, settings);
+    if (training.state !== 'done' || !training.history) throw new Error(`training in the page failed: ${training.error ?? `it ended ${training.state}`}`);
+    browser = { session, workers, settings, one, many, predict, training };
+  } finally {
+    await graft.close();
+  }
+
+  const { session, workers, settings, one, many, predict, training } = browser;
+  log('fine-tuning in Node: frozen layers recomputed vs cut activations');
+  const classes = (await readdir(subset)).sort();
+  const files = (
+    await Promise.all(classes.map(async (name, label) => (await readdir(join(subset, name))).sort().map((f) => ({ path: join(subset, name, f), label, name }))))
+  ).flat();
+  const split = splitImages(files.map((f) => ({ id: f.path, class: f.name })), settings);
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const node = await timeFineTuneEpochs({
+    modelDir: MODEL_DIR,
+    record: session.record,
+    inputSize: settings.inputSize,
+    classCount: classes.length,
+    train: split.train.map((p) => byPath.get(p)!),
+    validation: split.validation.map((p) => byPath.get(p)!),
+    settings,
+    log,
+  });
+
+  const predictRate = (workers * options.predictImages) / Math.max(...predict.seconds);
+  const pipeline1 = steadyRate(one);
+  const pipelineN = steadyRate(many);
+  const epochs = training.history!.epochs;
+  const headEpoch = steadyEpochSeconds(epochs, 'head');
+  const fineTuneEpoch = steadyEpochSeconds(epochs, 'fine-tune');
+  const threads = (run: ExtractionRun) => run.backends.map((b) => b.threads).join('/');
+  const backend = many.backends[0]?.backend ?? predict.backends[0]?.backend ?? 'unknown';
+
+  out(`backend ${backend} (trainer ${session.trainer.backend}, ${session.trainer.threads} thread(s)); ${session.hardwareConcurrency} cores; ${one.images} images`);
+  out(`pipeline, 1 worker (${threads(one)} threads):   ${pipeline1.toFixed(2)} images/s after a ${one.startSeconds.toFixed(1)} s start (${(one.images / one.seconds).toFixed(2)} over the whole ${one.seconds.toFixed(1)} s)`);
+  out(`pipeline, ${workers} workers (${threads(many)} threads): ${pipelineN.toFixed(2)} images/s after a ${many.startSeconds.toFixed(1)} s start (${(many.images / many.seconds).toFixed(2)} over the whole ${many.seconds.toFixed(1)} s)`);
+  out(`forward passes alone, ${workers} workers: ${predictRate.toFixed(2)} images/s (batch ${MAX_CHUNK}; worker seconds ${predict.seconds.map((s) => s.toFixed(1)).join(', ')})`);
+  out(`farm speedup ${workers}/1: ${(pipelineN / pipeline1).toFixed(2)}; pipeline / forward passes alone: ${(pipelineN / predictRate).toFixed(2)}`);
+  out(`head epoch (browser, ${session.trainer.backend}): ${headEpoch?.toFixed(3)} s`);
+  out(`fine-tune epoch from the cut cache (browser, ${session.trainer.backend}): ${fineTuneEpoch?.toFixed(2)} s`);
+  out(
+    `fine-tune epoch in Node (wasm, 1 thread, from ${node.fineTuneAtName}, ${node.cached.steps} steps of ${settings.batchSize}): ` +
+      `${node.full.epochSeconds.toFixed(2)} s recomputing the frozen layers, ${node.cached.epochSeconds.toFixed(2)} s from the cut activations ` +
+      `(speedup ${(node.full.epochSeconds / node.cached.epochSeconds).toFixed(2)})`,
+  );
+  for (const m of many.memory) {
+    out(`farm worker ${m.worker} memory: after batch 1 ${memoryText(m.first)}; after batch ${m.batches} ${memoryText(m.last)}`);
+  }
+  predict.before.forEach((before, i) => out(`predict worker ${i} memory: after init ${memoryText(before)}; after ${options.predictImages} images ${memoryText(predict.after[i])}`));
+  out(`page JS heap: ${mb(many.pageHeapBytes)}`);
+
+  const summary = {
+    backend,
+    trainer_backend: session.trainer.backend,
+    cores: session.hardwareConcurrency,
+    workers,
+    images: one.images,
+    pipeline_images_per_s_1: round(pipeline1),
+    pipeline_images_per_s_n: round(pipelineN),
+    pipeline_wall_images_per_s_1: round(one.images / one.seconds),
+    pipeline_wall_images_per_s_n: round(many.images / many.seconds),
+    farm_start_s_1: round(one.startSeconds),
+    farm_start_s_n: round(many.startSeconds),
+    predict_images_per_s_n: round(predictRate),
+    farm_speedup: round(pipelineN / pipeline1),
+    pipeline_ratio: round(pipelineN / predictRate),
+    head_epoch_s: round(headEpoch),
+    finetune_epoch_s_cached: round(fineTuneEpoch),
+    finetune_epoch_s_full: round(node.full.epochSeconds),
+    finetune_epoch_s_cached_node: round(node.cached.epochSeconds),
+    finetune_cache_speedup: round(node.full.epochSeconds / node.cached.epochSeconds),
+    finetune_full_where: 'node wasm 1 thread (finetune_cache_speedup compares it with finetune_epoch_s_cached_node, same place)',
+    memory: {
+      farm_workers: many.memory,
+      predict_workers: predict.before.map((before, i) => ({ before, after: predict.after[i] })),
+      page_js_heap_bytes: many.pageHeapBytes,
+    },
+  };
+  out(JSON.stringify(summary));
+}
+
+async function main(): Promise<void> {
+  const options = parseBenchArgs(process.argv.slice(2));
+  if (options === null) {
+    console.log(USAGE);
+    return;
+  }
+  loadProjectEnv();
+  await withTempDir('graft-bench-', (root) => bench(options, root));
+}
+
+try {
+  await main();
+} catch (error) {
+  if (error instanceof UsageError) {
+    console.error(`bench: ${error.message}\nRun \`npm run bench -- --help\` for the options.`);
+    process.exitCode = 2;
+  } else {
+    console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * `npm run eval -- --train <dir> --test <dir> [options]`: how well Graft trains, end to end. Seeds the training
+ * class folders into a local state folder, trains in the real page (headless Chromium, the page's Session class:
+ * farm extraction, head, optionally fine-tuning), exports the float32 model and classifies every image of the test
+ * class folders with it in Node. Progress goes to stderr; the last stdout line is one JSON object.
+ */
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BackendChoice } from '../shared/farm';
+import type { EpochRecord } from '../shared/training';
+import type { PageSettings } from '../client/page/session';
+import { DEFAULT_SETTINGS } from '../client/trainer/settings';
+import { useBackend } from '../test/support/tf-node';
+import { classifyFolder, loadExported } from './measure/classify-folder';
+import { exportFloat32, openGraftPage, openSession, trainRun } from './measure/graft-page';
+import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
+import { isDirectory, seedState } from './measure/seed-state';
+
+const USAGE = `Usage: npm run eval -- --train <dir> --test <dir> [options]
+
+Trains a classifier on the class folders of --train (root/<class>/<image>) in the real page, in headless
+Chromium, then measures the exported model on every image of the --test class folders (in Node).
+
+  --train <dir>             Class folders to train on (20% of each class is held out for validation).
+  --test <dir>              Class folders to test on; classes absent from --train and non-images are skipped.
+  --epochs <n>              Head epochs. Default 10.
+  --fine-tune               Then fine-tune the base from fine_tune_at 100 on.
+  --fine-tune-epochs <n>    Fine-tuning epochs with --fine-tune. Default 5.
+  --model <dir|id>          Base model folder to seed, or the id of one already in a kept state.
+                            Default ../shared/models/mobilenet_v2_0.35_224_no_top.
+  --workers <n>             Extraction workers. Default: the page's (cores, at most 8).
+  --backend <b>             auto, wasm, webgpu (SwiftShader here) or cpu. Default auto.
+  --input-size <px>         Square input side. Default: the model's.
+  --keep-state              Seed into .local/eval-state and keep it (default: a temp folder, removed).
+  -h, --help                Show this text.
+
+Prints progress to stderr and, as the last stdout line, one JSON object:
+{"test_accuracy", "per_class", "head_val_accuracy", "fine_tune_val_accuracy", "backend", "workers",
+ "images_per_s", "seconds", "skipped", ...}`;
+
+const BACKENDS: readonly BackendChoice[] = ['auto', 'wasm', 'webgpu', 'cpu'];
+const DEFAULT_MODEL = resolve(REPO_ROOT, '..', 'shared', 'models', 'mobilenet_v2_0.35_224_no_top');
+/** The page's largest farm batch (client/page/main.ts). */
+const MAX_CHUNK = 16;
+
+class UsageError extends Error {}
+
+interface EvalOptions {
+  train: string;
+  test: string;
+  headEpochs: number;
+  fineTuneEpochs: number;
+  model: string;
+  workers: number | null;
+  backend: BackendChoice;
+  inputSize: number | null;
+  keepState: boolean;
+}
+
+function count(text: string | undefined, flag: string, min: number): number | null {
+  if (text === undefined) return null;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${flag} ${text} must be a whole number of at least ${min}`);
+  return value;
+}
+
+function parseEvalArgs(argv: string[]): EvalOptions | null {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        train: { type: 'string' },
+        test: { type: 'string' },
+        epochs: { type: 'string' },
+        'fine-tune': { type: 'boolean' },
+        'fine-tune-epochs': { type: 'string' },
+        model: { type: 'string' },
+        workers: { type: 'string' },
+        backend: { type: 'string' },
+        'input-size': { type: 'string' },
+        'keep-state': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return null;
+  if (!values.train || !values.test) throw new UsageError('give both --train and --test');
+  const backend = (values.backend ?? 'auto') as BackendChoice;
+  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend ${values.backend} must be one of ${BACKENDS.join(', ')}`);
+  if (values['fine-tune-epochs'] !== undefined && !values['fine-tune']) throw new UsageError('--fine-tune-epochs needs --fine-tune');
+  return {
+    train: resolve(values.train),
+    test: resolve(values.test),
+    headEpochs: count(values.epochs, 'epochs', 1) ?? 10,
+    fineTuneEpochs: values['fine-tune'] ? (count(values['fine-tune-epochs'], 'fine-tune-epochs', 1) ?? 5) : 0,
+    model: values.model ?? DEFAULT_MODEL,
+    workers: count(values.workers, 'workers', 1),
+    backend,
+    inputSize: count(values['input-size'], 'input-size', 16),
+    keepState: values['keep-state'] ?? false,
+  };
+}
+
+const lastOfStage = (epochs: EpochRecord[], stage: EpochRecord['stage']) => epochs.filter((e) => e.stage === stage).at(-1)?.valAccuracy ?? null;
+
+async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<string, unknown>> {
+  const log = logLine;
+  for (const [flag, dir] of [['train', options.train], ['test', options.test]] as const) {
+    if (!(await isDirectory(dir))) throw new UsageError(`--${flag} ${dir} is not a directory`);
+  }
+  await ensurePageBuilt(log);
+  const modelDir = (await isDirectory(options.model)) ? options.model : null;
+  log(`seeding ${options.train}${modelDir ? ` and the model ${modelDir}` : ''} into ${stateDir}`);
+  const seeded = await seedState(stateDir, options.train, modelDir, log);
+  const modelId = seeded.modelId ?? options.model;
+
+  log('starting Graft and the page');
+  const graft = await openGraftPage({ persistTo: stateDir, webgpu: options.backend === 'webgpu', log });
+  let exported;
+  let run;
+  let workers: number;
+  let trainerBackend: string;
+  let classes: string[];
+  try {
+    const session = await openSession(graft.page, { datasetId: seeded.datasetId, modelId, backend: options.backend });
+    classes = session.classes;
+    trainerBackend = session.trainer.backend;
+    workers = options.workers ?? Math.min(8, session.hardwareConcurrency || 2);
+    log(
+      `dataset ${seeded.datasetId}: ${session.images} images in ${classes.length} classes; trainer on ${trainerBackend}` +
+        `${session.trainer.threads > 1 ? ` (${session.trainer.threads} threads)` : ''}; ${workers} extraction worker(s)`,
+    );
+    const settings: PageSettings = {
+      ...DEFAULT_SETTINGS,
+      split: { validation: 0.2, test: 0 },
+      headEpochs: options.headEpochs,
+      fineTuneEpochs: options.fineTuneEpochs,
+      workers,
+      backend: options.backend,
+      inputSize: options.inputSize ?? session.record.inputSize,
+      maxChunkSize: MAX_CHUNK,
+    };
+    run = await trainRun(graft.page, settings);
+    if (run.state !== 'done' || !run.history) throw new Error(`training in the page failed: ${run.error ?? `it ended ${run.state}`}`);
+    log('exporting the float32 model');
+    exported = await exportFloat32(graft.page);
+  } finally {
+    await graft.close();
+  }
+
+  log(`classifying ${options.test} in Node`);
+  await useBackend('wasm');
+  const classifier = await loadExported(exported.modelJson, exported.weightsBin);
+  const test = await classifyFolder(options.test, classifier, log);
+  classifier.model.dispose();
+  for (const s of test.skipped) log(`  skipped test ${s.file}: ${s.reason}`);
+  const trainSkipped = [...seeded.skipped, ...(run.extraction?.failed ?? [])];
+  for (const s of trainSkipped) log(`  skipped training ${s.file}: ${s.reason}`);
+
+  const extraction = run.extraction;
+  return {
+    test_accuracy: test.accuracy,
+    per_class: test.perClass,
+    head_val_accuracy: lastOfStage(run.history.epochs, 'head'),
+    fine_tune_val_accuracy: options.fineTuneEpochs > 0 ? lastOfStage(run.history.epochs, 'fine-tune') : null,
+    backend: trainerBackend,
+    farm_backends: [...new Set(extraction?.backends.map((b) => b.backend) ?? [])],
+    workers,
+    images_per_s: extraction && extraction.seconds > 0 ? extraction.done / extraction.seconds : null,
+    // performance.now() counts from the start of this process: the whole command's wall time.
+    seconds: performance.now() / 1000,
+    classes,
+    test_images: test.classified,
+    train_images: extraction?.done ?? null,
+    head_epochs: options.headEpochs,
+    fine_tune_epochs: options.fineTuneEpochs,
+    skipped: test.skipped,
+    train_skipped: trainSkipped,
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseEvalArgs(process.argv.slice(2));
+  if (options === null) {
+    console.log(USAGE);
+    return;
+  }
+  loadProjectEnv();
+  const result = options.keepState
+    ? await evaluate(options, join(REPO_ROOT, '.local', 'eval-state'))
+    : await withTempDir('graft-eval-', (dir) => evaluate(options, join(dir, 'state')));
+  console.log(JSON.stringify(result));
+}
+
+try {
+  await main();
+} catch (error) {
+  if (error instanceof UsageError) {
+    console.error(`eval: ${error.message}\nRun \`npm run eval -- --help\` for the options.`);
+    process.exitCode = 2;
+  } else {
+    console.error(`eval: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}

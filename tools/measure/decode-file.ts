@@ -1,0 +1,12 @@
+/**
+ * An image file as RGBA pixels in Node, the input client/farm/preprocess.ts takes: sharp decodes it and applies
+ * its EXIF orientation, as the browser's decoder does (createImageBitmap with imageOrientation 'from-image').
+ */
+import sharp from 'sharp';
+import type { RgbaPixels } from '../../client/farm/preprocess';
+
+/** Throws sharp's error for a file that is not a decodable image. */
+export async function decodeFile(path: string): Promise<RgbaPixels> {
+  const { data, info } = await sharp(path).rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}

@@ -1,0 +1,321 @@
+/**
+ * The real Graft page for the measurement commands: `wrangler dev` on a seeded state folder, headless Chromium on
+ * the built page, and the steps eval and bench drive through the page's own Session class (window.graft): choose
+ * a dataset and a base model, extract, train, export. Progress from the page comes back as log lines.
+ *
+ * The functions handed to page.evaluate run in the browser: they may only use their arguments and the page's
+ * globals (window.graft, Comlink from an init script, graftMeasureLog).
+ */
+import { readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type * as ComlinkApi from 'comlink';
+import type { Page } from 'playwright-core';
+import type { BackendChoice, BackendReport, WorkerMemory } from '../../shared/farm';
+import type { ModelRecord } from '../../shared/records';
+import type { Evaluation, History } from '../../shared/training';
+import type { ExtractWorkerApi, ExtractorInit } from '../../client/farm/extract.worker';
+import type { FarmProgress } from '../../client/farm/farm';
+import type { PageSettings, Session } from '../../client/page/session';
+import { launchChromium } from '../../test/support/browser';
+import { startGraft } from '../graft-server';
+import { DIST_CLIENT } from './project';
+
+/** What the page's globals look like to the functions run in it. */
+interface MeasureWindow {
+  graft: { session: Session; ready: Promise<void> };
+  graftMeasureLog(line: string): Promise<void>;
+  Comlink: typeof ComlinkApi;
+  measure: {
+    session: Session;
+    stateTimes: { state: string; at: number }[];
+    /** The last progress of the current run's extraction, its results and its error. */
+    extraction: FarmProgress | null;
+    results: { history: History; evaluation: Evaluation } | null;
+    error: string | null;
+  };
+}
+
+export interface GraftPage {
+  page: Page;
+  close(): Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * tsx compiles with esbuild's keepNames, which wraps named inner functions in a `__name` helper that exists only
+ * in Node: the page gets a no-op one, so functions compiled here run in page.evaluate.
+ */
+const NAME_HELPER = 'globalThis.__name ??= (fn) => fn;';
+
+/** Starts Graft on `persistTo`, opens its page in headless Chromium and waits for the page to boot. */
+export async function openGraftPage(options: { persistTo: string; webgpu: boolean; log: (line: string) => void }): Promise<GraftPage> {
+  const { log } = options;
+  const server = await startGraft({ persistTo: options.persistTo });
+  let chrome: Awaited<ReturnType<typeof launchChromium>> | null = null;
+  try {
+    chrome = await launchChromium({ webgpu: options.webgpu });
+    await chrome.context.addInitScript(NAME_HELPER);
+    // The same comlink the page bundles, for talking to extraction workers the bench starts itself.
+    await chrome.context.addInitScript({ path: require.resolve('comlink/dist/umd/comlink.js') });
+    const page = await chrome.context.newPage();
+    page.on('pageerror', (error) => log(`  page error: ${error.message}`));
+    // A failed request is logged with its URL below: the console only says that one failed.
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) log(`  page console: ${message.text()}`);
+    });
+    page.on('response', (response) => {
+      if (response.status() >= 400) log(`  page request: ${response.status()} ${response.url()}`);
+    });
+    await page.exposeFunction('graftMeasureLog', (line: string) => log(line));
+    await page.goto(`${server.origin}/`);
+    await page.evaluate(() => window.graft.ready);
+    const opened = chrome;
+    return {
+      page,
+      async close() {
+        await opened.close();
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await chrome?.close();
+    await server.stop();
+    throw error;
+  }
+}
+
+export interface OpenedSession {
+  trainer: BackendReport;
+  record: ModelRecord;
+  classes: string[];
+  images: number;
+  hardwareConcurrency: number;
+  crossOriginIsolated: boolean;
+}
+
+/**
+ * A Session of the page's own class, on a dataset and base model of the server. Not window.graft.session itself:
+ * boot() has already started that one's trainer with the settings form's backend, and a trainer keeps the backend
+ * it started with, so a fresh Session is the way to train on the backend asked for.
+ */
+export function openSession(page: Page, args: { datasetId: string; modelId: string; backend: BackendChoice }): Promise<OpenedSession> {
+  return page.evaluate(async ({ datasetId, modelId, backend }) => {
+    const w = window as unknown as MeasureWindow;
+    const SessionClass = w.graft.session.constructor as new () => Session;
+    const session = new SessionClass();
+    const measure: MeasureWindow['measure'] = { session, stateTimes: [], extraction: null, results: null, error: null };
+    w.measure = measure;
+    const log = (line: string) => void w.graftMeasureLog(line);
+    let lastExtractLog = 0;
+    session.on('state', (state) => measure.stateTimes.push({ state, at: performance.now() }));
+    session.on('results', (results) => (measure.results = results));
+    session.on('error', (message) => {
+      measure.error = message;
+      log(`  page error: ${message}`);
+    });
+    session.on('info', (message) => log(`  page: ${message}`));
+    session.on('extract', (progress) => {
+      measure.extraction = progress;
+      const { scheduler } = progress;
+      const now = performance.now();
+      if (now - lastExtractLog < 5000 && scheduler.done < scheduler.total) return;
+      lastExtractLog = now;
+      const rate = scheduler.imagesPerSecond === null ? '' : `, ${scheduler.imagesPerSecond.toFixed(1)} images/s`;
+      log(`  extracting: ${scheduler.done} of ${scheduler.total} images${rate}`);
+    });
+    session.on('train', (event) => {
+      if (event.kind !== 'epoch') return;
+      const r = event.record;
+      log(
+        `  epoch ${r.epoch + 1} (${r.stage}): loss ${r.loss.toFixed(3)}, accuracy ${r.accuracy.toFixed(3)}, ` +
+          `val_loss ${r.valLoss.toFixed(3)}, val_accuracy ${r.valAccuracy.toFixed(3)}, ${r.seconds.toFixed(1)} s`,
+      );
+    });
+
+    const { datasets, models } = await session.catalog();
+    if (!datasets.some((d) => d.id === datasetId)) throw new Error(`the server has no dataset '${datasetId}'`);
+    const record = models.find((m) => m.id === modelId);
+    if (!record) throw new Error(`the server has no base model '${modelId}' (it has: ${models.map((m) => m.id).join(', ') || 'none'})`);
+    const dataset = await session.chooseDataset(datasetId);
+    const trainer = await session.chooseModel(record, backend);
+    return {
+      trainer,
+      record,
+      classes: dataset.classes,
+      images: dataset.images.length,
+      hardwareConcurrency: navigator.hardwareConcurrency,
+      crossOriginIsolated,
+    };
+  }, args);
+}
+
+export interface TrainRun {
+  /** 'done', or the state training ended in. */
+  state: string;
+  error: string | null;
+  history: History | null;
+  evaluation: Evaluation | null;
+  /** The extraction phase of the run (null when every feature was already cached). */
+  extraction: {
+    seconds: number;
+    done: number;
+    total: number;
+    failed: { file: string; reason: string }[];
+    backends: BackendReport[];
+  } | null;
+}
+
+/** session.start(settings): extraction of what the cache lacks, then training; resolves when it ends. */
+export function trainRun(page: Page, settings: PageSettings): Promise<TrainRun> {
+  return page.evaluate(async (settings) => {
+    const measure = (window as unknown as MeasureWindow).measure;
+    const { session } = measure;
+    // Assigned as a whole: TypeScript would otherwise keep these narrowed to null across the await.
+    Object.assign(measure, { stateTimes: [], extraction: null, results: null, error: null });
+    await session.start(settings);
+    const at = (state: string) => measure.stateTimes.find((t) => t.state === state)?.at;
+    const started = at('extracting');
+    const ended = at('training') ?? at('error');
+    const progress = measure.extraction;
+    const fileOf = new Map(session.dataset!.images.map((i) => [i.imageId, `${i.class}/${i.file}`]));
+    return {
+      state: session.state,
+      error: measure.error,
+      history: measure.results?.history ?? null,
+      evaluation: measure.results?.evaluation ?? null,
+      extraction:
+        progress && started !== undefined && ended !== undefined
+          ? {
+              seconds: (ended - started) / 1000,
+              done: progress.scheduler.done,
+              total: progress.scheduler.total,
+              failed: progress.scheduler.failed.map((f) => ({ file: fileOf.get(f.key) ?? f.key, reason: f.reasons.join('; ') })),
+              backends: progress.workers.flatMap((w) => (w.report ? [w.report] : [])),
+            }
+          : null,
+    };
+  }, settings);
+}
+
+/** The trained classifier as session.exportModel('float32') gives it (model.json text and weights.bin bytes). */
+export async function exportFloat32(page: Page): Promise<{ modelJson: string; weightsBin: ArrayBuffer }> {
+  const { modelJson, weightsBase64 } = await page.evaluate(async () => {
+    const { modelJson, weightsBin } = await (window as unknown as MeasureWindow).measure.session.exportModel('float32');
+    const dataUrl = await new Promise<string>((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result as string);
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(new Blob([weightsBin]));
+    });
+    return { modelJson, weightsBase64: dataUrl.slice(dataUrl.indexOf(',') + 1) };
+  });
+  const bytes = Buffer.from(weightsBase64, 'base64');
+  return { modelJson, weightsBin: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer };
+}
+
+export interface ExtractionRun {
+  seconds: number;
+  /** Seconds until every worker had started its backend and loaded the base. */
+  startSeconds: number;
+  images: number;
+  failed: number;
+  backends: BackendReport[];
+  /** Each worker's memory after its first and after its last batch. */
+  memory: { worker: number; first: WorkerMemory; last: WorkerMemory; batches: number }[];
+  pageHeapBytes: number | null;
+}
+
+/** One extraction of the whole dataset with an empty feature cache: session.extract() as start() runs it. */
+export function extractionRun(page: Page, settings: PageSettings): Promise<ExtractionRun> {
+  return page.evaluate(async (settings) => {
+    const { session } = (window as unknown as MeasureWindow).measure;
+    await session.clearCache();
+    const plan = await session.plan(settings);
+    const started = performance.now();
+    let allStarted: number | null = null;
+    let active = true;
+    session.on('extract', (p) => {
+      if (active && allStarted === null && p.workers.length > 0 && p.workers.every((w) => w.report !== null)) allStarted = performance.now();
+    });
+    const progress = await session.extract(plan, new AbortController().signal);
+    const ended = performance.now();
+    active = false;
+    if (!progress) throw new Error('nothing was extracted: the feature cache was not empty');
+    const log = session.farm?.memoryLog ?? [];
+    const workers = [...new Set(log.map((m) => m.worker))];
+    const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
+    const plain = (m: WorkerMemory) => ({ numTensors: m.numTensors, numBytes: m.numBytes, jsHeapBytes: m.jsHeapBytes });
+    return {
+      seconds: (ended - started) / 1000,
+      startSeconds: ((allStarted ?? ended) - started) / 1000,
+      images: progress.scheduler.done,
+      failed: progress.scheduler.failed.length,
+      backends: progress.workers.flatMap((w) => (w.report ? [w.report] : [])),
+      memory: workers.map((worker) => {
+        const own = log.filter((m) => m.worker === worker);
+        return { worker, first: plain(own[0]), last: plain(own[own.length - 1]), batches: own.length };
+      }),
+      pageHeapBytes: heap?.usedJSHeapSize ?? null,
+    };
+  }, settings);
+}
+
+export interface PredictRun {
+  backends: BackendReport[];
+  /** Timed seconds of each worker (after its warm-up batch). */
+  seconds: number[];
+  before: WorkerMemory[];
+  after: WorkerMemory[];
+}
+
+/** URL path of the built extraction worker (the farm's `new URL('./extract.worker.ts', import.meta.url)`). */
+export async function extractWorkerPath(): Promise<string> {
+  const names = (await readdir(join(DIST_CLIENT, 'assets'))).filter((f) => /^extract\.worker-.*\.js$/.test(f));
+  if (names.length !== 1) throw new Error(`expected one extract.worker-*.js in dist/client/assets, found ${names.length}`);
+  return `/assets/${names[0]}`;
+}
+
+/**
+ * Forward passes alone: `workers` extraction workers of the farm's own build, started as the farm starts them
+ * (threads shared out the same way), each running benchPredict(images, batch) at the same time.
+ */
+export function predictRun(
+  page: Page,
+  args: { workerPath: string; workers: number; images: number; batch: number; settings: PageSettings },
+): Promise<PredictRun> {
+  return page.evaluate(async ({ workerPath, workers, images, batch, settings }) => {
+    const w = window as unknown as MeasureWindow;
+    const record = w.measure.session.model!;
+    // The base's files from the API, as the page downloads them for its farm.
+    const base = `/api/models/${encodeURIComponent(record.id)}/`;
+    const modelJson = (await (await fetch(`${base}model.json`)).json()) as ExtractorInit['artifacts']['modelJson'];
+    const parts = await Promise.all(
+      modelJson.weightsManifest.flatMap((g) => g.paths).map(async (path) => new Uint8Array(await (await fetch(base + path)).arrayBuffer())),
+    );
+    const weightData = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+    parts.reduce((offset, p) => (weightData.set(p, offset), offset + p.length), 0);
+    const init: ExtractorInit = {
+      backend: settings.backend,
+      threads: Math.max(1, Math.floor((navigator.hardwareConcurrency || 1) / workers)),
+      artifacts: { modelJson, weightData: weightData.buffer },
+      record,
+      inputSize: settings.inputSize,
+      fineTuneAt: settings.fineTuneEpochs > 0 ? settings.fineTuneAt : null,
+      datasetId: 'bench',
+      cutCodec: 'float16',
+    };
+    const started = Array.from({ length: workers }, (_, i) => new Worker(workerPath, { type: 'module', name: `graft-bench-${i}` }));
+    try {
+      const remotes = started.map((worker) => w.Comlink.wrap<ExtractWorkerApi>(worker));
+      const backends = await Promise.all(remotes.map((r) => r.init(init)));
+      const before = await Promise.all(remotes.map((r) => r.memory()));
+      const seconds = await Promise.all(remotes.map((r) => r.benchPredict(images, batch)));
+      const after = await Promise.all(remotes.map((r) => r.memory()));
+      return { backends, seconds, before, after };
+    } finally {
+      for (const worker of started) worker.terminate();
+    }
+  }, args);
+}
