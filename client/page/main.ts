@@ -97,7 +97,7 @@ const classify = mountClassify(byId('classify'), {
 });
 const exportPanel = mountExport(byId('export'), { onExport: (kind) => void download(kind) });
 const cachePanel = mountCachePanel(byId('coming-back'), {
-  onResume: (runId) => void session.resumeRun(runId).catch(fail),
+  onResume: (runId) => void resumeRun(runId),
   onClear: () => void session.clearCache().then(refreshCache).catch(fail),
 });
 
@@ -180,6 +180,22 @@ async function download(kind: ExportKind): Promise<void> {
   } finally {
     exportPanel.setBusy(null);
   }
+}
+
+/** Shows the run's dataset, model and settings, then continues it from its last checkpoint. */
+async function resumeRun(runId: string): Promise<void> {
+  const run = listRuns().find((r) => r.runId === runId);
+  if (run) {
+    settingsForm.setValues(run.settings);
+    datasetPicker.update(datasets, run.datasetId);
+    modelPicker.update(models, run.modelId);
+  }
+  const started = session.resumeRun(runId);
+  // The dataset and model are chosen before training starts; show them as soon as they are.
+  void started.catch(fail);
+  await new Promise((resolve) => session.on('state', resolve));
+  updateStartBlocked();
+  await started;
 }
 
 async function refreshCache(): Promise<void> {

@@ -56,6 +56,9 @@ function collectBatchNorms(layers: Layer[]): Layer[] {
  */
 function normalizeWithMovingStatistics(layer: Layer, x: tf.Tensor): tf.Tensor {
   const state = layer as unknown as BatchNormState;
+  if (state.movingMean === undefined || state.movingVariance === undefined) {
+    throw new Error(`${layer.name}: BatchNormalization has no moving statistics (tfjs-layers internals changed?)`);
+  }
   return tf.tidy(() => {
     const inverseStd = tf.rsqrt(tf.add(state.movingVariance.read(), state.epsilon));
     let scale = state.gamma === undefined ? inverseStd : tf.mul(state.gamma.read(), inverseStd);

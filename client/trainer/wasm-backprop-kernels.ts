@@ -45,7 +45,11 @@ export function registerWasmBackpropKernels(): void {
 
 // The engine passes each kernel its own Inputs/Attrs types; tfjs's backends cast the same way.
 const missingKernels: KernelConfig[] = [
-  { kernelName: tf.Conv2DBackpropFilter, backendName: 'wasm', kernelFunc: conv2DBackpropFilter as unknown as KernelFunc },
+  {
+    kernelName: tf.Conv2DBackpropFilter,
+    backendName: 'wasm',
+    kernelFunc: conv2DBackpropFilter as unknown as KernelFunc,
+  },
   {
     kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
     backendName: 'wasm',

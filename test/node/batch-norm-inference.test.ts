@@ -64,7 +64,8 @@ function weightOf(layer: tfl.layers.Layer, kind: WeightKind): tfl.LayerVariable 
 }
 
 function snapshot(layers: tfl.layers.Layer[], kinds: WeightKind[]): Float32Array[] {
-  return layers.flatMap((layer) => kinds.map((kind) => weightOf(layer, kind).read().dataSync().slice() as Float32Array));
+  return layers.flatMap((layer) =>
+    kinds.map((kind) => weightOf(layer, kind).read().dataSync().slice() as Float32Array));
 }
 
 function changed(before: Float32Array[], after: Float32Array[]): boolean[] {
@@ -108,7 +109,7 @@ describe('stock tfjs-layers BatchNormalization (what the patch prevents)', () =>
 });
 
 describe('keepBatchNormInInferenceMode', () => {
-  test('fit() leaves every moving mean and variance bit-for-bit unchanged, and trains unfrozen gamma/beta only', async () => {
+  test('fit() leaves every moving statistic bit-for-bit unchanged, and trains unfrozen gamma/beta only', async () => {
     const { model, batchNorms } = await fineTuneSetup({ patched: true });
     const unfrozen = batchNorms.filter((layer) => layer.trainable);
     const frozen = batchNorms.filter((layer) => !layer.trainable);
@@ -134,8 +135,9 @@ describe('keepBatchNormInInferenceMode', () => {
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const [x, y] = [images(5), labels()];
     for (let step = 0; step < 2; step++) {
-      optimizer.minimize(() =>
-        tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, false, variables);
+      const loss = () =>
+        tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+      optimizer.minimize(loss, false, variables);
     }
     expect(changed(statistics, snapshot(batchNorms, ['moving_mean', 'moving_variance'])).some(Boolean)).toBe(false);
     tf.dispose([x, y]);

@@ -41,7 +41,10 @@ const CASES: ConvCase[] = [
   { op: 'depthwiseConv2d', input: [2, 15, 15, 24], filter: [3, 3, 24], strides: 2, pad: 'same' },
   { op: 'depthwiseConv2d', input: [2, 14, 14, 24], filter: [3, 3, 24], strides: 2, pad: 'valid' },
   { op: 'depthwiseConv2d', input: [2, 15, 15, 24], filter: [3, 3, 24], strides: 2, pad: 'valid' },
-  { op: 'depthwiseConv2d', input: [2, 14, 14, 16], filter: [3, 3, 16], strides: 2, pad: [[0, 0], [0, 1], [0, 1], [0, 0]] },
+  {
+    op: 'depthwiseConv2d', input: [2, 14, 14, 16], filter: [3, 3, 16], strides: 2,
+    pad: [[0, 0], [0, 1], [0, 1], [0, 0]],
+  },
   { op: 'fused.conv2d', input: [2, 15, 15, 8], filter: [1, 1, 16], strides: 1, pad: 'same' },
   { op: 'fused.conv2d', input: [2, 14, 14, 8], filter: [3, 3, 16], strides: 2, pad: 'same' },
   { op: 'fused.depthwiseConv2d', input: [2, 15, 15, 24], filter: [3, 3, 24], strides: 1, pad: 'same' },
@@ -130,8 +133,8 @@ describe('registered', () => {
     const onCpu = await computeOn('cpu', () => convGradients(c));
     const onWasm = await computeOn('wasm', () => convGradients(c));
     const errors = onCpu.map((expected, i) => relativeError(expected, onWasm[i]!));
-    console.log(`${c.op} ${c.input} ${c.filter} s${c.strides} ${JSON.stringify(c.pad)}: relative error dx, dfilter, dbias`,
-      errors.map((e) => e.toExponential(1)).join(', '));
+    const label = `${c.op} ${c.input} ${c.filter} s${c.strides} ${JSON.stringify(c.pad)}`;
+    console.log(`${label}: relative error dx, dfilter, dbias`, errors.map((e) => e.toExponential(1)).join(', '));
     for (const error of errors) expect(error).toBeLessThan(MAX_RELATIVE_ERROR);
   });
 
@@ -154,7 +157,8 @@ describe('registered', () => {
     const viaEngine = tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, attrs) as tf.Tensor;
     const bare = (t: tf.Tensor): tf.TensorInfo => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
     const kernel = tf.getKernel(tf.DepthwiseConv2dNativeBackpropFilter, 'wasm')!;
-    const direct = kernel.kernelFunc({ inputs: { x: bare(x), dy: bare(dy) }, attrs, backend: tf.backend() }) as tf.Tensor;
+    const inputs = { x: bare(x), dy: bare(dy) };
+    const direct = kernel.kernelFunc({ inputs, attrs, backend: tf.backend() }) as tf.Tensor;
     expect(direct.dataSync()).toEqual(viaEngine.dataSync());
     tf.dispose([x, dy, viaEngine, direct]);
   });

@@ -36,7 +36,8 @@ const mobileNetV2Dir = fileURLToPath(new URL('../../../shared/models/mobilenet_v
  */
 export async function loadMobileNetV2(inputSize = 224): Promise<tfl.LayersModel> {
   const modelJson = JSON.parse(await readFile(join(mobileNetV2Dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
-  const topology = modelJson.modelTopology as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+  type Topology = { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+  const topology = modelJson.modelTopology as Topology;
   const input = topology.config.layers.find((layer) => layer.class_name === 'InputLayer');
   if (input === undefined) throw new Error('MobileNetV2 model.json has no InputLayer');
   input.config.batch_input_shape = [null, inputSize, inputSize, 3];

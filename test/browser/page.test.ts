@@ -1,0 +1,104 @@
+/**
+ * The whole visit, as a user clicks it, in headless Chromium against the real `wrangler dev` seeded from
+ * ../shared: pick a dataset, set epochs, start, close the tab mid-training, come back and resume, read the
+ * curves, the confusion matrix and the gallery, classify a photo. Screenshots go to .local/screens/.
+ */
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { launchChromium, type Chromium } from '../support/browser';
+import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
+
+const SCREENS = '.local/screens';
+const CLASSES = ['daisy', 'roses', 'tulips'];
+const PER_CLASS = 20;
+const HEAD_EPOCHS = 4;
+const FINE_TUNE_EPOCHS = 2;
+
+let graft: SeededGraft;
+let chrome: Chromium;
+
+beforeAll(async () => {
+  await mkdir(SCREENS, { recursive: true });
+  graft = await seededGraft([{ id: 'flowers-small', source: 'flowers', perClass: Object.fromEntries(CLASSES.map((c) => [c, PER_CLASS])) }]);
+  chrome = await launchChromium();
+});
+
+afterAll(async () => {
+  await chrome?.close();
+  await graft?.close();
+});
+
+async function openPage(page: Page): Promise<void> {
+  await page.goto(`${graft.origin}/`);
+  await page.evaluate(() => window.graft.ready);
+}
+
+const epochsDone = (page: Page) => page.locator('.curves-table tbody tr').count();
+
+it('trains, survives a closed tab, and shows curves, results and predictions', async () => {
+  const apiRequests: string[] = [];
+  chrome.context.on('request', (request) => {
+    if (new URL(request.url()).pathname.startsWith('/api/')) apiRequests.push(request.url());
+  });
+  const page = await chrome.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await openPage(page);
+
+  await page.getByText('flowers-small').first().click();
+  await expect.poll(() => page.locator('#sample-grid img, #sample-grid canvas').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(CLASSES.length);
+  await page.getByLabel('Head epochs').fill(String(HEAD_EPOCHS));
+  await page.getByLabel('Fine-tune epochs').fill(String(FINE_TUNE_EPOCHS));
+  await page.screenshot({ path: join(SCREENS, 'e2e-1-ready.png'), fullPage: true });
+
+  await page.getByRole('button', { name: 'Start', exact: false }).first().click();
+  // Close the tab once two epochs are checkpointed: everything in memory is lost, IndexedDB keeps the rest.
+  await expect.poll(() => epochsDone(page), { timeout: 300_000, interval: 500 }).toBeGreaterThanOrEqual(3);
+  await page.screenshot({ path: join(SCREENS, 'e2e-2-training.png'), fullPage: true });
+  await page.close();
+
+  const back = await chrome.context.newPage();
+  back.on('pageerror', (error) => errors.push(error.message));
+  await openPage(back);
+  const resume = back.getByRole('button', { name: /^Resume flowers-small/ });
+  await resume.waitFor({ state: 'visible', timeout: 30_000 });
+  await back.screenshot({ path: join(SCREENS, 'e2e-3-coming-back.png'), fullPage: true });
+  await resume.click();
+  await back.waitForFunction(() => ['done', 'error'].includes(window.graft.session.state), null, { timeout: 600_000 });
+  expect(await back.evaluate(() => window.graft.session.state)).toBe('done');
+  await back.screenshot({ path: join(SCREENS, 'e2e-4-done.png'), fullPage: true });
+
+  // One row per epoch of both stages, plus the untrained head's row: the history from before the tab closed is kept.
+  expect(await epochsDone(back)).toBe(HEAD_EPOCHS + FINE_TUNE_EPOCHS + 1);
+
+  // The confusion matrix counts every validation image once (20% of each class).
+  const validationCount = CLASSES.length * PER_CLASS * 0.2;
+  const cells = await back.locator('#results table tbody tr').evaluateAll((rows) =>
+    rows.map((row) => Array.from(row.querySelectorAll('td:not(.total)'), (td) => Number(td.textContent))),
+  );
+  const matrix = cells.filter((row) => row.length === CLASSES.length);
+  expect(matrix).toHaveLength(CLASSES.length);
+  expect(matrix.flat().reduce((a, b) => a + b, 0)).toBe(validationCount);
+
+  // The gallery shows each validation image with its true and predicted class.
+  const gallery = back.locator('#results .gallery > li');
+  expect(await gallery.count()).toBe(validationCount);
+  await gallery.first().locator('img').waitFor({ state: 'visible', timeout: 30_000 });
+  const firstCaption = await gallery.first().innerText();
+  expect(CLASSES.some((c) => firstCaption.includes(c))).toBe(true);
+
+  // Classify a photo the classifier has not seen.
+  const roses = join(SHARED, 'datasets/flowers/roses');
+  const unseen = (await readdir(roses)).sort()[PER_CLASS + 5];
+  await back.locator('#classify input[type=file]').setInputFiles(join(roses, unseen));
+  const top = back.locator('#classify .class-name').first();
+  await top.waitFor({ state: 'visible', timeout: 60_000 });
+  expect(CLASSES).toContain((await top.innerText()).trim());
+  await back.screenshot({ path: join(SCREENS, 'e2e-5-classified.png'), fullPage: true });
+
+  console.log(`API requests in the whole visit (two page loads): ${apiRequests.length}`);
+  expect(errors).toEqual([]);
+  await back.close();
+});
