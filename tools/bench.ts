@@ -9,7 +9,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BackendChoice, WorkerMemory } from '../shared/farm';
+import type { BackendChoice, BackendReport, WorkerMemory } from '../shared/farm';
 import type { EpochRecord } from '../shared/training';
 import type { PageSettings } from '../client/page/session';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
@@ -35,7 +35,7 @@ real page (and one fine-tuning comparison in Node). Takes a few minutes on two c
   --workers <n>             Workers of the N-worker runs. Default: navigator.hardwareConcurrency.
   --per-class <n>           Photos per flower class (5 classes). Default 60.
   --backend <b>             auto, wasm, webgpu (SwiftShader here) or cpu. Default auto.
-  --predict-images <n>      Forward passes per worker in the predict-only run. Default 64.
+  --predict-images <n>      Forward passes per worker in the predict-only run. Default 96.
   --head-epochs <n>         Head epochs (the first is warm-up). Default 3.
   --fine-tune-epochs <n>    Fine-tuning epochs from the cache (the first is warm-up). Default 2.
   -h, --help                Show this text.`;
@@ -91,7 +91,7 @@ function parseBenchArgs(argv: string[]): BenchOptions | null {
     workers: count(values.workers, 'workers', 1),
     perClass: count(values['per-class'], 'per-class', 2) ?? 60,
     backend,
-    predictImages: count(values['predict-images'], 'predict-images', 1) ?? 64,
+    predictImages: count(values['predict-images'], 'predict-images', 1) ?? 96,
     headEpochs: count(values['head-epochs'], 'head-epochs', 1) ?? 3,
     fineTuneEpochs: count(values['fine-tune-epochs'], 'fine-tune-epochs', 1) ?? 2,
   };
@@ -107,6 +107,9 @@ function steadyEpochSeconds(epochs: EpochRecord[], stage: EpochRecord['stage']):
 const round = (x: number | null, digits = 3): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toFixed(digits)));
 const mb = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 2 ** 20).toFixed(1)} MB`);
 const memoryText = (m: WorkerMemory) => `${m.numTensors} tensors, ${mb(m.numBytes)} tensor bytes, JS heap ${mb(m.jsHeapBytes)}`;
+
+const describeBackend = (b: BackendReport) =>
+  `${b.backend}${b.simd ? ' simd' : ''}, ${b.threads} thread(s)${b.notes.length > 0 ? ` (${b.notes.join('; ')})` : ''}`;
 
 /** Images per second once every worker had started (backend up, base loaded). */
 const steadyRate = (run: ExtractionRun) => run.images / (run.seconds - run.startSeconds);
@@ -188,7 +191,9 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   const threads = (run: ExtractionRun) => run.backends.map((b) => b.threads).join('/');
   const backend = many.backends[0]?.backend ?? predict.backends[0]?.backend ?? 'unknown';
 
-  out(`backend ${backend} (trainer ${session.trainer.backend}, ${session.trainer.threads} thread(s)); ${session.hardwareConcurrency} cores; ${one.images} images`);
+  out(`${one.images} images, ${session.hardwareConcurrency} cores`);
+  out(`farm workers: ${[...new Set([...one.backends, ...many.backends].map(describeBackend))].join('; ')}`);
+  out(`trainer: ${describeBackend(session.trainer)}`);
   out(`pipeline, 1 worker (${threads(one)} threads):   ${pipeline1.toFixed(2)} images/s after a ${one.startSeconds.toFixed(1)} s start (${(one.images / one.seconds).toFixed(2)} over the whole ${one.seconds.toFixed(1)} s)`);
   out(`pipeline, ${workers} workers (${threads(many)} threads): ${pipelineN.toFixed(2)} images/s after a ${many.startSeconds.toFixed(1)} s start (${(many.images / many.seconds).toFixed(2)} over the whole ${many.seconds.toFixed(1)} s)`);
   out(`forward passes alone, ${workers} workers: ${predictRate.toFixed(2)} images/s (batch ${MAX_CHUNK}; worker seconds ${predict.seconds.map((s) => s.toFixed(1)).join(', ')})`);
@@ -226,6 +231,7 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     finetune_epoch_s_full: round(node.full.epochSeconds),
     finetune_epoch_s_cached_node: round(node.cached.epochSeconds),
     finetune_cache_speedup: round(node.full.epochSeconds / node.cached.epochSeconds),
+    seconds: round(performance.now() / 1000, 1),
     finetune_full_where: 'node wasm 1 thread (finetune_cache_speedup compares it with finetune_epoch_s_cached_node, same place)',
     memory: {
       farm_workers: many.memory,

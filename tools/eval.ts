@@ -11,6 +11,7 @@ import type { EpochRecord } from '../shared/training';
 import type { PageSettings } from '../client/page/session';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
 import { useBackend } from '../test/support/tf-node';
+import { scanClassFolders } from './ingest/class-folders';
 import { classifyFolder, loadExported } from './measure/classify-folder';
 import { exportFloat32, openGraftPage, openSession, trainRun } from './measure/graft-page';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
@@ -109,11 +110,21 @@ const lastOfStage = (epochs: EpochRecord[], stage: EpochRecord['stage']) => epoc
 
 async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<string, unknown>> {
   const log = logLine;
-  for (const [flag, dir] of [['train', options.train], ['test', options.test]] as const) {
-    if (!(await isDirectory(dir))) throw new UsageError(`--${flag} ${dir} is not a directory`);
+  // Input problems are found before anything slow starts.
+  const [trainScan, testScan] = await Promise.all(
+    (['train', 'test'] as const).map((flag) =>
+      scanClassFolders(options[flag]).catch((error: Error) => {
+        throw new UsageError(`--${flag}: ${error.message}`);
+      }),
+    ),
+  );
+  const trainClasses = new Set(trainScan.classes.map((c) => c.name));
+  if (!testScan.classes.some((c) => trainClasses.has(c.name))) {
+    throw new UsageError(`no class folder of --test (${testScan.classes.map((c) => c.name).join(', ')}) is a class of --train`);
   }
-  await ensurePageBuilt(log);
   const modelDir = (await isDirectory(options.model)) ? options.model : null;
+  if (!modelDir && /[\\/]/.test(options.model)) throw new UsageError(`--model ${options.model} is not a directory`);
+  await ensurePageBuilt(log);
   log(`seeding ${options.train}${modelDir ? ` and the model ${modelDir}` : ''} into ${stateDir}`);
   const seeded = await seedState(stateDir, options.train, modelDir, log);
   const modelId = seeded.modelId ?? options.model;

@@ -169,7 +169,7 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainerCheckp
   }
 }
 
-function validationMetrics(predictions: Predictions): History['initial'] & object {
+function validationMetrics(predictions: Predictions): NonNullable<History['initial']> {
   const { loss, accuracy } = lossAndAccuracy(predictions);
   return { valLoss: loss, valAccuracy: accuracy };
 }
