@@ -6,6 +6,7 @@
  * both, so a cached view can be recomputed identically, and the preview shows exactly what training sees.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { hashSeed, mulberry32 } from '../../shared/seeded-random';
 
 export interface AugmentParams {
   flip: boolean;
@@ -17,28 +18,6 @@ export interface AugmentParams {
 
 export const ROTATION_FACTOR = 0.2;
 export const ZOOM_FACTOR = 0.2;
-
-/** mulberry32: small, fast, good enough for augmentation and shuffles. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** FNV-1a of a string: turns (image id, view) into a PRNG seed. */
-export function hashSeed(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 export function augmentParams(imageId: string, view: number): AugmentParams {
   const random = mulberry32(hashSeed(`${imageId}#${view}`));

@@ -6,7 +6,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { TrainSettings } from '../../shared/training';
-import { hashSeed } from '../farm/augment';
+import { hashSeed } from '../../shared/seeded-random';
 
 type Layer = tfl.layers.Layer;
 type SymbolicTensor = tfl.SymbolicTensor;

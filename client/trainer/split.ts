@@ -5,7 +5,7 @@
  */
 import type { ImageEntry } from '../../shared/records';
 import type { SplitAssignment, TrainSettings } from '../../shared/training';
-import { hashSeed, mulberry32 } from '../farm/augment';
+import { hashSeed, mulberry32 } from '../../shared/seeded-random';
 
 /** Fisher-Yates with a seeded PRNG, in place. */
 export function seededShuffle<T>(items: T[], seed: number): T[] {

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { EpochRecord, History, SplitAssignment, Stage, TrainSettings } from '../../shared/training';
-import { hashSeed } from '../farm/augment';
+import { hashSeed } from '../../shared/seeded-random';
 import { setBaseTrainable, splitAtFineTune } from './base-model';
 import { keepBatchNormInInferenceMode } from './batch-norm-inference';
 import {
