@@ -50,9 +50,9 @@ function collectBatchNorms(layers: Layer[]): Layer[] {
 }
 
 /**
- * The stock inference path computes the same thing with tf.batchNorm, but on wasm that kernel's gradient tiles every
- * per-channel tensor to the input's full size (tfjs-core's FusedBatchNorm gradient), which made fine-tuning steps
- * ~1.5x slower. As a per-channel scale and shift, the gradients are plain broadcast multiplies and sums.
+ * The stock inference path computes the same thing with tf.batchNorm, but tfjs-core's gradient of that op tiles each
+ * per-channel tensor to the input's full size (Tile is slow on wasm): fine-tuning steps measured ~1.5x slower. As a
+ * per-channel scale and shift, the gradients are plain broadcast multiplies and sums.
  */
 function normalizeWithMovingStatistics(layer: Layer, x: tf.Tensor): tf.Tensor {
   const state = layer as unknown as BatchNormState;

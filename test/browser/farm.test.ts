@@ -2,7 +2,7 @@
  * The worker farm in a real browser: headless Chromium on the page served by the real `wrangler dev`, its local
  * R2 seeded from ../shared. Extraction of 210 real flower photos with 2 workers, checked against the same
  * features computed in Node on the cpu backend; resume after a reload; a worker killed mid-run; memory per
- * batch; and no long tasks on the main thread.
+ * batch; WebGPU (SwiftShader) against WASM; and no long tasks on the main thread.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ let chrome: Chromium;
 beforeAll(async () => {
   graft = await seededGraft([
     { id: 'flowers-210', source: 'flowers', perClass: FLOWERS },
+    { id: 'flowers-4', source: 'flowers', perClass: { daisy: 2, roses: 2 } },
   ]);
   chrome = await launchChromium();
 });
@@ -209,5 +210,33 @@ describe('feature extraction in the browser', () => {
       expect(at(200).jsHeapBytes! - at(10).jsHeapBytes!).toBeLessThan(8 * 1024 * 1024);
     }
     await page.close();
+  });
+});
+
+describe('WebGPU (SwiftShader) against WASM', () => {
+  it('gives matching features on a few images', async () => {
+    // SwiftShader runs WebGPU on the CPU: correct but slow, so one worker and four images.
+    const gpu = await launchChromium({ webgpu: true });
+    try {
+      const page = await gpu.context.newPage();
+      const onGpu = await extractInPage(page, 'flowers-4', { ...SETTINGS, workers: 1, backend: 'webgpu' });
+      expect(onGpu.reports.map((r) => r.backend)).toEqual(['webgpu']);
+      expect(onGpu.done).toBe(4);
+      const keys = onGpu.imageIds.map((id) => featureKey(onGpu.pooledKey, id, 0));
+      const gpuFeatures = await storedFeatures(page, keys);
+      await page.close();
+
+      // The WASM profile holds these images already (they are among the 210) or extracts them now.
+      const wasmPage = await chrome.context.newPage();
+      const onWasm = await extractInPage(wasmPage, 'flowers-4', { ...SETTINGS, workers: 1, backend: 'wasm' });
+      expect(onWasm.reports.every((r) => r.backend === 'wasm')).toBe(true);
+      const wasmFeatures = await storedFeatures(wasmPage, keys);
+      await wasmPage.close();
+      const diffs = keys.map((_, i) => maxAbsDiff(gpuFeatures[i]!, wasmFeatures[i]!));
+      console.log(`webgpu vs wasm, max abs diff per image: ${diffs.map((d) => d.toExponential(2)).join(' ')}`);
+      for (const diff of diffs) expect(diff).toBeLessThan(0.01);
+    } finally {
+      await gpu.close();
+    }
   });
 });

@@ -295,7 +295,11 @@ export function predictRun(
       modelJson.weightsManifest.flatMap((g) => g.paths).map(async (path) => new Uint8Array(await (await fetch(base + path)).arrayBuffer())),
     );
     const weightData = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-    parts.reduce((offset, p) => (weightData.set(p, offset), offset + p.length), 0);
+    let offset = 0;
+    for (const part of parts) {
+      weightData.set(part, offset);
+      offset += part.length;
+    }
     const init: ExtractorInit = {
       backend: settings.backend,
       threads: Math.max(1, Math.floor((navigator.hardwareConcurrency || 1) / workers)),

@@ -83,7 +83,8 @@ async function ready(): Promise<Loaded> {
 }
 
 function setClassifier(next: typeof classifier): void {
-  if (classifier && classifier.model !== next?.model) classifier.model.dispose();
+  // The classifier shares its layers with the run's base and head: releaseModels frees them all once.
+  if (classifier && classifier.model !== next?.model) releaseModels(classifier.model);
   classifier = next;
 }
 
@@ -179,7 +180,6 @@ const api = {
       },
     });
     setClassifier({ model, classes: request.classes, inputSize: request.inputSize, runId: request.runId });
-    if (result.cutModel) result.cutModel.dispose();
     return { history: result.history, evaluation, finished };
   },
 
