@@ -71,3 +71,19 @@ export interface Evaluation {
   confusion: number[][];
   predictions: { imageId: string; trueClass: number; predictedClass: number; confidence: number }[];
 }
+
+/** A run's state after an epoch, as plain data: what a checkpoint holds and what resuming needs. */
+export interface TrainingState {
+  settings: TrainSettings;
+  split: SplitAssignment;
+  classes: string[];
+  history: History;
+  /** Stage of the last completed epoch. */
+  stage: Stage;
+  /** The next epoch to run (0-based across both stages). */
+  epoch: number;
+  /** The head's weights, plus in stage 2 the unfrozen base layers' trainable weights; named layer/weight. */
+  trainableWeights: NamedArray[];
+  /** optimizer.getWeights(): the iteration count ('iter') first, then the slots in trainable-weight order. */
+  optimizerWeights: NamedArray[];
+}

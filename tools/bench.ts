@@ -24,6 +24,7 @@ import {
   trainRun,
   type ExtractionRun,
 } from './measure/graft-page';
+import { UsageError, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { linkSubset, seedState } from './measure/seed-state';
 
@@ -47,8 +48,6 @@ const MODEL_DIR = join(SHARED, 'models', 'mobilenet_v2_0.35_224_no_top');
 const MAX_CHUNK = 16;
 const BACKENDS: readonly BackendChoice[] = ['auto', 'wasm', 'webgpu', 'cpu'];
 
-class UsageError extends Error {}
-
 interface BenchOptions {
   workers: number | null;
   perClass: number;
@@ -56,13 +55,6 @@ interface BenchOptions {
   predictImages: number;
   headEpochs: number;
   fineTuneEpochs: number;
-}
-
-function count(text: string | undefined, flag: string, min: number): number | null {
-  if (text === undefined) return null;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${flag} ${text} must be a whole number of at least ${min}`);
-  return value;
 }
 
 function parseBenchArgs(argv: string[]): BenchOptions | null {
@@ -88,12 +80,12 @@ function parseBenchArgs(argv: string[]): BenchOptions | null {
   const backend = (values.backend ?? 'auto') as BackendChoice;
   if (!BACKENDS.includes(backend)) throw new UsageError(`--backend ${values.backend} must be one of ${BACKENDS.join(', ')}`);
   return {
-    workers: count(values.workers, 'workers', 1),
-    perClass: count(values['per-class'], 'per-class', 2) ?? 60,
+    workers: wholeNumberFlag(values.workers, 'workers', 1),
+    perClass: wholeNumberFlag(values['per-class'], 'per-class', 2) ?? 60,
     backend,
-    predictImages: count(values['predict-images'], 'predict-images', 1) ?? 96,
-    headEpochs: count(values['head-epochs'], 'head-epochs', 1) ?? 3,
-    fineTuneEpochs: count(values['fine-tune-epochs'], 'fine-tune-epochs', 1) ?? 2,
+    predictImages: wholeNumberFlag(values['predict-images'], 'predict-images', 1) ?? 96,
+    headEpochs: wholeNumberFlag(values['head-epochs'], 'head-epochs', 1) ?? 3,
+    fineTuneEpochs: wholeNumberFlag(values['fine-tune-epochs'], 'fine-tune-epochs', 1) ?? 2,
   };
 }
 

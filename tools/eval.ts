@@ -14,6 +14,7 @@ import { useBackend } from '../test/support/tf-node';
 import { scanClassFolders } from './ingest/class-folders';
 import { classifyFolder, loadExported } from './measure/classify-folder';
 import { exportFloat32, openGraftPage, openSession, trainRun } from './measure/graft-page';
+import { UsageError, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { isDirectory, seedState } from './measure/seed-state';
 
@@ -44,8 +45,6 @@ const DEFAULT_MODEL = resolve(REPO_ROOT, '..', 'shared', 'models', 'mobilenet_v2
 /** The page's largest farm batch (client/page/main.ts). */
 const MAX_CHUNK = 16;
 
-class UsageError extends Error {}
-
 interface EvalOptions {
   train: string;
   test: string;
@@ -56,13 +55,6 @@ interface EvalOptions {
   backend: BackendChoice;
   inputSize: number | null;
   keepState: boolean;
-}
-
-function count(text: string | undefined, flag: string, min: number): number | null {
-  if (text === undefined) return null;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${flag} ${text} must be a whole number of at least ${min}`);
-  return value;
 }
 
 function parseEvalArgs(argv: string[]): EvalOptions | null {
@@ -96,12 +88,12 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
   return {
     train: resolve(values.train),
     test: resolve(values.test),
-    headEpochs: count(values.epochs, 'epochs', 1) ?? 10,
-    fineTuneEpochs: values['fine-tune'] ? (count(values['fine-tune-epochs'], 'fine-tune-epochs', 1) ?? 5) : 0,
+    headEpochs: wholeNumberFlag(values.epochs, 'epochs', 1) ?? 10,
+    fineTuneEpochs: values['fine-tune'] ? (wholeNumberFlag(values['fine-tune-epochs'], 'fine-tune-epochs', 1) ?? 5) : 0,
     model: values.model ?? DEFAULT_MODEL,
-    workers: count(values.workers, 'workers', 1),
+    workers: wholeNumberFlag(values.workers, 'workers', 1),
     backend,
-    inputSize: count(values['input-size'], 'input-size', 16),
+    inputSize: wholeNumberFlag(values['input-size'], 'input-size', 16),
     keepState: values['keep-state'] ?? false,
   };
 }

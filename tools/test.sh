@@ -6,4 +6,6 @@ source tools/env.sh
 npx tsc -p tsconfig.json
 npx tsc -p tsconfig.worker.json
 npx vite build --logLevel warn
+# `npm run deploy` must build: bundle the Worker and its assets without uploading anything.
+npx wrangler deploy --dry-run --outdir .local/deploy-dry-run > /dev/null
 npx vitest run "$@"

@@ -3,25 +3,14 @@
  * One record per run (saving replaces it). Listing reads the `summary` index's keys, which hold every
  * listed field, so it never loads weights; that is why those fields must be valid IndexedDB keys.
  */
-import type { History, NamedArray, SplitAssignment, Stage, TrainSettings } from '../../shared/training';
+import type { Stage, TrainingState } from '../../shared/training';
 import { getDB } from './db';
 
-export interface TrainingCheckpoint {
+export interface TrainingCheckpoint extends TrainingState {
   runId: string;
   datasetId: string;
   /** modelKey() of the base features the run trains on. */
   modelKey: string;
-  settings: TrainSettings;
-  split: SplitAssignment;
-  classes: string[];
-  history: History;
-  stage: Stage;
-  /** The next epoch to run (0-based across both stages). */
-  epoch: number;
-  /** Values of every trainable variable (head, plus the unfrozen base layers in fine-tuning). */
-  trainableWeights: NamedArray[];
-  /** The optimizer's getWeights(), iteration counter included (tfjs names it 'iter' and puts it first). */
-  optimizerWeights: NamedArray[];
   /** ms since the epoch. */
   savedAt: number;
 }

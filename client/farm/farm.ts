@@ -83,6 +83,8 @@ export class Farm {
   #scheduler: WorkScheduler<FarmImage> | null = null;
   #wake: (() => void) | null = null;
   #forwardPasses = 0;
+  /** An error that stops the whole run (the cache is full): every worker would hit it. */
+  #fatal: Error | null = null;
   /** Memory after every batch, per worker (the leak test compares batch 10 with batch 200). */
   readonly memoryLog: MemorySample[] = [];
 
@@ -115,7 +117,9 @@ export class Farm {
     try {
       this.#slots = Array.from({ length: Math.max(1, this.options.workers) }, (_, id) => this.#makeSlot(id, init));
       this.#emit();
+      this.#fatal = null;
       await Promise.all(this.#slots.map((slot) => this.#drive(slot, signal)));
+      if (this.#fatal) throw this.#fatal;
       return scheduler.snapshot();
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -180,6 +184,13 @@ export class Farm {
         this.#wakeAll();
       } catch (error) {
         if (signal.aborted) return;
+        if ((error as Error).name === 'CacheFullError') {
+          // Nothing more fits: stop every worker; what is stored stays, and the message says how much.
+          this.#fatal = error as Error;
+          scheduler.cancel();
+          this.#wakeAll();
+          return;
+        }
         scheduler.workerDied(workerId);
         this.#wakeAll();
         if (!(error instanceof WorkerDiedError)) {

@@ -4,24 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { History, NamedArray, SplitAssignment, Stage, TrainSettings } from '../../shared/training';
+import type { NamedArray } from '../../shared/training';
 
 type LayerVariable = tfl.LayerVariable;
 
-export interface TrainerCheckpoint {
-  settings: TrainSettings;
-  split: SplitAssignment;
-  classes: string[];
-  history: History;
-  /** Stage of the last completed epoch. */
-  stage: Stage;
-  /** The next epoch to run (0-based across both stages). */
-  epoch: number;
-  /** The head's weights, plus in stage 2 the unfrozen base layers' trainable weights; named layer/weight. */
-  trainableWeights: NamedArray[];
-  /** optimizer.getWeights(): the iteration count ('iter') first, then the slots in trainable-weight order. */
-  optimizerWeights: NamedArray[];
-}
 
 async function toNamedArray(name: string, tensor: tf.Tensor): Promise<NamedArray> {
   const values = await tensor.data();

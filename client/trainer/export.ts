@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelRecord } from '../../shared/records';
+import { toFloat16 } from '../../shared/float16';
 import { applyHead } from './head';
 
 export type WeightQuantization = 'float32' | 'float16' | 'uint8';
@@ -142,48 +143,6 @@ export function quantizeWeights(
   }
   if (offset !== data.byteLength) throw new Error(`weight specs cover ${offset} bytes of ${data.byteLength}`);
   return { specs: outSpecs, data: tf.io.CompositeArrayBuffer.join(parts) };
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE 754 binary16, round to nearest even, with subnormals, infinities and NaN. */
-export function toFloat16(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    f32[0] = values[i];
-    const bits = u32[0];
-    const sign = (bits >>> 16) & 0x8000;
-    const exponent = (bits >>> 23) & 0xff;
-    const mantissa = bits & 0x7fffff;
-    if (exponent === 0xff) {
-      out[i] = sign | 0x7c00 | (mantissa ? 0x200 : 0);
-      continue;
-    }
-    const e = exponent - 127 + 15;
-    if (e >= 0x1f) {
-      out[i] = sign | 0x7c00;
-    } else if (e <= 0) {
-      if (e < -10) {
-        out[i] = sign;
-        continue;
-      }
-      const full = mantissa | 0x800000;
-      const shift = 14 - e;
-      let half = full >>> shift;
-      const rest = full & ((1 << shift) - 1);
-      const halfway = 1 << (shift - 1);
-      if (rest > halfway || (rest === halfway && half & 1)) half++;
-      out[i] = sign | half;
-    } else {
-      let half = (e << 10) | (mantissa >>> 13);
-      const rest = mantissa & 0x1fff;
-      // A carry out of the mantissa correctly bumps the exponent (up to infinity).
-      if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
-      out[i] = sign | half;
-    }
-  }
-  return out;
 }
 
 /** value = q * scale + min, with min nudged so that 0 is exactly representable (zero stays exactly zero). */

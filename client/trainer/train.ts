@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { EpochRecord, History, SplitAssignment, Stage, TrainSettings } from '../../shared/training';
+import type { EpochRecord, History, SplitAssignment, Stage, TrainingState, TrainSettings } from '../../shared/training';
 import { hashSeed } from '../../shared/seeded-random';
 import { setBaseTrainable, splitAtFineTune } from './base-model';
 import { keepBatchNormInInferenceMode } from './batch-norm-inference';
@@ -19,7 +19,6 @@ import {
   arraysToWeights,
   optimizerToArrays,
   weightsToArrays,
-  type TrainerCheckpoint,
 } from './checkpoint';
 import { batchTensors, lossAndAccuracy, predictSource, type Predictions } from './evaluate';
 import { applyHead, buildHead, reseedDropout } from './head';
@@ -55,7 +54,7 @@ export interface TrainCallbacks {
   onBatch?(progress: BatchProgress): void;
   onEpoch?(record: EpochRecord, history: History): void;
   /** Called after every epoch and awaited before the next starts (store it; it is a fresh copy). */
-  onCheckpoint?(checkpoint: TrainerCheckpoint): void | Promise<void>;
+  onCheckpoint?(checkpoint: TrainingState): void | Promise<void>;
   /** Stops the run between batches; the last checkpoint handed out is the state to resume from. */
   signal?: AbortSignal;
 }
@@ -89,7 +88,7 @@ export function train(job: TrainJob, callbacks: TrainCallbacks = {}): Promise<Tr
  */
 export function resumeTraining(
   job: Pick<TrainJob, 'base' | 'data'>,
-  checkpoint: TrainerCheckpoint,
+  checkpoint: TrainingState,
   callbacks: TrainCallbacks = {},
 ): Promise<TrainResult> {
   const { settings, split, classes } = checkpoint;
@@ -100,7 +99,7 @@ function makeOptimizer(settings: TrainSettings, learningRate: number): tf.Optimi
   return settings.optimizer === 'adam' ? tf.train.adam(learningRate) : tf.train.rmsprop(learningRate);
 }
 
-async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainerCheckpoint | null): Promise<TrainResult> {
+async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState | null): Promise<TrainResult> {
   const settings = checkSettings(job.settings);
   const { base, classes, data } = job;
   if (settings.fineTuneEpochs > 0 && data.cut === undefined) {
@@ -182,12 +181,12 @@ interface StageRun {
   first: number;
   end: number;
   /** Optimizer state to continue from (a checkpoint of this stage), or null for a fresh optimizer. */
-  optimizerWeights: TrainerCheckpoint['optimizerWeights'] | null;
+  optimizerWeights: TrainingState['optimizerWeights'] | null;
   data: StageData;
   settings: TrainSettings;
   history: History;
   callbacks: TrainCallbacks;
-  snapshotBase: Pick<TrainerCheckpoint, 'settings' | 'split' | 'classes'>;
+  snapshotBase: Pick<TrainingState, 'settings' | 'split' | 'classes'>;
 }
 
 async function runStage(stage: StageRun): Promise<void> {

@@ -3,19 +3,9 @@
  * a quantisation step. Prints each codec's error and size on ReLU6-like features (values in [0, 6], ~90% zeros).
  */
 import { describe, expect, it } from 'vitest';
-import { decodeTensor, encodeTensor, fromFloat16, toFloat16, type TensorCodec } from '../../client/cache/codec';
-
-/** Deterministic PRNG (mulberry32) so every run sees the same numbers. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { decodeTensor, encodeTensor, type TensorCodec } from '../../client/cache/codec';
+import { fromFloat16, toFloat16 } from '../../shared/float16';
+import { mulberry32 as random } from '../../shared/seeded-random';
 
 /** Activations as MobileNetV2's ReLU6 layers give them: ~90% exact zeros, the rest skewed low, some clipped at 6. */
 function relu6Features(count: number, seed: number): Float32Array {

@@ -17,7 +17,7 @@ import {
   summariseBase,
   withInputSize,
 } from '../../client/trainer/base-model';
-import type { TrainerCheckpoint } from '../../client/trainer/checkpoint';
+import type { TrainingState } from '../../shared/training';
 import { evaluate, predictSource } from '../../client/trainer/evaluate';
 import { artifactsFromFiles, buildClassifier, exportLayersModel } from '../../client/trainer/export';
 import { releaseModels } from '../../client/trainer/release';
@@ -119,7 +119,7 @@ describe('fine-tuning on wasm from cached cut activations', () => {
   let base: tfl.LayersModel;
   let before: { stats: Map<string, Float32Array>; frozen: Float32Array; unfrozen: Float32Array };
   let result: TrainResult;
-  const checkpoints: TrainerCheckpoint[] = [];
+  const checkpoints: TrainingState[] = [];
   const tensorsAfter = new Map<number, number>();
   let job: Parameters<typeof train>[0];
 

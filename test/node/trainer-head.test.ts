@@ -8,9 +8,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainSettings } from '../../shared/training';
-import type { TrainerCheckpoint } from '../../client/trainer/checkpoint';
+import type { TrainingState } from '../../shared/training';
 import { evaluate, lossAndAccuracy, predictSource } from '../../client/trainer/evaluate';
-import { artifactsFromFiles, buildClassifier, exportLayersModel, toFloat16 } from '../../client/trainer/export';
+import { artifactsFromFiles, buildClassifier, exportLayersModel } from '../../client/trainer/export';
+import { toFloat16 } from '../../shared/float16';
 import { releaseModels } from '../../client/trainer/release';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { resumeTraining, train, type TrainResult } from '../../client/trainer/train';
@@ -47,7 +48,7 @@ function jobFor(settings: TrainSettings) {
 
 describe('head training', () => {
   let trained: TrainResult;
-  let checkpoints: TrainerCheckpoint[];
+  let checkpoints: TrainingState[];
   let run: ReturnType<typeof jobFor>;
 
   beforeAll(async () => {
@@ -122,7 +123,7 @@ describe('head training', () => {
 
   it('resumes an interrupted run from its last checkpoint and ends like the uninterrupted run', async () => {
     const { job } = jobFor(SETTINGS);
-    const saved: TrainerCheckpoint[] = [];
+    const saved: TrainingState[] = [];
     const controller = new AbortController();
     const tensorsBefore = tf.memory().numTensors;
     const interrupted = train(job, {

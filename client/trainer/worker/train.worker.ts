@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendChoice, BackendReport, ModelArtifactsData, WorkerMemory } from '../../../shared/farm';
 import type { ModelRecord } from '../../../shared/records';
-import type { EpochRecord, Evaluation, History, SplitAssignment, TrainSettings } from '../../../shared/training';
+import type { EpochRecord, Evaluation, History, SplitAssignment, TrainingState, TrainSettings } from '../../../shared/training';
 import { loadCheckpoint, saveCheckpoint } from '../../cache/checkpoint-store';
 import { loadClassifier, saveClassifier } from '../../cache/classifier-store';
 import { augment, augmentParams } from '../../farm/augment';
@@ -145,7 +145,7 @@ const api = {
       signal: stopper.signal,
       onBatch: (progress: BatchProgress) => onEvent({ kind: 'batch', progress }),
       onEpoch: (record: EpochRecord, history: History) => onEvent({ kind: 'epoch', record, history }),
-      onCheckpoint: async (state: Parameters<typeof saveCheckpoint>[0] extends infer C ? Omit<C, 'runId' | 'datasetId' | 'modelKey' | 'savedAt'> : never) => {
+      onCheckpoint: async (state: TrainingState) => {
         await saveCheckpoint({ ...state, runId: request.runId, datasetId: request.datasetId, modelKey: request.pooledKey, savedAt: Date.now() });
         onEvent({ kind: 'checkpoint', epoch: state.epoch });
       },
