@@ -11,10 +11,14 @@ export default defineConfig({
     outDir: '../dist/client',
     emptyOutDir: true,
     target: 'es2022',
-    minify: false,
     chunkSizeWarningLimit: 4096,
   },
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // tfjs's threaded WASM build starts its thread workers from the source text of one of its functions
+    // (Function.prototype.toString); minified, that text refers to names that only exist in the bundle.
+    rolldownOptions: { output: { minify: false } },
+  },
   server: {
     headers: {
       'Cross-Origin-Opener-Policy': 'same-origin',

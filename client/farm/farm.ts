@@ -141,7 +141,20 @@ export class Farm {
 
   /** Kills one worker as a crash would (used by the page's tests); its images go to the others. */
   terminateWorker(id: number): void {
-    this.#slots[id]?.bridge.terminate('terminated on request');
+    const slot = this.#slots[id];
+    if (!slot) return;
+    slot.bridge.terminate('terminated on request');
+    this.#replace(slot);
+  }
+
+  /** The slot's worker is gone: its leased images go back to the queue and a fresh worker takes its place. */
+  #replace(slot: Slot): void {
+    this.#scheduler?.workerDied(`${slot.id}.${slot.generation}`);
+    slot.generation++;
+    slot.status.state = 'restarting';
+    slot.status.report = null;
+    this.#wakeAll();
+    this.#emit();
   }
 
   #makeSlot(id: number, init: ExtractorInit): Slot {
@@ -191,20 +204,19 @@ export class Farm {
           this.#wakeAll();
           return;
         }
+        if (error instanceof WorkerDiedError) {
+          // Replaced already if it was terminated on purpose; a crash is handled here.
+          if (workerId === `${slot.id}.${slot.generation}`) this.#replace(slot);
+          continue;
+        }
+        // A worker that throws (not crashes) would throw again: stop it rather than loop.
         scheduler.workerDied(workerId);
         this.#wakeAll();
-        if (!(error instanceof WorkerDiedError)) {
-          // A worker that throws (not crashes) would throw again: stop it rather than loop.
-          slot.bridge.terminate((error as Error).message);
-          slot.status.state = 'dead';
-          slot.status.report = slot.status.report && { ...slot.status.report, notes: [...slot.status.report.notes, (error as Error).message] };
-          this.#emit();
-          return;
-        }
-        slot.generation++;
-        slot.status.state = 'restarting';
-        slot.status.report = null;
+        slot.bridge.terminate((error as Error).message);
+        slot.status.state = 'dead';
+        slot.status.report = slot.status.report && { ...slot.status.report, notes: [...slot.status.report.notes, (error as Error).message] };
         this.#emit();
+        return;
       }
       this.#emit();
     }

@@ -143,7 +143,13 @@ describe('feature extraction in the browser', () => {
 
   it('extracts 210 real photos with 2 workers into IndexedDB, equal to Node cpu features', async () => {
     const page = await chrome.context.newPage();
+    const weightRequests: string[] = [];
+    page.on('request', (request) => {
+      if (/\/api\/models\/[^/]+\/weights-/.test(request.url())) weightRequests.push(request.url());
+    });
     first = await extractInPage(page, 'flowers-210', SETTINGS);
+    // The page downloads the base once and hands it to its 2 farm workers and its trainer.
+    expect(weightRequests).toHaveLength(1);
     expect(first.total).toBe(210);
     expect(first.done).toBe(210);
     expect(first.failed).toBe(0);

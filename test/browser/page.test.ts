@@ -31,8 +31,25 @@ afterAll(async () => {
 });
 
 async function openPage(page: Page): Promise<void> {
+  // Long tasks on the main thread, from the first moment of the page.
+  await page.addInitScript(() => {
+    const tasks: { start: number; duration: number }[] = [];
+    (window as unknown as { longTasks: typeof tasks }).longTasks = tasks;
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => tasks.push({ start: e.startTime, duration: e.duration }))).observe({
+      type: 'longtask',
+      buffered: true,
+    });
+  });
   await page.goto(`${graft.origin}/`);
-  await page.evaluate(() => window.graft.ready);
+  await page.evaluate(() => window.graft.ready.then(() => ((window as unknown as { readyAt: number }).readyAt = performance.now())));
+}
+
+/** Long tasks since the page was ready (the first render of the page is the browser's layout work, not ours). */
+function longTasksSinceReady(page: Page): Promise<{ start: number; duration: number }[]> {
+  return page.evaluate(() => {
+    const w = window as unknown as { longTasks: { start: number; duration: number }[]; readyAt: number };
+    return w.longTasks.filter((t) => t.start >= w.readyAt);
+  });
 }
 
 const epochsDone = (page: Page) => page.locator('.curves-table tbody tr').count();
@@ -51,11 +68,12 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   await expect.poll(() => page.locator('#sample-grid img, #sample-grid canvas').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(CLASSES.length);
   await page.getByLabel('Head epochs').fill(String(HEAD_EPOCHS));
   await page.getByLabel('Fine-tune epochs').fill(String(FINE_TUNE_EPOCHS));
-  await page.screenshot({ path: join(SCREENS, 'e2e-1-ready.png'), fullPage: true });
 
   await page.getByRole('button', { name: 'Start', exact: false }).first().click();
   // Close the tab once two epochs are checkpointed: everything in memory is lost, IndexedDB keeps the rest.
   await expect.poll(() => epochsDone(page), { timeout: 300_000, interval: 500 }).toBeGreaterThanOrEqual(3);
+  // No long task while choosing, extracting and training (checked before the screenshot, which repaints the page).
+  expect(await longTasksSinceReady(page)).toEqual([]);
   await page.screenshot({ path: join(SCREENS, 'e2e-2-training.png'), fullPage: true });
   await page.close();
 
@@ -97,6 +115,14 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   await top.waitFor({ state: 'visible', timeout: 60_000 });
   expect(CLASSES).toContain((await top.innerText()).trim());
   await back.screenshot({ path: join(SCREENS, 'e2e-5-classified.png'), fullPage: true });
+
+  // The main thread stayed responsive while the workers extracted and trained and the results were drawn.
+  expect(await longTasksSinceReady(back)).toEqual([]);
+
+  // A narrow screen: nothing sticks out sideways.
+  await back.setViewportSize({ width: 360, height: 800 });
+  await back.screenshot({ path: join(SCREENS, 'e2e-6-narrow.png'), fullPage: true });
+  expect(await back.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
 
   console.log(`API requests in the whole visit (two page loads): ${apiRequests.length}`);
   expect(errors).toEqual([]);

@@ -160,8 +160,11 @@ export function mountCurves(el: HTMLElement): Curves {
     charts = SPECS.map((spec, i) => new uPlot(options(spec, chartWidth(i), colours), aligned(spec, data!), chartBoxes[i]));
   }
 
+  /** Each box's width as the ResizeObserver last reported it: reading clientWidth would force a layout. */
+  const boxWidths = SPECS.map(() => 0);
+
   function chartWidth(i: number): number {
-    return Math.max(200, Math.floor(chartBoxes[i].clientWidth || el.clientWidth || 600));
+    return Math.max(200, Math.floor(boxWidths[i] || 600));
   }
 
   function destroyCharts(): void {
@@ -188,13 +191,14 @@ export function mountCurves(el: HTMLElement): Curves {
     );
   }
 
-  const resize = new ResizeObserver(() => {
+  const resize = new ResizeObserver((entries) => {
+    for (const entry of entries) boxWidths[chartBoxes.indexOf(entry.target as HTMLDivElement)] = entry.contentRect.width;
     charts.forEach((chart, i) => {
       const width = chartWidth(i);
       if (chart.width !== width) chart.setSize({ width, height: CHART_HEIGHT });
     });
   });
-  resize.observe(el);
+  chartBoxes.forEach((box) => resize.observe(box));
   const onScheme = () => {
     if (charts.length) create();
   };
