@@ -3,9 +3,10 @@
  * ../shared: pick a dataset, set epochs, start, close the tab mid-training, come back and resume, read the
  * curves, the confusion matrix and the gallery, classify a photo. Screenshots go to .local/screens/.
  */
-import { mkdir, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchChromium, type Chromium } from '../support/browser';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
@@ -124,7 +125,50 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   await back.screenshot({ path: join(SCREENS, 'e2e-6-narrow.png'), fullPage: true });
   expect(await back.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
 
+  // Export: the quantized model downloads as model.json + weights.bin, and its manifest says how to read them.
+  const downloads: Download[] = [];
+  back.on('download', (download) => downloads.push(download));
+  await back.getByRole('button', { name: 'Download TF.js model (uint8)' }).click();
+  await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
+  const files = new Map(await Promise.all(downloads.map(async (d) => [d.suggestedFilename(), await readFile((await d.path())!)] as const)));
+  const modelJson = JSON.parse(files.get('model.json')!.toString('utf8'));
+  expect(modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
+  expect(modelJson.weightsManifest[0].weights.some((w: { quantization?: { dtype: string } }) => w.quantization?.dtype === 'uint8')).toBe(true);
+  expect(modelJson.userDefinedMetadata.classifier.classes).toEqual(CLASSES);
+  expect(files.get('weights.bin')!.byteLength).toBeGreaterThan(100_000);
+
   console.log(`API requests in the whole visit (two page loads): ${apiRequests.length}`);
   expect(errors).toEqual([]);
   await back.close();
+});
+
+it('trains on a folder the visitor picks, with the keyboard, without uploading it', async () => {
+  // Photos of two classes the server does not have, in a folder of the visitor's own.
+  const folder = await mkdtemp(join(tmpdir(), 'graft-my-photos-'));
+  for (const [name, source] of [['cats', 'cats_vs_dogs/cats'], ['dogs', 'cats_vs_dogs/dogs']] as const) {
+    await mkdir(join(folder, name));
+    const files = (await readdir(join(SHARED, 'datasets', source))).sort().slice(0, 5);
+    for (const file of files) await copyFile(join(SHARED, 'datasets', source, file), join(folder, name, file));
+  }
+  const uploads: string[] = [];
+  chrome.context.on('request', (request) => {
+    if (request.method() !== 'GET') uploads.push(`${request.method()} ${request.url()}`);
+  });
+  const page = await chrome.context.newPage();
+  await openPage(page);
+  await page.locator('#dataset-picker input[type=file]').setInputFiles(folder);
+  await expect.poll(() => page.locator('#sample-grid img, #sample-grid canvas').count(), { timeout: 60_000 }).toBe(8);
+  const labels = await page.locator('#sample-grid').innerText();
+  expect(labels).toContain('cats');
+  expect(labels).toContain('dogs');
+  await page.getByLabel('Head epochs').fill('2');
+  await page.getByLabel('Fine-tune epochs').fill('0');
+  await page.getByRole('button', { name: 'Start', exact: false }).first().focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => ['done', 'error'].includes(window.graft.session.state), null, { timeout: 300_000 });
+  expect(await page.evaluate(() => window.graft.session.state)).toBe('done');
+  expect(await epochsDone(page)).toBe(3);
+  expect(uploads).toEqual([]);
+  await page.screenshot({ path: join(SCREENS, 'e2e-7-own-folder.png'), fullPage: true });
+  await page.close();
 });
