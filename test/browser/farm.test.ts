@@ -63,6 +63,8 @@ interface ExtractionOutcome {
   memory: { worker: number; batch: number; numTensors: number; numBytes: number; jsHeapBytes: number | null }[];
   /** JS memory of the extraction worker (measureUserAgentSpecificMemory) when it finished the given batches. */
   workerHeap: Record<number, number>;
+  /** With pauseAfter: images done when paused, images in flight then, and images done a second later. */
+  pause: { done: number; inFlight: number; doneAfterWaiting: number } | null;
   pooledKey: string;
   imageIds: string[];
   longTasks: number[];
@@ -75,11 +77,12 @@ async function extractInPage(
   settings: object,
   killAfter: number | null = null,
   measureHeapAt: number[] = [],
+  pauseAfter: number | null = null,
 ): Promise<ExtractionOutcome> {
   await page.goto(`${graft.origin}/`);
   await page.evaluate(() => window.graft.ready);
   return page.evaluate(
-    async ({ datasetId, settings, killAfter, measureHeapAt }) => {
+    async ({ datasetId, settings, killAfter, measureHeapAt, pauseAfter }) => {
       const longTasks: number[] = [];
       new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration))).observe({ type: 'longtask' });
       const s = window.graft.session;
@@ -95,7 +98,20 @@ async function extractInPage(
         const own = measured.breakdown.filter((b) => b.attribution.some((a) => /extract\.worker/.test(a.url)));
         return [batch, own.reduce((sum, b) => sum + b.bytes, 0)];
       };
+      let pause: Promise<{ done: number; inFlight: number; doneAfterWaiting: number }> | null = null;
       s.on('extract', (p) => {
+        if (pauseAfter !== null && !pause && p.scheduler.done >= pauseAfter) {
+          const farm = s.farm!;
+          const { done, leased } = p.scheduler;
+          pause = new Promise((resolve) =>
+            setTimeout(() => {
+              const doneAfterWaiting = s.lastExtraction!.scheduler.done;
+              farm.resume();
+              resolve({ done, inFlight: leased, doneAfterWaiting });
+            }, 1500),
+          );
+          farm.pause();
+        }
         const batches = s.farm?.memoryLog.length ?? 0;
         if (measureHeapAt.includes(batches) && heap.length < measureHeapAt.indexOf(batches) + 1) heap.push(workerBytes(batches));
         if (killAfter !== null && !killed && p.scheduler.done >= killAfter) {
@@ -115,12 +131,13 @@ async function extractInPage(
         reports: progress?.workers.flatMap((w) => (w.report ? [w.report] : [])) ?? [],
         memory: s.farm?.memoryLog ?? [],
         workerHeap: Object.fromEntries(await Promise.all(heap)),
+        pause: pause ? await pause : null,
         pooledKey: plan.run.pooledKey,
         imageIds: plan.dataset.images.map((i) => i.imageId),
         longTasks,
       };
     },
-    { datasetId, settings, killAfter, measureHeapAt },
+    { datasetId, settings, killAfter, measureHeapAt, pauseAfter },
   );
 }
 
@@ -215,6 +232,19 @@ describe('feature extraction in the browser', () => {
     expect(outcome.perWorker.reduce((a, b) => a + b, 0)).toBe(210);
     const stored = await storedFeatures(page, outcome.imageIds.map((id) => featureKey(outcome.pooledKey, id, 0)));
     expect(stored.filter((f) => f !== null)).toHaveLength(210);
+    await page.close();
+  });
+
+  it('pauses and resumes: nothing new starts while paused, and the run still completes', async () => {
+    const page = await chrome.context.newPage();
+    await page.goto(`${graft.origin}/`);
+    await page.evaluate(() => window.graft.ready.then(() => window.graft.session.clearCache()));
+    const outcome = await extractInPage(page, 'flowers-210', SETTINGS, null, [], 30);
+    const pause = outcome.pause!;
+    // Chunks already handed out may finish; no new one is handed out while paused.
+    expect(pause.doneAfterWaiting).toBeLessThanOrEqual(pause.done + pause.inFlight);
+    expect(pause.doneAfterWaiting).toBeLessThan(210);
+    expect(outcome.done).toBe(210);
     await page.close();
   });
 
