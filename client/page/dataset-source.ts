@@ -55,6 +55,12 @@ export async function storedDataset(id: string): Promise<DatasetChoice> {
 }
 
 const IMAGE_FILE = /\.(jpe?g|png|gif|webp|bmp|avif)$/i;
+const LOCAL_PREFIX = 'local-';
+
+/** Whether a dataset id names a dropped folder (which lives only on the visitor's computer). */
+export function isDroppedFolderId(id: string): boolean {
+  return id.startsWith(LOCAL_PREFIX);
+}
 
 /** A dropped folder: `<root>/<class>/<file>`; files outside class folders and non-images are reported. */
 export async function droppedFolder(files: { file: File; path: string }[]): Promise<DatasetChoice> {
@@ -88,7 +94,7 @@ export async function droppedFolder(files: { file: File; path: string }[]): Prom
   }
   const classes = [...new Set(images.map((i) => i.class))].sort();
   if (classes.length < 2) throw new Error(`a dataset needs at least two class folders with images; found ${classes.length}`);
-  const id = `local-${(await sha256Hex(new TextEncoder().encode(images.map((i) => `${i.class}/${i.imageId}`).sort().join('\n')))).slice(0, 16)}`;
+  const id = `${LOCAL_PREFIX}${(await sha256Hex(new TextEncoder().encode(images.map((i) => `${i.class}/${i.imageId}`).sort().join('\n')))).slice(0, 16)}`;
   const name = depth === 1 ? [...roots][0] : 'dropped folder';
   return { id, name, classes, images, skipped, local: true };
 }

@@ -23,6 +23,7 @@ import { mountRuntimeStatus } from './views/runtime-status';
 import { mountSampleGrid } from './views/sample-grid';
 import { mountSettingsForm, type FormSettings } from './views/settings-form';
 import { mountTrainingProgress } from './views/training-progress';
+import { isDroppedFolderId } from './dataset-source';
 import { listRuns } from './run-registry';
 import { plainMessage, Session, type PageSettings } from './session';
 
@@ -187,8 +188,11 @@ async function resumeRun(runId: string): Promise<void> {
   const run = listRuns().find((r) => r.runId === runId);
   if (run) {
     settingsForm.setValues(run.settings);
-    datasetPicker.update(datasets, run.datasetId);
     modelPicker.update(models, run.modelId);
+    // A stored dataset comes back with its samples; a dropped folder must be dropped again (the session says so).
+    if (!isDroppedFolderId(run.datasetId) && session.dataset?.id !== run.datasetId) {
+      await chooseData(() => session.chooseDataset(run.datasetId), run.datasetId);
+    }
   }
   const started = session.resumeRun(runId);
   // The dataset and model are chosen before training starts; show them as soon as they are.

@@ -15,7 +15,7 @@ import { Farm, threadsPerWorker, type FarmImage, type FarmProgress } from '../fa
 import type { ModelSummary } from '../trainer/base-model';
 import { splitImages } from '../trainer/split';
 import type { Classification, TrainEvent, TrainOutcome, TrainWorkerApi } from '../trainer/worker/train.worker';
-import { storedDataset, droppedFolder, type DatasetChoice } from './dataset-source';
+import { droppedFolder, isDroppedFolderId, storedDataset, type DatasetChoice } from './dataset-source';
 import { forgetRun, loadRun, rememberRun, type RunRecord } from './run-registry';
 
 export type SessionState = 'idle' | 'extracting' | 'training' | 'paused' | 'done' | 'error';
@@ -279,7 +279,7 @@ export class Session {
   async resumeRun(runId: string): Promise<void> {
     const run = loadRun(runId);
     if (!run) throw new Error('this run is unknown on this browser');
-    if (run.datasetId.startsWith('local-') && this.dataset?.id !== run.datasetId) {
+    if (isDroppedFolderId(run.datasetId) && this.dataset?.id !== run.datasetId) {
       throw new Error('this run trained on a dropped folder: drop the same folder again, then resume');
     }
     if (this.dataset?.id !== run.datasetId) await this.chooseDataset(run.datasetId);
