@@ -23,7 +23,7 @@ import { mountRuntimeStatus } from './views/runtime-status';
 import { mountSampleGrid } from './views/sample-grid';
 import { mountSettingsForm, type FormSettings } from './views/settings-form';
 import { mountTrainingProgress } from './views/training-progress';
-import { isDroppedFolderId } from './dataset-source';
+import { isDroppedFolderId, type DatasetChoice } from './dataset-source';
 import { listRuns } from './run-registry';
 import { plainMessage, Session, type PageSettings } from './session';
 
@@ -108,15 +108,11 @@ function updateStartBlocked(): void {
   );
 }
 
-async function chooseData(load: () => Promise<{ classes: string[]; images: { class: string; bytes(): Promise<Blob> }[]; skipped: { file: string; reason: string }[] }>, id: string | null): Promise<void> {
+/** A choice of data or model: clears old messages, refreshes what depends on it, reports failures in words. */
+async function choose(action: () => Promise<void>): Promise<void> {
   banner.clear();
   try {
-    const dataset = await load();
-    datasetPicker.update(datasets, id);
-    if (dataset.skipped.length > 0) banner.showInfo(`${dataset.skipped.length} file(s) skipped: ${dataset.skipped.slice(0, 3).map((s) => `${s.file} (${s.reason})`).join(', ')}`);
-    const samples = dataset.classes.flatMap((name) => dataset.images.filter((i) => i.class === name).slice(0, SAMPLES_PER_CLASS));
-    sampleGrid.update(await Promise.all(samples.map(async (i) => ({ url: URL.createObjectURL(await i.bytes()), label: i.class }))));
-    thumbnails.clear();
+    await action();
     await refreshPreview();
     await refreshSummary();
   } catch (error) {
@@ -126,21 +122,33 @@ async function chooseData(load: () => Promise<{ classes: string[]; images: { cla
   }
 }
 
-async function chooseModel(id: string): Promise<void> {
+let sampleUrls: string[] = [];
+
+function chooseData(load: () => Promise<DatasetChoice>, id: string | null): Promise<void> {
+  return choose(async () => {
+    const dataset = await load();
+    datasetPicker.update(datasets, id);
+    if (dataset.skipped.length > 0) {
+      banner.showInfo(`${dataset.skipped.length} file(s) skipped: ${dataset.skipped.slice(0, 3).map((s) => `${s.file} (${s.reason})`).join(', ')}`);
+    }
+    const samples = dataset.classes.flatMap((name) => dataset.images.filter((i) => i.class === name).slice(0, SAMPLES_PER_CLASS));
+    const shown = await Promise.all(samples.map(async (i) => ({ url: URL.createObjectURL(await i.bytes()), label: i.class })));
+    sampleUrls.forEach((url) => URL.revokeObjectURL(url));
+    sampleUrls = shown.map((s) => s.url);
+    sampleGrid.update(shown);
+    for (const url of thumbnails.values()) void url.then(URL.revokeObjectURL, () => {});
+    thumbnails.clear();
+  });
+}
+
+function chooseModel(id: string): Promise<void> {
   const record = models.find((m) => m.id === id);
-  if (!record) return;
-  banner.clear();
-  try {
+  if (!record) return Promise.resolve();
+  return choose(async () => {
     modelPicker.update(models, id);
     const report = await session.chooseModel(record, settingsForm.getSettings()?.backend ?? 'auto');
     runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.getSettings()?.workers });
-    await refreshPreview();
-    await refreshSummary();
-  } catch (error) {
-    fail(error);
-  } finally {
-    updateStartBlocked();
-  }
+  });
 }
 
 async function refreshSummary(): Promise<void> {

@@ -2,7 +2,7 @@
  * Step 5: try the trained classifier on any image: drop or pick one, see it with its top classes and their
  * probabilities. The preview's object URL is made and revoked here; the classification is the caller's.
  */
-import { bar, h, replace } from './dom';
+import { bar, dropZone, h, replace } from './dom';
 import { formatPercent } from './format';
 
 export interface ClassifyCallbacks {
@@ -46,19 +46,7 @@ export function mountClassify(el: HTMLElement, callbacks: ClassifyCallbacks): Cl
     take(input.files?.[0]);
     input.value = '';
   });
-  zone.addEventListener('dragover', (event) => {
-    if (!enabled) return;
-    event.preventDefault();
-    zone.classList.add('dragging');
-  });
-  zone.addEventListener('dragleave', (event) => {
-    if (!zone.contains(event.relatedTarget as Node | null)) zone.classList.remove('dragging');
-  });
-  zone.addEventListener('drop', (event) => {
-    event.preventDefault();
-    zone.classList.remove('dragging');
-    take(event.dataTransfer?.files[0]);
-  });
+  dropZone(zone, () => enabled, (transfer) => take(transfer.files[0]));
 
   const api: Classify = {
     update(top) {

@@ -4,7 +4,7 @@
  * layout here and handed on as "<class>/<file>" paths; nothing is read or uploaded by this view.
  */
 import type { DatasetRecord } from '../../../shared/records';
-import { h, replace, uniqueId } from './dom';
+import { dropZone, h, replace, uniqueId } from './dom';
 import { filesFromDrop, filesFromInput, type PickedFile } from './folder-input';
 import { summariseFolder, toClassPaths } from './folder';
 import { formatBytes, formatCount, plural } from './format';
@@ -96,20 +96,7 @@ export function mountDatasetPicker(el: HTMLElement, callbacks: DatasetPickerCall
     void read(Promise.resolve(filesFromInput(input)));
     input.value = '';
   });
-  zone.addEventListener('dragover', (event) => {
-    if (disabled) return;
-    event.preventDefault();
-    zone.classList.add('dragging');
-  });
-  zone.addEventListener('dragleave', (event) => {
-    if (!zone.contains(event.relatedTarget as Node | null)) zone.classList.remove('dragging');
-  });
-  zone.addEventListener('drop', (event) => {
-    event.preventDefault();
-    zone.classList.remove('dragging');
-    if (disabled || !event.dataTransfer) return;
-    void read(filesFromDrop(event.dataTransfer));
-  });
+  dropZone(zone, () => !disabled, (transfer) => void read(filesFromDrop(transfer)));
 
   return {
     update(datasets, selectedId) {

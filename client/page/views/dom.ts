@@ -105,3 +105,20 @@ export function bar(fraction: number, variant = ''): HTMLSpanElement {
   fill.style.width = `${Math.round(Math.max(0, Math.min(1, fraction)) * 1000) / 10}%`;
   return h('span', { class: `bar ${variant}`.trim(), attrs: { 'aria-hidden': 'true' } }, fill);
 }
+
+/** Makes `zone` accept drops while `accepting()` says so, marking it 'dragging' while something hovers over it. */
+export function dropZone(zone: HTMLElement, accepting: () => boolean, onDrop: (transfer: DataTransfer) => void): void {
+  zone.addEventListener('dragover', (event) => {
+    if (!accepting()) return;
+    event.preventDefault();
+    zone.classList.add('dragging');
+  });
+  zone.addEventListener('dragleave', (event) => {
+    if (!zone.contains(event.relatedTarget as Node | null)) zone.classList.remove('dragging');
+  });
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('dragging');
+    if (accepting() && event.dataTransfer) onDrop(event.dataTransfer);
+  });
+}
