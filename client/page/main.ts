@@ -51,8 +51,9 @@ let models: ModelRecord[] = [];
 let datasets: DatasetRecord[] = [];
 
 const fail = (error: unknown) => banner.showError(plainMessage(error));
-const settings = (): PageSettings | null => {
-  const form = settingsForm.getSettings();
+/** The form's settings; `check` marks and focuses what is wrong (when the visitor asked for something). */
+const settings = (check = false): PageSettings | null => {
+  const form = check ? settingsForm.getSettings() : settingsForm.readSettings();
   return form && { ...form, maxChunkSize: MAX_CHUNK };
 };
 
@@ -67,7 +68,7 @@ const augmentationPreview = mountAugmentationPreview(byId('augmentation-preview'
 const modelSummary = mountModelSummary(byId('model-summary'));
 const controls = mountControls(byId('controls'), {
   onStart: () => {
-    const s = settings();
+    const s = settings(true);
     if (s) void session.start(s);
   },
   onPause: () => session.pause(),
@@ -128,6 +129,7 @@ function chooseData(load: () => Promise<DatasetChoice>, id: string | null): Prom
   return choose(async () => {
     const dataset = await load();
     datasetPicker.update(datasets, id);
+    updateStartBlocked();
     if (dataset.skipped.length > 0) {
       banner.showInfo(`${dataset.skipped.length} file(s) skipped: ${dataset.skipped.slice(0, 3).map((s) => `${s.file} (${s.reason})`).join(', ')}`);
     }
@@ -146,8 +148,8 @@ function chooseModel(id: string): Promise<void> {
   if (!record) return Promise.resolve();
   return choose(async () => {
     modelPicker.update(models, id);
-    const report = await session.chooseModel(record, settingsForm.getSettings()?.backend ?? 'auto');
-    runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.getSettings()?.workers });
+    const report = await session.chooseModel(record, settingsForm.readSettings()?.backend ?? 'auto');
+    runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.readSettings()?.workers });
   });
 }
 
@@ -277,7 +279,7 @@ session.on('results', ({ history, evaluation }) => {
   const s = settings() ?? defaults;
   exportPanel.update({ classes: evaluation.classes, inputSize: s.inputSize, preprocessing: session.model!.preprocessing });
 });
-session.on('trainer', (report) => runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.getSettings()?.workers }));
+session.on('trainer', (report) => runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.readSettings()?.workers }));
 session.on('error', (message) => banner.showError(message));
 session.on('info', (message) => banner.showInfo(message));
 

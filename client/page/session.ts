@@ -56,7 +56,9 @@ export class Session {
   model: ModelRecord | null = null;
   #artifacts = new Map<string, Promise<ModelArtifactsData>>();
   #trainer: Comlink.Remote<TrainWorkerApi> | null = null;
-  #trainerModel: string | null = null;
+  #trainerWorker: Worker | null = null;
+  /** Model and backend the trainer worker was started with: another of either needs a fresh worker. */
+  #trainerFor: string | null = null;
   /** The farm of the extraction in progress (tests terminate one of its workers). */
   farm: Farm | null = null;
   /** The last progress the farm reported. */
@@ -108,11 +110,12 @@ export class Session {
       this.#artifacts.set(record.id, artifacts);
     }
     const data = await artifacts;
-    if (this.#trainerModel !== record.id) {
+    if (this.#trainerFor !== `${record.id}|${backend}`) {
       this.#trainer?.[Comlink.releaseProxy]();
-      const worker = new Worker(new URL('../trainer/worker/train.worker.ts', import.meta.url), { type: 'module', name: 'graft-trainer' });
-      this.#trainer = Comlink.wrap<TrainWorkerApi>(worker);
-      this.#trainerModel = record.id;
+      this.#trainerWorker?.terminate();
+      this.#trainerWorker = new Worker(new URL('../trainer/worker/train.worker.ts', import.meta.url), { type: 'module', name: 'graft-trainer' });
+      this.#trainer = Comlink.wrap<TrainWorkerApi>(this.#trainerWorker);
+      this.#trainerFor = `${record.id}|${backend}`;
     }
     const report = await this.#trainer!.init({ backend, threads: threadsPerWorker(1), artifacts: data, record });
     this.#emit('trainer', report);
@@ -209,8 +212,10 @@ export class Session {
     this.#abort = new AbortController();
     const signal = this.#abort.signal;
     try {
-      const trainer = this.#needTrainer();
       const plan = await this.plan(settings, resume);
+      // The trainer runs on the backend the run asks for (a no-op when it already does).
+      await this.chooseModel(plan.record, plan.run.settings.backend);
+      const trainer = this.#needTrainer();
       rememberRun(plan.run);
       this.#lastRun = plan.run;
       this.#setState('extracting');

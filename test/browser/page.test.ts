@@ -165,7 +165,10 @@ it('trains on a folder the visitor picks, with the keyboard, without uploading i
   expect(labels).toContain('dogs');
   await page.getByLabel('Head epochs').fill('2');
   await page.getByLabel('Fine-tune epochs').fill('0');
-  await page.getByRole('button', { name: 'Start', exact: false }).first().focus();
+  const start = page.getByRole('button', { name: 'Start training' });
+  await expect.poll(() => start.isEnabled(), { timeout: 60_000 }).toBe(true);
+  await start.focus();
+  expect(await start.evaluate((button) => button === document.activeElement)).toBe(true);
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => ['done', 'error'].includes(window.graft.session.state), null, { timeout: 300_000 });
   expect(await page.evaluate(() => window.graft.session.state)).toBe('done');

@@ -16,6 +16,8 @@ export interface SettingsFormCallbacks {
 export interface SettingsForm {
   /** The settings, or null after marking every wrong field and focusing the first. */
   getSettings(): FormSettings | null;
+  /** The settings if they are valid, without marking or focusing anything (for background refreshes). */
+  readSettings(): FormSettings | null;
   /** Sets fields (e.g. from a saved run) without firing onChange. */
   setValues(settings: FormSettings): void;
   /** The chosen base's layer names: offered as suggestions and used to check fine-tune-from. */
@@ -183,6 +185,10 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
   setValues(defaults);
 
   return {
+    readSettings() {
+      const result = validateSettings(raw(), context);
+      return result.ok ? result.settings : null;
+    },
     getSettings() {
       const result = validateSettings(raw(), context);
       if (result.ok) {
