@@ -37,7 +37,6 @@ interface State {
 }
 
 let state: Promise<State> | null = null;
-let forwardPasses = 0;
 
 async function start(init: ExtractorInit): Promise<State> {
   const report = await selectBackend(init.backend, init.threads);
@@ -125,7 +124,6 @@ const api = {
       batch.dispose();
     }
     if (records.length > 0) await putBatch(records);
-    forwardPasses += passes;
     return { done: decoded.map((d) => d.item.key), failed, forwardPasses: passes, memory: api.memory() };
   },
 
@@ -133,11 +131,6 @@ const api = {
     const memory = tf.memory();
     const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
     return { numTensors: memory.numTensors, numBytes: memory.numBytes, jsHeapBytes: heap?.usedJSHeapSize ?? null };
-  },
-
-  /** Forward passes this worker has run since it started. */
-  forwardPasses(): number {
-    return forwardPasses;
   },
 
   /**

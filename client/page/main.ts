@@ -296,6 +296,14 @@ async function boot(): Promise<void> {
   if (models.length === 0) banner.showInfo('This server has no base model yet: seed one with `npm run seed -- --model <dir>`.');
   if (models.length > 0) await chooseModel(models[0].id);
   await refreshCache();
+  // Coming back: the last trained classifier classifies and exports at once, without training again.
+  if (models.length > 0) {
+    const restored = await session.restoreClassifier();
+    if (restored) {
+      classify.setEnabled(true);
+      exportPanel.update({ ...restored, preprocessing: models[0].preprocessing });
+    }
+  }
 }
 
 window.graft = { session, ready: boot().catch(fail) };

@@ -9,6 +9,7 @@ import type { ModelRecord } from '../../shared/records';
 import type { Evaluation, History, SplitAssignment, TrainSettings } from '../../shared/training';
 import { downloadModel, listDatasets, listModels, requestCounter } from '../api/storage-client';
 import { listCheckpoints, type CheckpointSummary } from '../cache/checkpoint-store';
+import { listClassifiers } from '../cache/classifier-store';
 import { clear, missingKeys, summary, type CacheSummaryEntry } from '../cache/feature-store';
 import { featureKey, modelKey } from '../cache/keys';
 import { Farm, threadsPerWorker, type FarmImage, type FarmProgress } from '../farm/farm';
@@ -307,6 +308,15 @@ export class Session {
   async clearCache(): Promise<void> {
     await clear();
     for (const run of (await listCheckpoints())) forgetRun(run.runId);
+  }
+
+  /**
+   * Makes the newest classifier saved on this browser (by this page's model's runs or any other) ready for
+   * classify and export, so a visitor who comes back can use it without training again.
+   */
+  async restoreClassifier(): Promise<{ classes: string[]; inputSize: number } | null> {
+    const [newest] = await listClassifiers();
+    return newest ? this.#needTrainer().useSavedClassifier(newest.runId) : null;
   }
 
   classify(file: Blob): Promise<Classification[]> {

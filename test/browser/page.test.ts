@@ -158,6 +158,14 @@ it('trains on a folder the visitor picks, with the keyboard, without uploading i
   });
   const page = await chrome.context.newPage();
   await openPage(page);
+  // Coming back: the classifier trained in the first test classifies at once, without training again.
+  const chooseImage = page.getByRole('button', { name: 'Choose an image…' });
+  await expect.poll(() => chooseImage.isEnabled(), { timeout: 30_000 }).toBe(true);
+  const daisies = join(SHARED, 'datasets/flowers/daisy');
+  await page.locator('#classify input[type=file]').setInputFiles(join(daisies, (await readdir(daisies)).sort()[PER_CLASS + 3]));
+  await page.locator('#classify .class-name').first().waitFor({ state: 'visible', timeout: 60_000 });
+  expect(CLASSES).toContain((await page.locator('#classify .class-name').first().innerText()).trim());
+
   await page.locator('#dataset-picker input[type=file]').setInputFiles(folder);
   await expect.poll(() => page.locator('#sample-grid img, #sample-grid canvas').count(), { timeout: 60_000 }).toBe(8);
   const labels = await page.locator('#sample-grid').innerText();

@@ -189,9 +189,9 @@ const api = {
   },
 
   /** Loads a classifier saved by an earlier visit, for classify and export without retraining. */
-  async useSavedClassifier(runId: string): Promise<boolean> {
+  async useSavedClassifier(runId: string): Promise<{ classes: string[]; inputSize: number } | null> {
     const saved = await loadClassifier(runId);
-    if (!saved) return false;
+    if (!saved) return null;
     const { artifacts } = saved;
     const model = await tfl.loadLayersModel(
       tf.io.fromMemory({
@@ -200,8 +200,9 @@ const api = {
         weightData: artifacts.weightData,
       }),
     );
-    setClassifier({ model, classes: saved.classes, inputSize: model.inputs[0].shape[1] as number, runId });
-    return true;
+    const inputSize = model.inputs[0].shape[1] as number;
+    setClassifier({ model, classes: saved.classes, inputSize, runId });
+    return { classes: saved.classes, inputSize };
   },
 
   /** Top classes of any image (decoded here, never on the page). */
