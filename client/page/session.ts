@@ -170,6 +170,7 @@ export class Session {
   async extract(plan: RunPlan, signal: AbortSignal): Promise<FarmProgress | null> {
     const { run, split, dataset, record } = plan;
     const { settings, pooledKey, cutKey } = run;
+    this.farm = null;
     const train = new Set(split.train);
     const farmImages: FarmImage[] = [];
     for (const image of dataset.images) {
