@@ -275,6 +275,7 @@ session.on('train', (event) => {
 session.on('results', ({ history, evaluation }) => {
   curves.update(history);
   results.update({ evaluation, initial: history.initial });
+  classify.clear();
   classify.setEnabled(true);
   const s = settings() ?? defaults;
   exportPanel.update({ classes: evaluation.classes, inputSize: s.inputSize, preprocessing: session.model!.preprocessing });

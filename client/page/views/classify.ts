@@ -15,6 +15,8 @@ export interface Classify {
   showError(message: string): void;
   /** Off until a classifier exists; `reason` says why. */
   setEnabled(enabled: boolean, reason?: string): void;
+  /** Forgets the last image and its classes (another classifier is now the one that answers). */
+  clear(): void;
 }
 
 export function mountClassify(el: HTMLElement, callbacks: ClassifyCallbacks): Classify {
@@ -63,6 +65,12 @@ export function mountClassify(el: HTMLElement, callbacks: ClassifyCallbacks): Cl
     },
     showError(message) {
       replace(result, h('p', { class: 'error-text' }, message));
+    },
+    clear() {
+      if (previewUrl) URL.revokeObjectURL(previewUrl);
+      previewUrl = null;
+      replace(preview);
+      replace(result);
     },
     setEnabled(value, reason) {
       enabled = value;
