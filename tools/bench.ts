@@ -8,7 +8,6 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { BackendChoice, BackendReport, WorkerMemory } from '../shared/farm';
 import type { EpochRecord } from '../shared/training';
 import type { PageSettings } from '../client/page/session';
@@ -24,7 +23,7 @@ import {
   trainRun,
   type ExtractionRun,
 } from './measure/graft-page';
-import { UsageError, wholeNumberFlag } from './measure/cli';
+import { backendFlag, parseFlags, runCommand, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { linkSubset, seedState } from './measure/seed-state';
 
@@ -46,7 +45,6 @@ const FLOWERS = join(SHARED, 'datasets', 'flowers');
 const MODEL_DIR = join(SHARED, 'models', 'mobilenet_v2_0.35_224_no_top');
 /** The page's largest farm batch (client/page/main.ts), also the predict-only batch. */
 const MAX_CHUNK = 16;
-const BACKENDS: readonly BackendChoice[] = ['auto', 'wasm', 'webgpu', 'cpu'];
 
 interface BenchOptions {
   workers: number | null;
@@ -58,31 +56,20 @@ interface BenchOptions {
 }
 
 function parseBenchArgs(argv: string[]): BenchOptions | null {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        workers: { type: 'string' },
-        'per-class': { type: 'string' },
-        backend: { type: 'string' },
-        'predict-images': { type: 'string' },
-        'head-epochs': { type: 'string' },
-        'fine-tune-epochs': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(argv, {
+    workers: { type: 'string' },
+    'per-class': { type: 'string' },
+    backend: { type: 'string' },
+    'predict-images': { type: 'string' },
+    'head-epochs': { type: 'string' },
+    'fine-tune-epochs': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return null;
-  const backend = (values.backend ?? 'auto') as BackendChoice;
-  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend ${values.backend} must be one of ${BACKENDS.join(', ')}`);
   return {
     workers: wholeNumberFlag(values.workers, 'workers', 1),
     perClass: wholeNumberFlag(values['per-class'], 'per-class', 2) ?? 60,
-    backend,
+    backend: backendFlag(values.backend),
     predictImages: wholeNumberFlag(values['predict-images'], 'predict-images', 1) ?? 96,
     headEpochs: wholeNumberFlag(values['head-epochs'], 'head-epochs', 1) ?? 3,
     fineTuneEpochs: wholeNumberFlag(values['fine-tune-epochs'], 'fine-tune-epochs', 1) ?? 2,
@@ -244,14 +231,4 @@ async function main(): Promise<void> {
   await withTempDir('graft-bench-', (root) => bench(options, root));
 }
 
-try {
-  await main();
-} catch (error) {
-  if (error instanceof UsageError) {
-    console.error(`bench: ${error.message}\nRun \`npm run bench -- --help\` for the options.`);
-    process.exitCode = 2;
-  } else {
-    console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  }
-}
+await runCommand('bench', main, { stack: true });

@@ -5,7 +5,6 @@
  * class folders with it in Node. Progress goes to stderr; the last stdout line is one JSON object.
  */
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { BackendChoice } from '../shared/farm';
 import type { EpochRecord } from '../shared/training';
 import type { PageSettings } from '../client/page/session';
@@ -14,7 +13,7 @@ import { useBackend } from '../test/support/tf-node';
 import { scanClassFolders } from './ingest/class-folders';
 import { classifyFolder, loadExported } from './measure/classify-folder';
 import { exportFloat32, openGraftPage, openSession, trainRun } from './measure/graft-page';
-import { UsageError, wholeNumberFlag } from './measure/cli';
+import { UsageError, backendFlag, parseFlags, runCommand, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { isDirectory, seedState } from './measure/seed-state';
 
@@ -40,7 +39,6 @@ Prints progress to stderr and, as the last stdout line, one JSON object:
 {"test_accuracy", "per_class", "head_val_accuracy", "fine_tune_val_accuracy", "backend", "workers",
  "images_per_s", "seconds", "skipped", ...}`;
 
-const BACKENDS: readonly BackendChoice[] = ['auto', 'wasm', 'webgpu', 'cpu'];
 const DEFAULT_MODEL = resolve(REPO_ROOT, '..', 'shared', 'models', 'mobilenet_v2_0.35_224_no_top');
 /** The page's largest farm batch (client/page/main.ts). */
 const MAX_CHUNK = 16;
@@ -58,32 +56,22 @@ interface EvalOptions {
 }
 
 function parseEvalArgs(argv: string[]): EvalOptions | null {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        train: { type: 'string' },
-        test: { type: 'string' },
-        epochs: { type: 'string' },
-        'fine-tune': { type: 'boolean' },
-        'fine-tune-epochs': { type: 'string' },
-        model: { type: 'string' },
-        workers: { type: 'string' },
-        backend: { type: 'string' },
-        'input-size': { type: 'string' },
-        'keep-state': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(argv, {
+    train: { type: 'string' },
+    test: { type: 'string' },
+    epochs: { type: 'string' },
+    'fine-tune': { type: 'boolean' },
+    'fine-tune-epochs': { type: 'string' },
+    model: { type: 'string' },
+    workers: { type: 'string' },
+    backend: { type: 'string' },
+    'input-size': { type: 'string' },
+    'keep-state': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return null;
   if (!values.train || !values.test) throw new UsageError('give both --train and --test');
-  const backend = (values.backend ?? 'auto') as BackendChoice;
-  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend ${values.backend} must be one of ${BACKENDS.join(', ')}`);
+  const backend = backendFlag(values.backend);
   if (values['fine-tune-epochs'] !== undefined && !values['fine-tune']) throw new UsageError('--fine-tune-epochs needs --fine-tune');
   return {
     train: resolve(values.train),
@@ -199,14 +187,4 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(result));
 }
 
-try {
-  await main();
-} catch (error) {
-  if (error instanceof UsageError) {
-    console.error(`eval: ${error.message}\nRun \`npm run eval -- --help\` for the options.`);
-    process.exitCode = 2;
-  } else {
-    console.error(`eval: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  }
-}
+await runCommand('eval', main);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { keepBatchNormInInferenceMode } from '../../client/trainer/batch-norm-inference';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
-import { loadMobileNetV2, useBackend } from '../support/tf-node';
+import { recipeFineTuneModel, useBackend } from '../support/tf-node';
 
 const INPUT_SIZE = 64;
 const BATCH = 4;
@@ -25,17 +25,7 @@ interface FineTuneSetup {
 
 /** The recipe's model: base (unfrozen from FINE_TUNE_AT) nested in base + GAP + Dense, as the trainer builds it. */
 async function fineTuneSetup(options: { patched: boolean }): Promise<FineTuneSetup> {
-  const base = await loadMobileNetV2(INPUT_SIZE);
-  const first = base.layers.findIndex((layer) => layer.name === FINE_TUNE_AT);
-  base.layers.forEach((layer, i) => { layer.trainable = i >= first; });
-  const input = tfl.input({ shape: [INPUT_SIZE, INPUT_SIZE, 3] });
-  const pooled = tfl.layers.globalAveragePooling2d({}).apply(base.apply(input)) as tfl.SymbolicTensor;
-  const dense = tfl.layers.dense({
-    units: CLASSES,
-    activation: 'softmax',
-    kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }),
-  });
-  const model = tfl.model({ inputs: input, outputs: dense.apply(pooled) as tfl.SymbolicTensor });
+  const { model, base } = await recipeFineTuneModel({ inputSize: INPUT_SIZE, fineTuneAt: FINE_TUNE_AT, classes: CLASSES, seed: 3 });
   if (options.patched) expect(keepBatchNormInInferenceMode(model)).toBe(BATCH_NORM_LAYERS);
   model.compile({ optimizer: tf.train.adam(1e-2), loss: 'categoricalCrossentropy' });
   const batchNorms = base.layers.filter((layer) => layer.getClassName() === 'BatchNormalization');

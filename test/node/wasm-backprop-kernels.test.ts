@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
-import { loadMobileNetV2, useBackend, type TestBackend } from '../support/tf-node';
+import { recipeFineTuneModel, useBackend, type TestBackend } from '../support/tf-node';
 
 const MISSING_ON_WASM = [
   tf.Conv2DBackpropFilter,
@@ -189,18 +189,7 @@ describe('fine-tuning the real MobileNetV2 on wasm', () => {
 
   /** Base from `fineTuneAt` on trainable, + GlobalAveragePooling2D + Dense(5, softmax), the recipe's model. */
   async function fineTuneModel(fineTuneAt: string | number): Promise<tfl.LayersModel> {
-    const base = await loadMobileNetV2(INPUT_SIZE);
-    const first = typeof fineTuneAt === 'number' ? fineTuneAt : base.layers.findIndex((l) => l.name === fineTuneAt);
-    expect(first).toBeGreaterThan(0);
-    base.layers.forEach((layer, i) => { layer.trainable = i >= first; });
-    const input = tfl.input({ shape: [INPUT_SIZE, INPUT_SIZE, 3] });
-    const pooled = tfl.layers.globalAveragePooling2d({}).apply(base.apply(input)) as tfl.SymbolicTensor;
-    const dense = tfl.layers.dense({
-      units: CLASSES,
-      activation: 'softmax',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: 7 }),
-    });
-    return tfl.model({ inputs: input, outputs: dense.apply(pooled) as tfl.SymbolicTensor });
+    return (await recipeFineTuneModel({ inputSize: INPUT_SIZE, fineTuneAt, classes: CLASSES, seed: 7 })).model;
   }
 
   const images = (): tf.Tensor4D =>

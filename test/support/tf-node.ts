@@ -47,3 +47,30 @@ export async function loadMobileNetV2(inputSize = 224): Promise<tfl.LayersModel>
   const weightData = new Uint8Array(Buffer.concat(shards)).buffer;
   return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs, weightData }));
 }
+
+/**
+ * The recipe's fine-tuning model around the real base: the base (layers from `fineTuneAt` on trainable) nested in
+ * base + GlobalAveragePooling2D + Dense(classes, softmax), as Keras writes it. Returns the model and its base.
+ */
+export async function recipeFineTuneModel(options: {
+  inputSize: number;
+  fineTuneAt: string | number;
+  classes: number;
+  seed: number;
+}): Promise<{ model: tfl.LayersModel; base: tfl.LayersModel }> {
+  const base = await loadMobileNetV2(options.inputSize);
+  const { fineTuneAt } = options;
+  const first = typeof fineTuneAt === 'number' ? fineTuneAt : base.layers.findIndex((l) => l.name === fineTuneAt);
+  if (first <= 0) throw new Error(`MobileNetV2 has no layer ${fineTuneAt} to fine-tune from`);
+  base.layers.forEach((layer, i) => {
+    layer.trainable = i >= first;
+  });
+  const input = tfl.input({ shape: [options.inputSize, options.inputSize, 3] });
+  const pooled = tfl.layers.globalAveragePooling2d({}).apply(base.apply(input)) as tfl.SymbolicTensor;
+  const dense = tfl.layers.dense({
+    units: options.classes,
+    activation: 'softmax',
+    kernelInitializer: tfl.initializers.glorotUniform({ seed: options.seed }),
+  });
+  return { model: tfl.model({ inputs: input, outputs: dense.apply(pooled) as tfl.SymbolicTensor }), base };
+}
