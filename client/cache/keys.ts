@@ -46,3 +46,10 @@ export function featureKey(modelKeyString: string, imageId: string, view: number
   if (!Number.isInteger(view) || view < 0) throw new TypeError(`view must be a non-negative integer, got ${view}`);
   return `${modelKeyString}|${imageId}|${view}`;
 }
+
+/** The parts of a modelKey() string (the weights hash as its stored prefix). */
+export function parseModelKey(key: string): ModelKeyParts {
+  const [version, modelId, weightsHash, inputSize, cutLayer] = key.split('|');
+  if (version !== 'm1' || cutLayer === undefined) throw new TypeError(`not a model key: ${JSON.stringify(key)}`);
+  return { modelId, weightsHash, inputSize: Number(inputSize), cutLayer: decodeURIComponent(cutLayer) };
+}

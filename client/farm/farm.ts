@@ -67,6 +67,8 @@ interface Slot {
   generation: number;
   bridge: WorkerBridge<ExtractWorkerApi>;
   status: FarmWorkerStatus;
+  /** Batches the slot's workers have finished. */
+  batches: number;
 }
 
 const spawnExtractWorker = () =>
@@ -163,7 +165,7 @@ export class Farm {
       status.report = await remote.init(init);
       this.#emit();
     });
-    return { id, generation: 0, bridge, status };
+    return { id, generation: 0, bridge, status, batches: 0 };
   }
 
   /** One worker's loop: take a chunk, extract it, report, repeat; replace the worker if it dies. */
@@ -191,8 +193,7 @@ export class Farm {
         scheduler.complete(workerId, result.done);
         for (const failure of result.failed) scheduler.fail(workerId, failure.key, failure.reason);
         this.#forwardPasses += result.forwardPasses;
-        const batch = this.memoryLog.filter((m) => m.worker === slot.id).length + 1;
-        this.memoryLog.push({ ...result.memory, worker: slot.id, batch });
+        this.memoryLog.push({ ...result.memory, worker: slot.id, batch: ++slot.batches });
         // Idle workers wait for leases to settle (a death returns items; the last completion ends the run).
         this.#wakeAll();
       } catch (error) {

@@ -24,7 +24,8 @@ import { mountSampleGrid } from './views/sample-grid';
 import { mountSettingsForm, type FormSettings } from './views/settings-form';
 import { mountTrainingProgress } from './views/training-progress';
 import { isDroppedFolderId, type DatasetChoice } from './dataset-source';
-import { listRuns } from './run-registry';
+import { loadRun } from './run-registry';
+import { parseModelKey } from '../cache/keys';
 import { plainMessage, Session, type PageSettings } from './session';
 
 declare global {
@@ -195,7 +196,7 @@ async function download(kind: ExportKind): Promise<void> {
 
 /** Shows the run's dataset, model and settings, then continues it from its last checkpoint. */
 async function resumeRun(runId: string): Promise<void> {
-  const run = listRuns().find((r) => r.runId === runId);
+  const run = loadRun(runId);
   if (run) {
     settingsForm.setValues(run.settings);
     modelPicker.update(models, run.modelId);
@@ -212,26 +213,31 @@ async function resumeRun(runId: string): Promise<void> {
   await started;
 }
 
+/** "Coming back": per dataset and model, the images cached (pooled features) and the bytes of everything cached. */
 async function refreshCache(): Promise<void> {
   const overview = await session.cacheOverview();
-  const runs = listRuns();
+  const modelName = (id: string) => models.find((m) => m.id === id)?.name ?? id;
+  const entries = new Map<string, { datasetName: string; modelName: string; images: number; bytes: number }>();
+  for (const f of overview.features) {
+    const { modelId, cutLayer } = parseModelKey(f.modelKey);
+    const group = `${f.datasetId}|${modelId}`;
+    const entry = entries.get(group) ?? { datasetName: f.datasetId, modelName: modelName(modelId), images: 0, bytes: 0 };
+    entries.set(group, entry);
+    entry.bytes += f.bytes;
+    if (cutLayer === models.find((m) => m.id === modelId)?.bottleneck) entry.images = Math.max(entry.images, f.images);
+  }
   cachePanel.update({
     persisted: overview.persisted,
-    entries: overview.features
-      .filter((f) => f.modelKey.endsWith(`|${encodeURIComponent(models.find((m) => f.modelKey.includes(`|${m.id}|`))?.bottleneck ?? '')}`))
-      .map((f) => ({ datasetName: f.datasetId, modelName: models.find((m) => f.modelKey.includes(`|${m.id}|`))?.name ?? f.modelKey.split('|')[1], images: f.images, bytes: f.bytes })),
-    runs: overview.runs.map((c) => {
-      const run = runs.find((r) => r.runId === c.runId) ?? null;
-      return {
-        runId: c.runId,
-        datasetName: c.datasetId,
-        modelName: run ? (models.find((m) => m.id === run.modelId)?.name ?? run.modelId) : '',
-        epoch: c.epoch,
-        totalEpochs: run ? run.settings.headEpochs + run.settings.fineTuneEpochs : null,
-        bestValAccuracy: run?.bestValAccuracy ?? null,
-        savedAt: c.savedAt,
-      };
-    }),
+    entries: [...entries.values()],
+    runs: overview.runs.map(({ run, ...c }) => ({
+      runId: c.runId,
+      datasetName: c.datasetId,
+      modelName: run ? modelName(run.modelId) : '',
+      epoch: c.epoch,
+      totalEpochs: run ? run.settings.headEpochs + run.settings.fineTuneEpochs : null,
+      bestValAccuracy: run?.bestValAccuracy ?? null,
+      savedAt: c.savedAt,
+    })),
   });
 }
 

@@ -27,15 +27,6 @@ export function loadRun(runId: string): RunRecord | null {
   return text ? (JSON.parse(text) as RunRecord) : null;
 }
 
-export function listRuns(): RunRecord[] {
-  const runs: RunRecord[] = [];
-  for (let i = 0; i < localStorage.length; i++) {
-    const key = localStorage.key(i);
-    if (key?.startsWith(PREFIX)) runs.push(JSON.parse(localStorage.getItem(key)!) as RunRecord);
-  }
-  return runs.sort((a, b) => b.createdAt - a.createdAt);
-}
-
 export function forgetRun(runId: string): void {
   localStorage.removeItem(PREFIX + runId);
 }
