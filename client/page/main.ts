@@ -5,7 +5,7 @@
  */
 import './styles.css';
 import type { DatasetRecord, ModelRecord } from '../../shared/records';
-import type { EpochRecord } from '../../shared/training';
+import type { EpochRecord, History } from '../../shared/training';
 import { DEFAULT_SETTINGS } from '../trainer/settings';
 import { mountAugmentationPreview } from './views/augmentation-preview';
 import { mountBanner } from './views/banner';
@@ -18,7 +18,7 @@ import { mountExport, type ExportKind } from './views/export-panel';
 import { mountExtractionProgress } from './views/extraction-progress';
 import { mountModelPicker } from './views/model-picker';
 import { mountModelSummary } from './views/model-summary';
-import { mountResults } from './views/results';
+import { mountResults, type ResultsInput } from './views/results';
 import { mountRuntimeStatus } from './views/runtime-status';
 import { mountSampleGrid } from './views/sample-grid';
 import { mountSettingsForm, type FormSettings } from './views/settings-form';
@@ -267,20 +267,40 @@ session.on('extract', (p) => {
     workers: p.workers,
   });
 });
+/**
+ * Views redrawn after a worker message run in tasks of their own (latest data wins), so no single main-thread
+ * task does the charts, the tables and the message together: each stays well under 50 ms.
+ */
+function inOwnTask<T>(render: (value: T) => void): (value: T) => void {
+  let latest: { value: T } | null = null;
+  return (value) => {
+    if (!latest) {
+      setTimeout(() => {
+        const next = latest!.value;
+        latest = null;
+        render(next);
+      });
+    }
+    latest = { value };
+  };
+}
+const drawCurves = inOwnTask((history: History) => curves.update(history));
+const drawResults = inOwnTask((input: ResultsInput) => results.update(input));
+
 session.on('train', (event) => {
   const s = settings() ?? defaults;
   const totalEpochs = s.headEpochs + s.fineTuneEpochs;
   if (event.kind === 'epoch') {
     lastEpoch = event.record;
-    curves.update(event.history);
+    drawCurves(event.history);
   } else if (event.kind === 'batch') {
     const { stage, epoch, batch, batches } = event.progress;
     training.update({ stage, epoch, totalEpochs, batch, batches, last: lastEpoch });
   }
 });
 session.on('results', ({ history, evaluation }) => {
-  curves.update(history);
-  results.update({ evaluation, initial: history.initial });
+  drawCurves(history);
+  drawResults({ evaluation, initial: history.initial });
   classify.clear();
   classify.setEnabled(true);
   const s = settings() ?? defaults;

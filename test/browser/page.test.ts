@@ -92,7 +92,9 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   await back.screenshot({ path: join(SCREENS, 'e2e-4-done.png'), fullPage: true });
 
   // One row per epoch of both stages, plus the untrained head's row: the history from before the tab closed is kept.
-  expect(await epochsDone(back)).toBe(HEAD_EPOCHS + FINE_TUNE_EPOCHS + 1);
+  await expect.poll(() => epochsDone(back), { timeout: 10_000 }).toBe(HEAD_EPOCHS + FINE_TUNE_EPOCHS + 1);
+  const gallery = back.locator('#results .gallery > li');
+  await expect.poll(() => gallery.count(), { timeout: 10_000 }).toBeGreaterThan(0);
 
   // The confusion matrix counts every validation image once (20% of each class).
   const validationCount = CLASSES.length * PER_CLASS * 0.2;
@@ -104,7 +106,6 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   expect(matrix.flat().reduce((a, b) => a + b, 0)).toBe(validationCount);
 
   // The gallery shows each validation image with its true and predicted class.
-  const gallery = back.locator('#results .gallery > li');
   expect(await gallery.count()).toBe(validationCount);
   await gallery.first().locator('img').waitFor({ state: 'visible', timeout: 30_000 });
   const firstCaption = await gallery.first().innerText();
@@ -180,7 +181,7 @@ it('trains on a folder the visitor picks, with the keyboard, without uploading i
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => ['done', 'error'].includes(window.graft.session.state), null, { timeout: 300_000 });
   expect(await page.evaluate(() => window.graft.session.state)).toBe('done');
-  expect(await epochsDone(page)).toBe(3);
+  await expect.poll(() => epochsDone(page), { timeout: 10_000 }).toBe(3);
   expect(uploads).toEqual([]);
   await page.screenshot({ path: join(SCREENS, 'e2e-7-own-folder.png'), fullPage: true });
   await page.close();
