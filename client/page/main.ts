@@ -249,17 +249,20 @@ async function refreshCache(): Promise<void> {
   cachePanel.update({
     persisted: overview.persisted,
     entries: [...entries.values()],
-    runs: overview.runs.map(({ run, ...c }) => ({
-      runId: c.runId,
-      datasetName: c.datasetId,
-      modelName: run ? modelName(run.modelId) : '',
-      epoch: c.epoch,
-      totalEpochs: run ? run.settings.headEpochs + run.settings.fineTuneEpochs : null,
-      bestValAccuracy: run?.bestValAccuracy ?? null,
-      finished: run !== null && c.epoch >= run.settings.headEpochs + run.settings.fineTuneEpochs,
-      hasResults: c.hasClassifier,
-      savedAt: c.savedAt,
-    })),
+    runs: overview.runs.map(({ run, ...c }) => {
+      const totalEpochs = run ? run.settings.headEpochs + run.settings.fineTuneEpochs : null;
+      return {
+        runId: c.runId,
+        datasetName: c.datasetId,
+        modelName: run ? modelName(run.modelId) : '',
+        epoch: c.epoch,
+        totalEpochs,
+        bestValAccuracy: run?.bestValAccuracy ?? null,
+        finished: totalEpochs !== null && c.epoch >= totalEpochs,
+        hasResults: c.hasClassifier,
+        savedAt: c.savedAt,
+      };
+    }),
   });
 }
 

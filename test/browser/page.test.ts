@@ -304,4 +304,45 @@ describe('never stuck, nothing lost', () => {
     expect(await page.locator('#banner [role=alert]').innerText()).toContain('The learning rate of this stage (1) is likely too high');
     await page.close();
   });
+
+  it('says “storage full” when a checkpoint or the classifier does not fit, and keeps what it could', async () => {
+    const page = await chrome.context.newPage();
+    await openPage(page);
+    await chooseFlowers(page, { 'Head epochs': '2', 'Fine-tune epochs': '0' });
+    const trainer = page.workers().find((w) => w.url().includes('train.worker'))!;
+    /** Fills the disk for one store of the trainer's (null: for none): its puts fail as Chromium's do. */
+    const fillUp = (store: string | null) =>
+      trainer.evaluate((store) => {
+        const g = globalThis as unknown as { realPut?: IDBObjectStore['put'] };
+        const realPut = (g.realPut ??= IDBObjectStore.prototype.put);
+        IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+          if (this.name === store) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+          return realPut.apply(this, args);
+        };
+      }, store);
+    const alert = page.locator('#banner [role=alert]');
+
+    await fillUp('checkpoints');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await waitUntilNot(page, ['idle', 'extracting', 'training']);
+    expect(await state(page)).toBe('error');
+    expect(await alert.innerText()).toMatch(
+      /^storage full: the checkpoint after epoch 1 could not be saved; this run has no earlier checkpoint\. Cached features take \d+\.\d MB: free space or clear the cache under “Coming back”/m,
+    );
+
+    // The classifier does not fit: the run still ends with its results, and the classifier works in this tab.
+    await fillUp('classifiers');
+    await page.getByRole('button', { name: 'Train again' }).click();
+    await waitUntilNot(page, ['error', 'extracting', 'training']);
+    expect(await state(page)).toBe('done');
+    const message = await alert.innerText();
+    expect(message).toContain('storage full: the classifier “flowers-small · ');
+    expect(message).toContain('It classifies and exports in this tab: export it to keep it.');
+    await expect.poll(() => page.locator('#results .gallery > li').count(), { timeout: 30_000 }).toBe(CLASSES.length * PER_CLASS * 0.2);
+    const tulips = join(SHARED, 'datasets/flowers/tulips');
+    await page.locator('#classify input[type=file]').setInputFiles(join(tulips, (await readdir(tulips)).sort()[PER_CLASS + 1]));
+    await page.locator('#classify .class-name').first().waitFor({ state: 'visible', timeout: 60_000 });
+    await fillUp(null);
+    await page.close();
+  });
 });

@@ -212,7 +212,7 @@ const api = {
     return { finished: true, history: result.history, evaluation, unsaved };
   },
 
-  /** Stops training between batches; the last checkpoint is kept. */
+  /** Stops training after the current batch: train() then resolves { finished: false }; the last checkpoint is kept. */
   stop(): void {
     stopper?.abort(new DOMException('stopped', 'AbortError'));
   },
