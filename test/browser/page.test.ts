@@ -290,6 +290,13 @@ describe('never stuck, nothing lost', () => {
     await expect.poll(() => page.locator('#results .gallery > li').count(), { timeout: 30_000 }).toBe(validationCount);
     expect(await page.getByRole('button', { name: 'Choose an image…' }).isEnabled()).toBe(true);
     expect(await state(page)).toBe('idle');
+
+    // Train again: a new run with that run's settings starts at once.
+    await page.getByRole('button', { name: /^Train flowers-small .* again$/ }).first().click();
+    await page.waitForFunction(() => window.graft.session.state === 'training', null, { timeout: 120_000 });
+    expect(await page.getByLabel('Head epochs', { exact: true }).inputValue()).toBe(String(PAUSE_HEAD_EPOCHS));
+    await page.locator('#controls').getByRole('button', { name: 'Cancel' }).click();
+    expect(await state(page)).toBe('idle');
     await page.close();
   });
 
