@@ -230,7 +230,7 @@ async function runStage(stage: StageRun): Promise<void> {
   try {
     if (stage.optimizerWeights) await arraysToOptimizer(optimizer, stage.optimizerWeights, variables);
     const classCount = model.outputs[0].shape[1] as number;
-    const divergedLoss = DIVERGED_LOSS_FACTOR * Math.log(Math.max(2, classCount));
+    const guessingLoss = Math.log(Math.max(2, classCount));
     const diverged = (epoch: number, what: string) => new TrainingDivergedError(stage.stage, epoch, stage.learningRate, what);
     const count = data.train.imageIds.length;
     if (count === 0) throw new Error('there are no training samples');
@@ -282,12 +282,9 @@ async function runStage(stage: StageRun): Promise<void> {
         ...validation,
         seconds: (performance.now() - started) / 1000,
       };
-      if (!(record.loss <= divergedLoss && Number.isFinite(record.valLoss))) {
-        throw diverged(
-          epoch,
-          `the mean loss is ${record.loss.toFixed(2)} (validation ${record.valLoss.toFixed(2)}), ` +
-            `far above the ${Math.log(Math.max(2, classCount)).toFixed(2)} of guessing`,
-        );
+      // The training loss, not the validation loss: that one is NaN when there are no validation images.
+      if (!(record.loss <= DIVERGED_LOSS_FACTOR * guessingLoss)) {
+        throw diverged(epoch, `the mean loss is ${record.loss.toFixed(2)}, far above the ${guessingLoss.toFixed(2)} of guessing`);
       }
       history.epochs.push(record);
       callbacks.onEpoch?.(record, structuredClone(history));

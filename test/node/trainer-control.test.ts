@@ -117,11 +117,20 @@ describe('a diverging run', () => {
     const job = await jobFor({ ...SETTINGS, learningRate: 1e3 });
     const error = await train(job, { onCheckpoint: (c) => void checkpoints.push(c) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TrainingDivergedError);
-    expect((error as Error).message).toMatch(/^training diverged in stage 1 \(the head\) at epoch 1: the mean loss is \d+\.\d\d .*far above the 1\.61 of guessing/);
+    expect((error as Error).message).toMatch(/^training diverged in stage 1 \(the head\) at epoch 1: the mean loss is \d+\.\d\d, far above the 1\.61 of guessing\. /);
     expect((error as Error).message).toContain('The learning rate of this stage (1000) is likely too high: try one 10 times smaller.');
     expect((error as Error).message).toContain('nothing of this run was saved');
     expect(checkpoints).toEqual([]);
     releaseModels(job.base);
+  });
+
+  it('does not take a run without validation images (NaN validation loss) for a diverging one', async () => {
+    const job = await jobFor({ ...SETTINGS, split: { validation: 0, test: 0 }, fineTuneEpochs: 0 });
+    expect(job.split.validation).toEqual([]);
+    const result = await train(job);
+    expect(result.history.epochs).toHaveLength(H);
+    expect(result.history.epochs.every((e) => Number.isNaN(e.valLoss))).toBe(true);
+    releaseModels(result.head, job.base);
   });
 
   it('stops stage 2 when its learning rate is 1e3, keeping stage 1’s last checkpoint as the last one handed out', async () => {
