@@ -9,8 +9,12 @@ export type Stage = 'head' | 'fine-tune';
 export interface TrainSettings {
   /** Seed for the split, the shuffles, dropout and initialisation: same seed + same data = same run. */
   seed: number;
-  /** Fractions of each class; test may be 0 (80/20) or 0.1 (80/10/10, seed 004). */
-  split: { validation: number; test: number };
+  /**
+   * Fractions of each class; test may be 0 (80/20) or 0.1 (80/10/10, seed 004). With `fold`, validation is
+   * fold `index` of a stratified `count`-fold partition of what test leaves (the validation fraction is then
+   * 1/count and `validation` is ignored).
+   */
+  split: { validation: number; test: number; fold?: { count: number; index: number } };
   optimizer: OptimizerName;
   learningRate: number;
   batchSize: number;
@@ -26,7 +30,16 @@ export interface TrainSettings {
   hiddenUnits: number;
   /** Augmented views per training image (0 = off). */
   augmentViews: number;
+  /**
+   * Weighting of each training sample's loss by its class: 'balanced' gives class k the weight
+   * samples / (classes * samples of k) (Keras class_weight, scikit-learn's "balanced"); 'auto' does that only when
+   * the largest class has more than twice the training samples of the smallest. Absent: 'none' (runs saved
+   * before this setting existed trained that way and resume the same).
+   */
+  classWeighting?: ClassWeighting;
 }
+
+export type ClassWeighting = 'auto' | 'balanced' | 'none';
 
 /** Which split each image belongs to, by image id (content hash). */
 export interface SplitAssignment {

@@ -23,6 +23,7 @@ import {
 import { batchTensors, lossAndAccuracy, predictSource, type Predictions } from './evaluate';
 import { applyHead, buildHead, reseedDropout } from './head';
 import { releaseModels } from './release';
+import { classWeights } from './class-weights';
 import { checkSettings } from './settings';
 import { seededShuffle } from './split';
 import type { SampleBatch, SampleSource } from './sources';
@@ -115,6 +116,8 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
     setBaseTrainable(base, null);
     const history: History = from ? structuredClone(from.history) : { initial: null, epochs: [], fineTuneStartEpoch: null };
     const snapshotBase = { settings, split: job.split, classes };
+    // Both stages train on the same images, so one set of class weights serves both.
+    const weights = classWeights(data.head.train.labels, classes.length, settings.classWeighting);
     let cutModel: tfl.LayersModel | null = null;
 
     if (from?.stage !== 'fine-tune') {
@@ -132,6 +135,7 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
         history,
         callbacks,
         snapshotBase,
+        classWeights: weights,
       });
     }
 
@@ -159,6 +163,7 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
         history,
         callbacks,
         snapshotBase,
+        classWeights: weights,
       });
     }
     return { head, history, cutModel };
@@ -187,6 +192,8 @@ interface StageRun {
   history: History;
   callbacks: TrainCallbacks;
   snapshotBase: Pick<TrainingState, 'settings' | 'split' | 'classes'>;
+  /** Loss weight of each class, or null for unweighted. */
+  classWeights: Float32Array | null;
 }
 
 async function runStage(stage: StageRun): Promise<void> {
@@ -219,7 +226,7 @@ async function runStage(stage: StageRun): Promise<void> {
         const batch = await next;
         if (b + 1 < batches.length) next = prefetch(data.train, batches[b + 1]);
         reseedDropout(model.layers, `${settings.seed}:dropout:${epoch}:${b}`);
-        const { loss, correct } = trainStep(model, optimizer, variables, batch, classCount);
+        const { loss, correct } = trainStep(model, optimizer, variables, batch, classCount, stage.classWeights);
         const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
         tf.dispose([loss, correct]);
         const n = batch.labels.length;
@@ -277,6 +284,7 @@ function trainStep(
   variables: tfl.LayerVariable[],
   batch: SampleBatch,
   classCount: number,
+  classWeights: Float32Array | null,
 ): { loss: tf.Scalar; correct: tf.Scalar } {
   if (batch.labels.some((label) => !(label >= 0 && label < classCount))) {
     throw new Error(`a batch holds a label outside 0..${classCount - 1}`);
@@ -284,15 +292,17 @@ function trainStep(
   return tf.tidy(() => {
     const xs = batchTensors(model, batch);
     const targets = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), classCount);
+    const sampleWeights = classWeights ? tf.tensor1d(Array.from(batch.labels, (label) => classWeights[label])) : null;
     let correct: tf.Scalar | undefined;
     const loss = optimizer.minimize(
       () => {
         const probs = model.apply(xs.length === 1 ? xs[0] : xs, { training: true }) as tf.Tensor2D;
         // The gradient scope frees everything but the loss; keep the accuracy count out of it.
         correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), tf.argMax(targets, 1)), 'float32')) as tf.Scalar);
-        // Keras's sparse categorical crossentropy on probabilities: clip, log, mean.
+        // Keras's sparse categorical crossentropy on probabilities: clip, log, mean (of class-weighted losses).
         const clipped = tf.clipByValue(probs, 1e-7, 1 - 1e-7);
-        return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.log(clipped)), 1))) as tf.Scalar;
+        const losses = tf.neg(tf.sum(tf.mul(targets, tf.log(clipped)), 1));
+        return tf.mean(sampleWeights ? tf.mul(losses, sampleWeights) : losses) as tf.Scalar;
       },
       true,
       variables.map((v) => v.read() as tf.Variable),

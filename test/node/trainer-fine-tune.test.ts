@@ -202,7 +202,11 @@ describe('fine-tuning on wasm from cached cut activations', () => {
     const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifactsFromFiles(exported.modelJson, exported.weightsBin)));
     const [onImages, onReloaded] = tf.tidy(() => [classifier.predict(input) as tf.Tensor, reloaded.predict(input) as tf.Tensor]);
     const cut = sourcesOf(fixture, job.split, 0, 'cut');
-    const onCut = await predictSource(result.cutModel!, { imageIds: ids, batch: (indices) => cut.validation.batch(indices) });
+    const onCut = await predictSource(result.cutModel!, {
+      imageIds: ids,
+      labels: cut.validation.labels.slice(0, ids.length),
+      batch: (indices) => cut.validation.batch(indices),
+    });
     const stage2 = tf.tensor(onCut.probabilities, [ids.length, 5]);
     expect(tf.max(tf.abs(tf.sub(onImages, stage2))).dataSync()[0]).toBeLessThan(1e-4);
     expect(tf.max(tf.abs(tf.sub(onReloaded, onImages))).dataSync()[0]).toBeLessThan(1e-5);

@@ -164,6 +164,61 @@ describe('head training', () => {
     await expect(train({ ...job, settings: { ...SETTINGS, fineTuneEpochs: 2 } })).rejects.toThrow(/cut activations/);
   });
 
+  describe('class weights', () => {
+    /** The split with all but every eighth training image of one class dropped: 16 daisies against 128 of each other class. */
+    function imbalanced(settings: TrainSettings) {
+      const { split } = jobFor(settings);
+      const daisy = fixture.folder.classes.indexOf('daisy');
+      const daisies = split.train.filter((id) => fixture.labelOf.get(id) === daisy);
+      const kept = new Set(daisies.filter((_, i) => i % 8 === 0));
+      const train = split.train.filter((id) => fixture.labelOf.get(id) !== daisy || kept.has(id));
+      const sources = sourcesOf(fixture, { ...split, train }, settings.augmentViews, 'pooled');
+      return {
+        daisy,
+        job: {
+          base,
+          classes: fixture.folder.classes,
+          split: { ...split, train },
+          settings,
+          data: { head: { train: sources.train, validation: sources.validation } },
+        },
+        validation: sources.validation,
+      };
+    }
+
+    async function trainOn(weighting: TrainSettings['classWeighting']) {
+      const run = imbalanced({ ...SETTINGS, classWeighting: weighting });
+      const result = await train(run.job);
+      const evaluation = await evaluate(result.head, run.validation, fixture.folder.classes, 'validation');
+      releaseModels(result.head);
+      return { evaluation, history: result.history, daisy: run.daisy };
+    }
+
+    it('lifts the rare class when weighted, and "auto" weights a dataset this imbalanced', async () => {
+      const unweighted = await trainOn('none');
+      const balanced = await trainOn('balanced');
+      const auto = await trainOn('auto');
+      const { daisy } = unweighted;
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      console.info(
+        `16 daisies vs 128 of each other class: daisy validation accuracy ${unweighted.evaluation.perClassAccuracy[daisy].toFixed(3)} ` +
+          `unweighted, ${balanced.evaluation.perClassAccuracy[daisy].toFixed(3)} weighted; mean per-class ` +
+          `${mean(unweighted.evaluation.perClassAccuracy).toFixed(3)} vs ${mean(balanced.evaluation.perClassAccuracy).toFixed(3)}`,
+      );
+      expect(balanced.evaluation.perClassAccuracy[daisy]).toBeGreaterThanOrEqual(unweighted.evaluation.perClassAccuracy[daisy] + 0.1);
+      expect(mean(balanced.evaluation.perClassAccuracy)).toBeGreaterThanOrEqual(mean(unweighted.evaluation.perClassAccuracy));
+      expect(auto.history).toEqual({ ...balanced.history, epochs: auto.history.epochs.map((e, i) => ({ ...balanced.history.epochs[i], seconds: e.seconds })) });
+    });
+
+    it('leaves a balanced dataset as it was under "auto"', async () => {
+      const { job } = jobFor({ ...SETTINGS, classWeighting: 'auto', headEpochs: 2 });
+      const auto = await train(job);
+      const none = await train({ ...job, settings: { ...job.settings, classWeighting: 'none' } });
+      expect(auto.history.epochs.map((e) => e.loss)).toEqual(none.history.epochs.map((e) => e.loss));
+      releaseModels(auto.head, none.head);
+    });
+  });
+
   describe('export', () => {
     /** Flowers the head never saw, neither in training nor in validation: 80 per class. */
     const HELD_OUT_PER_CLASS = 80;
@@ -229,6 +284,7 @@ describe('head training', () => {
       const [onImages] = await predictImages([classifier], { ids, paths: ids.map((id) => byId.get(id)!) });
       const onFeatures = await predictSource(trained.head, {
         imageIds: ids,
+        labels: run.sources.validation.labels.slice(0, ids.length),
         batch: (indices) => run.sources.validation.batch(indices),
       });
       expect(maxAbsDiff(onImages, onFeatures.probabilities)).toBeLessThan(1e-4);
