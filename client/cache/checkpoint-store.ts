@@ -5,6 +5,8 @@
  */
 import type { Stage, TrainingState } from '../../shared/training';
 import { getDB } from './db';
+import { cachedFeatureBytes } from './feature-store';
+import { isQuotaExceeded, putRecord, StorageFullError } from './quota';
 
 export interface TrainingCheckpoint extends TrainingState {
   runId: string;
@@ -34,11 +36,21 @@ function checkCheckpoint(checkpoint: TrainingCheckpoint): void {
   if (!Number.isFinite(checkpoint.savedAt)) throw new TypeError(`checkpoint savedAt must be a time, got ${checkpoint.savedAt}`);
 }
 
-/** Stores `checkpoint` as its run's latest, replacing the previous one (a single put). */
+/**
+ * Stores `checkpoint` as its run's latest, replacing the previous one (a single put: on failure the previous one
+ * stays). Throws StorageFullError when the browser's quota is exhausted.
+ */
 export async function saveCheckpoint(checkpoint: TrainingCheckpoint): Promise<void> {
   checkCheckpoint(checkpoint);
-  const db = await getDB();
-  await db.put('checkpoints', checkpoint);
+  try {
+    await putRecord('checkpoints', checkpoint);
+  } catch (error) {
+    if (!isQuotaExceeded(error)) throw error;
+    const previous = (await listCheckpoints().catch(() => [])).find((c) => c.runId === checkpoint.runId);
+    const kept = previous ? `the one after epoch ${previous.epoch} is kept` : 'this run has no earlier checkpoint';
+    const bytes = await cachedFeatureBytes().catch(() => null);
+    throw new StorageFullError(`the checkpoint after epoch ${checkpoint.epoch}`, kept, bytes, { cause: error });
+  }
 }
 
 export async function loadCheckpoint(runId: string): Promise<TrainingCheckpoint | undefined> {

@@ -3,7 +3,10 @@
  * it back into a model with tf.io.fromMemory), so this module needs no tfjs. One record per run.
  * Listing reads the `summary` index's keys, which hold every listed field, so it never loads weights.
  */
+import type { Evaluation, History } from '../../shared/training';
 import { getDB } from './db';
+import { cachedFeatureBytes } from './feature-store';
+import { isQuotaExceeded, putRecord, StorageFullError } from './quota';
 
 /** The parts of tf.io.ModelArtifacts a saved classifier keeps; weightData is one buffer. */
 export interface ClassifierArtifacts {
@@ -22,9 +25,12 @@ export interface ClassifierRecord {
   /** ms since the epoch. */
   savedAt: number;
   artifacts: ClassifierArtifacts;
+  /** The run's curves and results, so a later visit can show them without training again. */
+  history?: History;
+  evaluation?: Evaluation;
 }
 
-export type ClassifierSummary = Omit<ClassifierRecord, 'artifacts'>;
+export type ClassifierSummary = Pick<ClassifierRecord, 'runId' | 'name' | 'classes' | 'savedAt'>;
 
 function checkClassifier(record: ClassifierRecord): void {
   if (typeof record.runId !== 'string' || record.runId.length === 0) throw new TypeError('classifier runId is empty');
@@ -37,11 +43,19 @@ function checkClassifier(record: ClassifierRecord): void {
   if (!Array.isArray(record.artifacts.weightSpecs)) throw new TypeError('classifier artifacts need weightSpecs');
 }
 
-/** Stores (or replaces) the classifier of `record.runId` in a single put. */
+/**
+ * Stores (or replaces) the classifier of `record.runId` in a single put. Throws StorageFullError when the
+ * browser's quota is exhausted.
+ */
 export async function saveClassifier(record: ClassifierRecord): Promise<void> {
   checkClassifier(record);
-  const db = await getDB();
-  await db.put('classifiers', record);
+  try {
+    await putRecord('classifiers', record);
+  } catch (error) {
+    if (!isQuotaExceeded(error)) throw error;
+    const bytes = await cachedFeatureBytes().catch(() => null);
+    throw new StorageFullError(`the classifier “${record.name}”`, 'the classifiers saved before are kept', bytes, { cause: error });
+  }
 }
 
 export async function loadClassifier(runId: string): Promise<ClassifierRecord | undefined> {

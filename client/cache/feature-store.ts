@@ -9,6 +9,7 @@
 import { checkEncodedTensor, type EncodedTensor } from './codec';
 import { getDB } from './db';
 import { featureKey } from './keys';
+import { isQuotaExceeded } from './quota';
 
 export interface FeatureRecord {
   key: string;
@@ -70,10 +71,6 @@ function toStoredRecord(feature: NewFeature, index: number, createdAt: number): 
   } catch (error) {
     throw new TypeError(`feature ${index + 1} is not storable: ${(error as Error).message}`, { cause: error });
   }
-}
-
-function isQuotaExceeded(error: unknown): boolean {
-  return (error as { name?: unknown } | null)?.name === 'QuotaExceededError';
 }
 
 function isAbort(error: unknown): boolean {
@@ -189,6 +186,11 @@ export async function summary(): Promise<CacheSummaryEntry[]> {
     cursor = await cursor.continue();
   }
   return entries;
+}
+
+/** Bytes of every cached feature: what clearing the cache frees. */
+export async function cachedFeatureBytes(): Promise<number> {
+  return (await summary()).reduce((sum, entry) => sum + entry.bytes, 0);
 }
 
 export interface ClearFilter {

@@ -6,6 +6,7 @@
 import './styles.css';
 import type { DatasetRecord, ModelRecord } from '../../shared/records';
 import type { EpochRecord, History } from '../../shared/training';
+import type { BatchProgress } from '../trainer/train';
 import { DEFAULT_SETTINGS } from '../trainer/settings';
 import { mountAugmentationPreview } from './views/augmentation-preview';
 import { mountBanner } from './views/banner';
@@ -100,7 +101,9 @@ const classify = mountClassify(byId('classify'), {
 });
 const exportPanel = mountExport(byId('export'), { onExport: (kind) => void download(kind) });
 const cachePanel = mountCachePanel(byId('coming-back'), {
-  onResume: (runId) => void resumeRun(runId),
+  onResume: (runId) => void restoreRun(runId, (id) => session.resumeRun(id)),
+  onTrainAgain: (runId) => void restoreRun(runId, (id) => session.trainAgain(id)),
+  onOpenResults: (runId) => void openResults(runId),
   onClear: () => void session.clearCache().then(refreshCache).catch(fail),
 });
 
@@ -194,8 +197,8 @@ async function download(kind: ExportKind): Promise<void> {
   }
 }
 
-/** Shows the run's dataset, model and settings, then continues it from its last checkpoint. */
-async function resumeRun(runId: string): Promise<void> {
+/** Shows a saved run's dataset, model and settings. */
+async function showRun(runId: string): Promise<void> {
   const run = loadRun(runId);
   if (run) {
     settingsForm.setValues(run.settings);
@@ -205,12 +208,29 @@ async function resumeRun(runId: string): Promise<void> {
       await chooseData(() => session.chooseDataset(run.datasetId), run.datasetId);
     }
   }
-  const started = session.resumeRun(runId);
+}
+
+/** Shows the run's dataset, model and settings, then continues it (resume) or starts it over (train again). */
+async function restoreRun(runId: string, go: (runId: string) => Promise<void>): Promise<void> {
+  await showRun(runId);
+  const started = go(runId);
   // The dataset and model are chosen before training starts; show them as soon as they are.
   void started.catch(fail);
   await new Promise((resolve) => session.on('state', resolve));
   updateStartBlocked();
   await started;
+}
+
+/** A finished run's curves and results, and its classifier for classify and export. */
+async function openResults(runId: string): Promise<void> {
+  await showRun(runId);
+  try {
+    const saved = await session.openResults(runId);
+    classify.setEnabled(true);
+    exportPanel.update({ classes: saved.classes, inputSize: saved.inputSize, preprocessing: session.model!.preprocessing });
+  } catch (error) {
+    fail(error);
+  }
 }
 
 /** "Coming back": per dataset and model, the images cached (pooled features) and the bytes of everything cached. */
@@ -236,12 +256,15 @@ async function refreshCache(): Promise<void> {
       epoch: c.epoch,
       totalEpochs: run ? run.settings.headEpochs + run.settings.fineTuneEpochs : null,
       bestValAccuracy: run?.bestValAccuracy ?? null,
+      finished: run !== null && c.epoch >= run.settings.headEpochs + run.settings.fineTuneEpochs,
+      hasResults: c.hasClassifier,
       savedAt: c.savedAt,
     })),
   });
 }
 
 let lastEpoch: EpochRecord | null = null;
+let lastBatch: BatchProgress | null = null;
 session.on('state', (state) => {
   controls.setState(state);
   const busy = state === 'extracting' || state === 'training';
@@ -294,7 +317,13 @@ session.on('train', (event) => {
     lastEpoch = event.record;
     drawCurves(event.history);
   } else if (event.kind === 'batch') {
-    const { stage, epoch, batch, batches } = event.progress;
+    lastBatch = event.progress;
+  } else {
+    return;
+  }
+  // An epoch's figures show as soon as it ends, not with the next epoch's first batch (after the last, never).
+  if (lastBatch) {
+    const { stage, epoch, batch, batches } = lastBatch;
     training.update({ stage, epoch, totalEpochs, batch, batches, last: lastEpoch });
   }
 });

@@ -15,7 +15,7 @@ import { featureKey, modelKey } from '../cache/keys';
 import { Farm, threadsPerWorker, type FarmImage, type FarmProgress } from '../farm/farm';
 import type { ModelSummary } from '../trainer/base-model';
 import { splitImages } from '../trainer/split';
-import type { Classification, TrainEvent, TrainOutcome, TrainWorkerApi } from '../trainer/worker/train.worker';
+import type { Classification, SavedClassifier, TrainEvent, TrainOutcome, TrainWorkerApi } from '../trainer/worker/train.worker';
 import { droppedFolder, isDroppedFolderId, storedDataset, type DatasetChoice } from './dataset-source';
 import { forgetRun, loadRun, rememberRun, type RunRecord } from './run-registry';
 
@@ -40,7 +40,7 @@ export interface SessionEvents {
   state: SessionState;
   extract: FarmProgress;
   train: TrainEvent;
-  results: { history: History; evaluation: Evaluation; finished: boolean };
+  results: { history: History; evaluation: Evaluation };
   trainer: BackendReport;
   error: string;
   info: string;
@@ -65,6 +65,8 @@ export class Session {
   /** The last progress the farm reported. */
   lastExtraction: FarmProgress | null = null;
   #abort: AbortController | null = null;
+  /** The start() under way (or last settled): a resume waits for a stopped training to end its batch. */
+  #running: Promise<void> | null = null;
   #listeners = new Map<keyof SessionEvents, Set<(value: never) => void>>();
   #lastRun: RunRecord | null = null;
 
@@ -210,7 +212,13 @@ export class Session {
   }
 
   /** Runs extraction (only what the cache lacks) and then training; resumes a run from its last checkpoint. */
-  async start(settings: PageSettings, resume: RunRecord | null = null): Promise<void> {
+  start(settings: PageSettings, resume: RunRecord | null = null): Promise<void> {
+    const running = this.#run(settings, resume);
+    this.#running = running;
+    return running;
+  }
+
+  async #run(settings: PageSettings, resume: RunRecord | null): Promise<void> {
     this.#abort = new AbortController();
     const signal = this.#abort.signal;
     try {
@@ -222,8 +230,9 @@ export class Session {
       this.#lastRun = plan.run;
       this.#setState('extracting');
       await this.extract(plan, signal);
-      if (signal.aborted) return;
       this.farm = null;
+      // Cancelled, or paused as the last images came in: then training starts on resume.
+      if (signal.aborted || this.state === 'paused') return;
 
       this.#setState('training');
       const { run, split, dataset } = plan;
@@ -249,8 +258,11 @@ export class Session {
           this.#emit('train', event);
         }),
       );
+      // Stopped by Pause (the state says so already) or by Cancel: nothing more to do here.
+      if (signal.aborted || !outcome.finished) return;
       this.#emit('results', outcome);
-      this.#setState(outcome.finished ? 'done' : 'paused');
+      this.#setState('done');
+      if (outcome.unsaved) this.#emit('error', outcome.unsaved);
     } catch (error) {
       if (signal.aborted) return;
       this.#emit('error', plainMessage(error));
@@ -265,15 +277,24 @@ export class Session {
     this.#setState('paused');
   }
 
-  /** Continues a paused extraction, or a stopped training from its last checkpoint. */
+  /**
+   * Continues a paused extraction, or a stopped training from its last checkpoint (the start of the epoch it
+   * stopped in), once the trainer has ended the batch it was on.
+   */
   async resume(): Promise<void> {
-    if (this.state !== 'paused') return;
+    const run = this.#lastRun;
+    if (this.state !== 'paused' || !run) return;
     if (this.farm) {
       this.farm.resume();
       this.#setState('extracting');
-    } else if (this.#lastRun) {
-      await this.start(this.#lastRun.settings, this.#lastRun);
+      return;
     }
+    // Leaving 'paused' at once disables Resume: one click, one run.
+    this.#setState('extracting');
+    await this.#running;
+    // Cancelled meanwhile, or the stopped run ended in an error: nothing to resume.
+    if ((this.state as SessionState) !== 'extracting') return;
+    await this.start(run.settings, run);
   }
 
   cancel(): void {
@@ -284,6 +305,29 @@ export class Session {
 
   /** Continues a run a previous visit left: its dataset, model and settings come back first. */
   async resumeRun(runId: string): Promise<void> {
+    const run = await this.#restoreRun(runId);
+    await this.start(run.settings, run);
+  }
+
+  /** A new run with a finished run's dataset, model and settings. */
+  async trainAgain(runId: string): Promise<void> {
+    const run = await this.#restoreRun(runId);
+    await this.start(run.settings);
+  }
+
+  /**
+   * A finished run's saved classifier, ready for classify and export; its curves and results come as a
+   * 'results' event when they were saved with it.
+   */
+  async openResults(runId: string): Promise<SavedClassifier> {
+    const saved = await this.#needTrainer().useSavedClassifier(runId);
+    if (!saved) throw new Error('this run’s classifier is no longer saved on this browser: train it again');
+    if (saved.history && saved.evaluation) this.#emit('results', { history: saved.history, evaluation: saved.evaluation });
+    return saved;
+  }
+
+  /** Chooses a saved run's dataset and model again. */
+  async #restoreRun(runId: string): Promise<RunRecord> {
     const run = loadRun(runId);
     if (!run) throw new Error('this run is unknown on this browser');
     if (isDroppedFolderId(run.datasetId) && this.dataset?.id !== run.datasetId) {
@@ -294,16 +338,22 @@ export class Session {
     const record = models.find((m) => m.id === run.modelId);
     if (!record) throw new Error(`the base model ${run.modelId} is no longer on this server`);
     await this.chooseModel(record, run.settings.backend);
-    await this.start(run.settings, run);
+    return run;
   }
 
-  async cacheOverview(): Promise<{ features: CacheSummaryEntry[]; runs: (CheckpointSummary & { run: RunRecord | null })[]; persisted: boolean }> {
-    const [features, checkpoints, persisted] = await Promise.all([
+  async cacheOverview(): Promise<{
+    features: CacheSummaryEntry[];
+    runs: (CheckpointSummary & { run: RunRecord | null; hasClassifier: boolean })[];
+    persisted: boolean;
+  }> {
+    const [features, checkpoints, classifiers, persisted] = await Promise.all([
       summary(),
       listCheckpoints(),
+      listClassifiers(),
       navigator.storage?.persisted?.() ?? Promise.resolve(false),
     ]);
-    return { features, runs: checkpoints.map((c) => ({ ...c, run: loadRun(c.runId) })), persisted };
+    const saved = new Set(classifiers.map((c) => c.runId));
+    return { features, runs: checkpoints.map((c) => ({ ...c, run: loadRun(c.runId), hasClassifier: saved.has(c.runId) })), persisted };
   }
 
   async clearCache(): Promise<void> {
@@ -315,7 +365,7 @@ export class Session {
    * Makes the newest classifier saved on this browser (by this page's model's runs or any other) ready for
    * classify and export, so a visitor who comes back can use it without training again.
    */
-  async restoreClassifier(): Promise<{ classes: string[]; inputSize: number } | null> {
+  async restoreClassifier(): Promise<SavedClassifier | null> {
     const [newest] = await listClassifiers();
     return newest ? this.#needTrainer().useSavedClassifier(newest.runId) : null;
   }

@@ -7,6 +7,8 @@
  * Every BatchNormalization layer stays in inference mode throughout. Each epoch shuffles with a seed derived from
  * the run's seed and the epoch number, so a run resumed from a checkpoint continues as an uninterrupted one would.
  * A checkpoint (plain data) is handed out after every epoch; an AbortSignal stops the run between batches.
+ * A run whose loss diverges (NaN, infinite, or far worse than guessing) stops with TrainingDivergedError before
+ * that epoch's checkpoint, so the last one handed out is the last good state.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -51,12 +53,43 @@ export interface BatchProgress {
   accuracy: number;
 }
 
+/** The loss went NaN, infinite or far above guessing: the steps overshoot. Nothing of this epoch was checkpointed. */
+export class TrainingDivergedError extends Error {
+  override readonly name = 'TrainingDivergedError';
+
+  constructor(
+    readonly stage: Stage,
+    /** 0-based epoch that diverged (across both stages). */
+    readonly epoch: number,
+    readonly learningRate: number,
+    what: string,
+  ) {
+    const stageName = stage === 'head' ? 'stage 1 (the head)' : 'stage 2 (fine-tuning)';
+    const kept = epoch > 0 ? `the checkpoint after epoch ${epoch} is kept` : 'nothing of this run was saved';
+    super(
+      `training diverged in ${stageName} at epoch ${epoch + 1}: ${what}. The learning rate of this stage ` +
+        `(${learningRate}) is likely too high: try one 10 times smaller. Training stopped; ${kept}.`,
+    );
+  }
+}
+
+/**
+ * An epoch whose mean training loss exceeds this many times the loss of guessing (ln of the class count) has
+ * diverged: its predictions are confidently wrong. The loss's clip at 1e-7 keeps such a run finite (about 10 at a
+ * learning rate of 1e3 on 5 classes), so a NaN check alone would not notice it; a learning run stays below 1x.
+ */
+const DIVERGED_LOSS_FACTOR = 3;
+
 export interface TrainCallbacks {
   onBatch?(progress: BatchProgress): void;
   onEpoch?(record: EpochRecord, history: History): void;
   /** Called after every epoch and awaited before the next starts (store it; it is a fresh copy). */
   onCheckpoint?(checkpoint: TrainingState): void | Promise<void>;
-  /** Stops the run between batches; the last checkpoint handed out is the state to resume from. */
+  /**
+   * Stops the run after the current batch; the last checkpoint handed out is the state to resume from. The loop
+   * yields to the event loop before every batch, so an abort posted from another task (a worker's stop message)
+   * is seen even when the batches come from memory.
+   */
   signal?: AbortSignal;
 }
 
@@ -204,6 +237,8 @@ async function runStage(stage: StageRun): Promise<void> {
   try {
     if (stage.optimizerWeights) await arraysToOptimizer(optimizer, stage.optimizerWeights, variables);
     const classCount = model.outputs[0].shape[1] as number;
+    const divergedLoss = DIVERGED_LOSS_FACTOR * Math.log(Math.max(2, classCount));
+    const diverged = (epoch: number, what: string) => new TrainingDivergedError(stage.stage, epoch, stage.learningRate, what);
     const count = data.train.imageIds.length;
     if (count === 0) throw new Error('there are no training samples');
 
@@ -222,6 +257,7 @@ async function runStage(stage: StageRun): Promise<void> {
       // Fetch the next batch while this one trains: a streaming source reads IndexedDB meanwhile.
       let next = prefetch(data.train, batches[0]);
       for (let b = 0; b < batches.length; b++) {
+        await nextTask();
         callbacks.signal?.throwIfAborted();
         const batch = await next;
         if (b + 1 < batches.length) next = prefetch(data.train, batches[b + 1]);
@@ -229,6 +265,7 @@ async function runStage(stage: StageRun): Promise<void> {
         const { loss, correct } = trainStep(model, optimizer, variables, batch, classCount, stage.classWeights);
         const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
         tf.dispose([loss, correct]);
+        if (!Number.isFinite(lossValue[0])) throw diverged(epoch, `the loss of batch ${b + 1} is ${lossValue[0]}`);
         const n = batch.labels.length;
         lossSum += lossValue[0] * n;
         correctSum += correctValue[0];
@@ -252,6 +289,13 @@ async function runStage(stage: StageRun): Promise<void> {
         ...validation,
         seconds: (performance.now() - started) / 1000,
       };
+      if (!(record.loss <= divergedLoss && Number.isFinite(record.valLoss))) {
+        throw diverged(
+          epoch,
+          `the mean loss is ${record.loss.toFixed(2)} (validation ${record.valLoss.toFixed(2)}), ` +
+            `far above the ${Math.log(Math.max(2, classCount)).toFixed(2)} of guessing`,
+        );
+      }
       history.epochs.push(record);
       callbacks.onEpoch?.(record, structuredClone(history));
       if (callbacks.onCheckpoint) {
@@ -268,6 +312,18 @@ async function runStage(stage: StageRun): Promise<void> {
   } finally {
     optimizer.dispose();
   }
+}
+
+/** Resolves in a task of its own (a message, unclamped unlike nested timers): lets pending messages in. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 function prefetch(source: SampleSource, indices: number[]): Promise<SampleBatch> {

@@ -1,13 +1,15 @@
 /**
  * The whole visit, as a user clicks it, in headless Chromium against the real `wrangler dev` seeded from
  * ../shared: pick a dataset, set epochs, start, close the tab mid-training, come back and resume, read the
- * curves, the confusion matrix and the gallery, classify a photo. Screenshots go to .local/screens/.
+ * curves, the confusion matrix and the gallery, classify a photo; pause and resume in both stages, come back to a
+ * finished run, and a learning rate far too high. Screenshots go to .local/screens/.
  */
 import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Download, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { History } from '../../shared/training';
 import { launchChromium, type Chromium } from '../support/browser';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
 
@@ -185,4 +187,121 @@ it('trains on a folder the visitor picks, with the keyboard, without uploading i
   expect(uploads).toEqual([]);
   await page.screenshot({ path: join(SCREENS, 'e2e-7-own-folder.png'), fullPage: true });
   await page.close();
+});
+
+describe('never stuck, nothing lost', () => {
+  /** Small batches, so each stage has enough of them to pause in. */
+  const PAUSE_HEAD_EPOCHS = 6;
+  const PAUSE_FINE_TUNE_EPOCHS = 2;
+  const TOTAL = PAUSE_HEAD_EPOCHS + PAUSE_FINE_TUNE_EPOCHS;
+  const state = (page: Page) => page.evaluate(() => window.graft.session.state);
+  const waitUntilNot = (page: Page, busy: string[], timeout = 600_000) =>
+    page.waitForFunction((busy) => !busy.includes(window.graft.session.state), busy, { timeout });
+
+  async function chooseFlowers(page: Page, settings: Record<string, string>): Promise<void> {
+    await page.locator('#dataset-picker').getByText('flowers-small').first().click();
+    await expect.poll(() => page.locator('#sample-grid img, #sample-grid canvas').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(CLASSES.length);
+    for (const [label, value] of Object.entries(settings)) await page.getByLabel(label, { exact: true }).fill(value);
+  }
+
+  it('pauses and resumes in stage 1 and in stage 2 from the page, and ends as the uninterrupted run', async () => {
+    const page = await chrome.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await openPage(page);
+    await chooseFlowers(page, { 'Head epochs': String(PAUSE_HEAD_EPOCHS), 'Fine-tune epochs': String(PAUSE_FINE_TUNE_EPOCHS), 'Batch size': '8' });
+    await page.evaluate(() => {
+      const w = window as unknown as { histories: History[] };
+      w.histories = [];
+      window.graft.session.on('results', ({ history }) => w.histories.push(history));
+    });
+
+    // The uninterrupted run.
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await waitUntilNot(page, ['idle', 'extracting', 'training']);
+    expect(await state(page)).toBe('done');
+    // The training box shows the last epoch's figures once it has ended, as the curves do.
+    const box = await page.locator('#training-progress').innerText();
+    expect.soft(box).toContain(`Epoch ${TOTAL} of ${TOTAL}`);
+    expect.soft(box).toContain(`Accuracy after epoch ${TOTAL}`);
+
+    // The same run again, paused from the page's Pause button in stage 1 and in stage 2.
+    // (A click in the page's own task, at a known batch: the head's batches take milliseconds.)
+    await page.evaluate((fineTuneStart) => {
+      const pauseAt = [
+        { stage: 'head', epoch: 1, batch: 1 },
+        { stage: 'fine-tune', epoch: fineTuneStart, batch: 2 },
+      ];
+      window.graft.session.on('train', (event) => {
+        const next = pauseAt[0];
+        if (event.kind !== 'batch' || !next) return;
+        const { stage, epoch, batch } = event.progress;
+        if (stage === next.stage && epoch === next.epoch && batch >= next.batch) {
+          pauseAt.shift();
+          [...document.querySelectorAll<HTMLButtonElement>('#controls button')].find((b) => b.textContent === 'Pause')!.click();
+        }
+      });
+    }, PAUSE_HEAD_EPOCHS);
+    await page.getByRole('button', { name: 'Train again' }).click();
+    for (const stage of ['Stage 1 of 2', 'Stage 2 of 2']) {
+      await waitUntilNot(page, ['done', 'extracting', 'training']);
+      expect(await page.locator('#training-progress').innerText()).toContain(stage);
+      // The trainer has stopped: the epoch it stopped in does not go on, and the page stays paused.
+      const epochs = await epochsDone(page);
+      await page.waitForTimeout(2000);
+      expect(await epochsDone(page)).toBe(epochs);
+      expect(await state(page), `paused in ${stage}`).toBe('paused');
+      expect(await page.locator('#controls .run-state').innerText()).toBe('Paused.');
+      expect(await page.locator('#banner [role=alert]').innerText()).toBe('');
+      const resume = page.locator('#controls').getByRole('button', { name: 'Resume' });
+      expect(await resume.isEnabled()).toBe(true);
+      await resume.click();
+    }
+    await waitUntilNot(page, ['paused', 'extracting', 'training']);
+    expect(await state(page)).toBe('done');
+
+    // One row per epoch and the untrained head's: nothing of the paused run was lost or done twice.
+    await expect.poll(() => epochsDone(page), { timeout: 10_000 }).toBe(TOTAL + 1);
+    const [uninterrupted, paused] = await page.evaluate(() => (window as unknown as { histories: History[] }).histories);
+    expect(paused.epochs.map((e) => [e.epoch, e.stage])).toEqual(uninterrupted.epochs.map((e) => [e.epoch, e.stage]));
+    // Same seed: resumed from its checkpoints, the run retraces the uninterrupted one.
+    paused.epochs.forEach((e, i) => {
+      expect(e.valAccuracy).toBe(uninterrupted.epochs[i].valAccuracy);
+      expect(e.valLoss).toBeCloseTo(uninterrupted.epochs[i].valLoss, 4);
+    });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a finished run as finished when coming back: its results open, or it trains again', async () => {
+    const page = await chrome.context.newPage();
+    await openPage(page);
+    const open = page.getByRole('button', { name: /^Open results of flowers-small/ }).first();
+    await open.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await page.getByRole('button', { name: /^Train flowers-small .* again$/ }).count()).toBeGreaterThan(0);
+    // Every run on this browser has finished: nothing offers to resume.
+    expect(await page.getByRole('button', { name: /^Resume / }).count()).toBe(0);
+    await page.screenshot({ path: join(SCREENS, 'e2e-8-finished-runs.png'), fullPage: true });
+
+    await open.click();
+    // The newest run's curves (every epoch and the untrained head) and its results, without training again.
+    await expect.poll(() => epochsDone(page), { timeout: 60_000 }).toBe(TOTAL + 1);
+    const validationCount = CLASSES.length * PER_CLASS * 0.2;
+    await expect.poll(() => page.locator('#results .gallery > li').count(), { timeout: 30_000 }).toBe(validationCount);
+    expect(await page.getByRole('button', { name: 'Choose an image…' }).isEnabled()).toBe(true);
+    expect(await state(page)).toBe('idle');
+    await page.close();
+  });
+
+  it('stops a run whose learning rate is far too high, and says so', async () => {
+    const page = await chrome.context.newPage();
+    await openPage(page);
+    // The form's largest learning rate; the trainer's own test uses 1e3.
+    await chooseFlowers(page, { 'Head epochs': '3', 'Fine-tune epochs': '0', 'Learning rate': '1' });
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await waitUntilNot(page, ['idle', 'extracting', 'training']);
+    expect(await state(page)).toBe('error');
+    expect(await page.locator('#banner [role=alert]').innerText()).toContain('The learning rate of this stage (1) is likely too high');
+    await page.close();
+  });
 });

@@ -27,6 +27,7 @@ import {
   type NewFeature,
 } from '../../client/cache/feature-store';
 import { featureKey, modelKey } from '../../client/cache/keys';
+import { StorageFullError } from '../../client/cache/quota';
 
 const SHARED = fileURLToPath(new URL('../../../shared', import.meta.url));
 
@@ -79,6 +80,18 @@ function cutFeature(datasetId: string, imageId: string, view: number): NewFeatur
 }
 
 const keysOf = (features: NewFeature[]) => features.map((f) => featureKey(f.modelKey, f.imageId, f.view));
+
+const quotaError = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+
+/** Aborts the put's transaction for quota at commit, as Chromium reports a full disk (see the feature store test). */
+function abortForQuota(real: IDBObjectStore['put'], store: IDBObjectStore, args: Parameters<IDBObjectStore['put']>): IDBRequest {
+  const request = real.apply(store, args);
+  (store.transaction as unknown as { _abort(name: string): void })._abort('QuotaExceededError');
+  return request;
+}
+
+/** Four cut-activation records: 4 x 43,904 bytes of cached features. */
+const FOUR_CUT_FEATURES = () => putBatch(CATS.slice(0, 4).map((id) => cutFeature('cats_vs_dogs', id, 0)));
 
 /** Replaces IDBObjectStore.prototype.put for the duration of `body` (fake-indexeddb's class is the global one). */
 async function withPatchedPut<R>(
@@ -322,6 +335,23 @@ describe('checkpoint store', () => {
     expect((await listCheckpoints()).map((s) => s.runId)).toEqual(['run-a']);
   });
 
+  it('says “storage full”, what is kept and what to clear when the disk is full, and keeps the previous checkpoint', async () => {
+    await FOUR_CUT_FEATURES();
+    await saveCheckpoint(checkpoint('run-a', 3, 1000));
+    for (const patch of [() => { throw quotaError(); }, abortForQuota]) {
+      const error = await withPatchedPut(patch, () => saveCheckpoint(checkpoint('run-a', 4, 2000)).catch((e: unknown) => e));
+      expect(error).toBeInstanceOf(StorageFullError);
+      expect((error as Error).message).toBe(
+        'storage full: the checkpoint after epoch 4 could not be saved; the one after epoch 3 is kept. ' +
+          'Cached features take 0.2 MB: free space or clear the cache under “Coming back”',
+      );
+      expect(((error as Error).cause as DOMException).name).toBe('QuotaExceededError');
+      expect((await loadCheckpoint('run-a'))!.epoch).toBe(3);
+    }
+    const first = await withPatchedPut(abortForQuota, () => saveCheckpoint(checkpoint('run-b', 1, 3000)).catch((e: unknown) => e));
+    expect((first as Error).message).toMatch(/^storage full: the checkpoint after epoch 1 could not be saved; this run has no earlier checkpoint\. /);
+  });
+
   it('refuses a checkpoint it could not list and keeps the previous one', async () => {
     await saveCheckpoint(checkpoint('run-a', 1, 1000));
     await expect(saveCheckpoint({ ...checkpoint('run-a', 2, 2000), epoch: Number.NaN })).rejects.toThrow(/epoch/);
@@ -363,6 +393,20 @@ describe('classifier store', () => {
     expect(loaded.artifacts.weightSpecs).toHaveLength(2);
     await deleteClassifier('run-a');
     expect((await listClassifiers()).map((c) => c.runId)).toEqual(['run-b']);
+  });
+
+  it('says “storage full” and what to clear when the disk is full, and keeps the classifiers saved before', async () => {
+    await FOUR_CUT_FEATURES();
+    await saveClassifier(classifier('run-a', 'cats or dogs', 100));
+    for (const patch of [() => { throw quotaError(); }, abortForQuota]) {
+      const error = await withPatchedPut(patch, () => saveClassifier(classifier('run-b', 'second try', 200)).catch((e: unknown) => e));
+      expect(error).toBeInstanceOf(StorageFullError);
+      expect((error as Error).message).toBe(
+        'storage full: the classifier “second try” could not be saved; the classifiers saved before are kept. ' +
+          'Cached features take 0.2 MB: free space or clear the cache under “Coming back”',
+      );
+    }
+    expect((await listClassifiers()).map((c) => c.runId)).toEqual(['run-a']);
   });
 
   it('refuses a classifier without a name or weight buffer', async () => {

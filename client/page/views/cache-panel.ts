@@ -1,7 +1,8 @@
 /**
  * "Coming back": what this browser already holds for Graft: cached features per (dataset, model), saved
- * training runs that can be resumed, whether storage is persisted, and a two-step "Clear cache". Mounted on
- * its own <section>, which it hides while there is nothing to show.
+ * training runs (an unfinished one can be resumed; a finished one opened or trained again), whether storage is
+ * persisted, and a two-step "Clear cache". Mounted on its own <section>, which it hides while there is nothing
+ * to show.
  */
 import { h, replace, scrollRegion, uniqueId } from './dom';
 import { formatBytes, formatCount, formatPercent } from './format';
@@ -24,6 +25,10 @@ export interface SavedRun {
   totalEpochs: number | null;
   /** Best validation accuracy so far, or null before the first epoch. */
   bestValAccuracy: number | null;
+  /** Every planned epoch has run: nothing is left to resume. */
+  finished: boolean;
+  /** Its classifier, curves and results are saved and can be opened. */
+  hasResults: boolean;
   /** ms since the epoch. */
   savedAt: number;
 }
@@ -37,6 +42,8 @@ export interface CacheState {
 
 export interface CachePanelCallbacks {
   onResume(runId: string): void;
+  onOpenResults(runId: string): void;
+  onTrainAgain(runId: string): void;
   onClear(): void;
 }
 
@@ -106,35 +113,37 @@ export function mountCachePanel(section: HTMLElement, callbacks: CachePanelCallb
               h(
                 'ul',
                 { class: 'run-list' },
-                state.runs.map((run) =>
-                  h(
+                state.runs.map((run) => {
+                  const name = `${run.datasetName} · ${run.modelName}`;
+                  const button = (label: string, ariaLabel: string, primary: boolean, onClick: () => void) =>
+                    h('button', { type: 'button', class: primary ? 'button primary' : 'button', disabled, attrs: { 'aria-label': ariaLabel }, on: { click: onClick } }, label);
+                  const progress = run.finished
+                    ? `Finished: ${formatCount(run.epoch)} epochs`
+                    : `Epoch ${formatCount(run.epoch)}${run.totalEpochs ? ` of ${formatCount(run.totalEpochs)}` : ''}`;
+                  return h(
                     'li',
                     { class: 'run' },
                     h(
                       'div',
                       null,
-                      h('p', { class: 'run-title' }, `${run.datasetName} · ${run.modelName}`),
+                      h('p', { class: 'run-title' }, name),
                       h(
                         'p',
                         { class: 'muted small' },
-                        `Epoch ${formatCount(run.epoch)}${run.totalEpochs ? ` of ${formatCount(run.totalEpochs)}` : ''}` +
-                          ` · best validation accuracy ${run.bestValAccuracy === null ? '–' : formatPercent(run.bestValAccuracy)}` +
+                        `${progress} · best validation accuracy ${run.bestValAccuracy === null ? '–' : formatPercent(run.bestValAccuracy)}` +
                           ` · saved ${dateFormat.format(run.savedAt)}`,
                       ),
                     ),
-                    h(
-                      'button',
-                      {
-                        type: 'button',
-                        class: 'button primary',
-                        disabled,
-                        attrs: { 'aria-label': `Resume ${run.datasetName} · ${run.modelName} at epoch ${run.epoch}` },
-                        on: { click: () => callbacks.onResume(run.runId) },
-                      },
-                      'Resume',
-                    ),
-                  ),
-                ),
+                    run.finished
+                      ? h(
+                          'div',
+                          { class: 'button-row' },
+                          run.hasResults ? button('Open results', `Open results of ${name}`, true, () => callbacks.onOpenResults(run.runId)) : null,
+                          button('Train again', `Train ${name} again`, !run.hasResults, () => callbacks.onTrainAgain(run.runId)),
+                        )
+                      : button('Resume', `Resume ${name} at epoch ${run.epoch}`, true, () => callbacks.onResume(run.runId)),
+                  );
+                }),
               ),
             );
       const entries =

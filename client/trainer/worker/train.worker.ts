@@ -11,6 +11,7 @@ import type { ModelRecord } from '../../../shared/records';
 import type { EpochRecord, Evaluation, History, SplitAssignment, TrainingState, TrainSettings } from '../../../shared/training';
 import { loadCheckpoint, saveCheckpoint } from '../../cache/checkpoint-store';
 import { loadClassifier, saveClassifier } from '../../cache/classifier-store';
+import { StorageFullError } from '../../cache/quota';
 import { augment, augmentParams } from '../../farm/augment';
 import { selectBackend } from '../../farm/backend';
 import { decodeImage } from '../../farm/decode';
@@ -21,7 +22,7 @@ import { buildClassifier, exportLayersModel, type WeightQuantization } from '../
 import { buildHead } from '../head';
 import { releaseModels } from '../release';
 import { splitSamples } from '../sources';
-import { resumeTraining, train, type BatchProgress, type TrainingData } from '../train';
+import { resumeTraining, train, type BatchProgress, type TrainingData, type TrainResult } from '../train';
 import { registerWasmBackpropKernels } from '../wasm-backprop-kernels';
 import { loadInMemory, streamFromCache } from './cached-source';
 
@@ -46,11 +47,23 @@ export type TrainEvent =
   | { kind: 'epoch'; record: EpochRecord; history: History }
   | { kind: 'checkpoint'; epoch: number };
 
-export interface TrainOutcome {
-  history: History;
-  evaluation: Evaluation;
-  /** False when stopped before the last epoch: the last checkpoint is where a resume starts. */
-  finished: boolean;
+/** A run that went to its last epoch, or one stopped before it (the last checkpoint is where a resume starts). */
+export type TrainOutcome =
+  | {
+      finished: true;
+      history: History;
+      evaluation: Evaluation;
+      /** Why the classifier could not be kept on this browser (storage full), or null when it was saved. */
+      unsaved: string | null;
+    }
+  | { finished: false };
+
+export interface SavedClassifier {
+  classes: string[];
+  inputSize: number;
+  /** The run's curves and results (null for a classifier saved without them). */
+  history: History | null;
+  evaluation: Evaluation | null;
 }
 
 export interface Classification {
@@ -119,8 +132,9 @@ const api = {
   },
 
   async train(request: TrainRequest, onEvent: (event: TrainEvent) => void): Promise<TrainOutcome> {
+    // Before any await: a stop() posted right after this call must find this run's controller.
+    const stop = (stopper = new AbortController());
     const { artifacts, record } = await ready();
-    stopper = new AbortController();
     const base = await loadBaseModel(artifacts, { bottleneck: record.bottleneck, inputSize: request.inputSize });
     const checkpoint = request.resume ? await loadCheckpoint(request.runId) : undefined;
     const settings = checkpoint?.settings ?? request.settings;
@@ -142,7 +156,7 @@ const api = {
       };
     }
     const callbacks = {
-      signal: stopper.signal,
+      signal: stop.signal,
       onBatch: (progress: BatchProgress) => onEvent({ kind: 'batch', progress }),
       onEpoch: (record: EpochRecord, history: History) => onEvent({ kind: 'epoch', record, history }),
       onCheckpoint: async (state: TrainingState) => {
@@ -151,9 +165,15 @@ const api = {
       },
     };
     const job = { base, classes: request.classes, split, settings, data };
-    const result = checkpoint ? await resumeTraining(job, checkpoint, callbacks) : await train(job, callbacks);
-    const totalEpochs = settings.headEpochs + settings.fineTuneEpochs;
-    const finished = result.history.epochs.length >= totalEpochs;
+    let result: TrainResult;
+    try {
+      result = checkpoint ? await resumeTraining(job, checkpoint, callbacks) : await train(job, callbacks);
+    } catch (error) {
+      releaseModels(base);
+      // Paused (or cancelled): not an error; the last checkpoint is where a resume starts.
+      if (stop.signal.aborted) return { finished: false };
+      throw error;
+    }
 
     const evalRefs = samples[evalSplit];
     const evaluation = result.cutModel
@@ -166,21 +186,30 @@ const api = {
       { classes: request.classes, inputSize: request.inputSize, preprocessing: record.preprocessing },
       'float32',
     );
-    await saveClassifier({
-      runId: request.runId,
-      name: `${request.datasetId} · ${record.name}`,
-      classes: request.classes,
-      savedAt: Date.now(),
-      artifacts: {
-        modelTopology: exported.artifacts.modelTopology,
-        weightSpecs: exported.artifacts.weightSpecs ?? [],
-        weightData: exported.weightsBin,
-        format: 'layers-model',
-        generatedBy: exported.artifacts.generatedBy,
-      },
-    });
     setClassifier({ model, classes: request.classes, inputSize: request.inputSize, runId: request.runId });
-    return { history: result.history, evaluation, finished };
+    let unsaved: string | null = null;
+    try {
+      await saveClassifier({
+        runId: request.runId,
+        name: `${request.datasetId} · ${record.name}`,
+        classes: request.classes,
+        savedAt: Date.now(),
+        history: result.history,
+        evaluation,
+        artifacts: {
+          modelTopology: exported.artifacts.modelTopology,
+          weightSpecs: exported.artifacts.weightSpecs ?? [],
+          weightData: exported.weightsBin,
+          format: 'layers-model',
+          generatedBy: exported.artifacts.generatedBy,
+        },
+      });
+    } catch (error) {
+      // The trained classifier stays usable in this tab; only keeping it for a later visit failed.
+      if (!(error instanceof StorageFullError)) throw error;
+      unsaved = `${error.message}. It classifies and exports in this tab: export it to keep it.`;
+    }
+    return { finished: true, history: result.history, evaluation, unsaved };
   },
 
   /** Stops training between batches; the last checkpoint is kept. */
@@ -188,8 +217,11 @@ const api = {
     stopper?.abort(new DOMException('stopped', 'AbortError'));
   },
 
-  /** Loads a classifier saved by an earlier visit, for classify and export without retraining. */
-  async useSavedClassifier(runId: string): Promise<{ classes: string[]; inputSize: number } | null> {
+  /**
+   * Loads a classifier saved by an earlier visit, for classify and export without retraining, with the run's
+   * history and evaluation when they were saved with it.
+   */
+  async useSavedClassifier(runId: string): Promise<SavedClassifier | null> {
     const saved = await loadClassifier(runId);
     if (!saved) return null;
     const { artifacts } = saved;
@@ -202,7 +234,7 @@ const api = {
     );
     const inputSize = model.inputs[0].shape[1] as number;
     setClassifier({ model, classes: saved.classes, inputSize, runId });
-    return { classes: saved.classes, inputSize };
+    return { classes: saved.classes, inputSize, history: saved.history ?? null, evaluation: saved.evaluation ?? null };
   },
 
   /** Top classes of any image (decoded here, never on the page). */
