@@ -28,6 +28,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   hiddenUnits: 0,
   augmentViews: 0,
   classWeighting: 'auto',
+  patience: 0,
 };
 
 export const CLASS_WEIGHTINGS: readonly ClassWeighting[] = ['auto', 'balanced', 'none'];
@@ -58,6 +59,7 @@ export function checkSettings(settings: TrainSettings): TrainSettings {
   if (!(s.dropout >= 0 && s.dropout < 1)) problems.push('dropout must be in [0, 1)');
   if (!isInteger(s.hiddenUnits, 0)) problems.push('hiddenUnits must be an integer >= 0');
   if (!isInteger(s.augmentViews, 0)) problems.push('augmentViews must be an integer >= 0');
+  if (s.patience !== undefined && !isInteger(s.patience, 0)) problems.push('patience must be an integer >= 0');
   if (s.classWeighting !== undefined && !CLASS_WEIGHTINGS.includes(s.classWeighting)) {
     problems.push(`classWeighting must be one of ${CLASS_WEIGHTINGS.join(', ')}`);
   }

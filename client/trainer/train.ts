@@ -7,12 +7,16 @@
  * Every BatchNormalization layer stays in inference mode throughout. Each epoch shuffles with a seed derived from
  * the run's seed and the epoch number, so a run resumed from a checkpoint continues as an uninterrupted one would.
  * A checkpoint (plain data) is handed out after every epoch; an AbortSignal stops the run between batches.
+ * Each stage ends with the weights of its epoch of lowest validation loss (Keras's restore_best_weights; the loss
+ * rather than the accuracy because on a few hundred validation images the accuracy moves in coarse steps and ties,
+ * while the loss also sees confidence), optionally stopping once it has not improved for `patience` epochs. Stage 2
+ * counts the head it starts from as a candidate, so fine-tuning that only overfits is undone.
  * A run whose loss diverges (NaN, infinite, or far worse than guessing) stops with TrainingDivergedError before
  * that epoch's checkpoint, so the last one handed out is the last good state.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { EpochRecord, History, SplitAssignment, Stage, TrainingState, TrainSettings } from '../../shared/training';
+import type { BestEpoch, EpochRecord, History, SplitAssignment, Stage, TrainingState, TrainSettings } from '../../shared/training';
 import { hashSeed } from '../../shared/seeded-random';
 import { setBaseTrainable, splitAtFineTune } from './base-model';
 import { keepBatchNormInInferenceMode } from './batch-norm-inference';
@@ -157,6 +161,7 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
       if (from) arraysToWeights(head.trainableWeights, from.trainableWeights);
       else history.initial = validationMetrics(await predictSource(head, data.head.validation));
       await runStage({
+        best: from?.best ?? null,
         model: head,
         stage: 'head',
         learningRate: settings.learningRate,
@@ -184,7 +189,13 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
       const resumingStage2 = from?.stage === 'fine-tune';
       if (resumingStage2) arraysToWeights(cutModel.trainableWeights, from.trainableWeights);
       history.fineTuneStartEpoch = settings.headEpochs;
+      const headKept = history.kept?.head;
+      const startingPoint = async (): Promise<BestEpoch | null> =>
+        headKept === undefined
+          ? null
+          : { epoch: headKept, valLoss: history.epochs.find((e) => e.epoch === headKept)!.valLoss, weights: await weightsToArrays(cutModel!.trainableWeights) };
       await runStage({
+        best: resumingStage2 ? (from.best ?? null) : await startingPoint(),
         model: cutModel,
         stage: 'fine-tune',
         learningRate: settings.learningRate / settings.fineTuneLrDivisor,
@@ -213,6 +224,8 @@ function validationMetrics(predictions: Predictions): NonNullable<History['initi
 
 interface StageRun {
   model: tfl.LayersModel;
+  /** The stage's best epoch so far (from a checkpoint, or stage 2's starting point), or null. */
+  best: BestEpoch | null;
   stage: Stage;
   learningRate: number;
   /** Epochs first..end-1, numbered across both stages. */
@@ -230,9 +243,17 @@ interface StageRun {
 }
 
 async function runStage(stage: StageRun): Promise<void> {
-  if (stage.first >= stage.end) return;
+  const best = stage.first < stage.end ? await trainEpochs(stage) : stage.best;
+  // The stage ends with its best epoch's weights, also when a resume finds it already ended.
+  if (best) arraysToWeights(stage.model.trainableWeights, best.weights);
+}
+
+/** The stage's epochs from stage.first on (until patience stops it); returns its best epoch. */
+async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
   const { model, settings, history, callbacks, data } = stage;
   const variables = model.trainableWeights;
+  const patience = settings.patience ?? 0;
+  let best = stage.best;
   const optimizer = makeOptimizer(settings, stage.learningRate);
   try {
     if (stage.optimizerWeights) await arraysToOptimizer(optimizer, stage.optimizerWeights, variables);
@@ -297,18 +318,28 @@ async function runStage(stage: StageRun): Promise<void> {
         );
       }
       history.epochs.push(record);
+      if (best === null || record.valLoss < best.valLoss) {
+        best = { epoch, valLoss: record.valLoss, weights: await weightsToArrays(variables) };
+      }
+      history.kept = { ...history.kept, [stage.stage]: best.epoch };
+      const stalled = patience > 0 && epoch - best.epoch >= patience && epoch + 1 < stage.end;
+      if (stalled) history.stoppedEarly = { ...history.stoppedEarly, [stage.stage]: epoch };
       callbacks.onEpoch?.(record, structuredClone(history));
       if (callbacks.onCheckpoint) {
         await callbacks.onCheckpoint({
           ...structuredClone(stage.snapshotBase),
           history: structuredClone(history),
           stage: stage.stage,
-          epoch: epoch + 1,
+          // A stage stopped early is over: a resume goes on with the next stage.
+          epoch: stalled ? stage.end : epoch + 1,
           trainableWeights: await weightsToArrays(variables),
           optimizerWeights: await optimizerToArrays(optimizer),
+          best: structuredClone(best),
         });
       }
+      if (stalled) break;
     }
+    return best;
   } finally {
     optimizer.dispose();
   }

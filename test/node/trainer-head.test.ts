@@ -74,6 +74,39 @@ describe('head training', () => {
     expect(trained.cutModel).toBeNull();
   });
 
+  it('ends with the weights of its epoch of lowest validation loss', async () => {
+    const { epochs, kept } = trained.history;
+    const best = epochs.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
+    expect(kept).toEqual({ head: best.epoch });
+    const evaluation = await evaluate(trained.head, run.sources.validation, fixture.folder.classes, 'validation');
+    expect(evaluation.loss).toBeCloseTo(best.valLoss, 6);
+    expect(evaluation.accuracy).toBeCloseTo(best.valAccuracy, 6);
+    expect(trained.history.stoppedEarly).toBeUndefined();
+  });
+
+  it('stops a stage that has not improved for `patience` epochs, keeping its best, and a resume does not restart it', async () => {
+    // A learning rate this high overshoots after a few epochs: the validation loss stops improving.
+    const settings = { ...SETTINGS, headEpochs: 40, learningRate: 0.05, patience: 2 };
+    const { job } = jobFor(settings);
+    const saved: TrainingState[] = [];
+    const result = await train(job, { onCheckpoint: (c) => void saved.push(c) });
+    const { epochs, kept, stoppedEarly } = result.history;
+    console.info(`patience 2 at lr 0.05: stopped after epoch ${stoppedEarly?.head}, kept ${kept?.head}; val loss ${epochs.map((e) => e.valLoss.toFixed(3)).join(' ')}`);
+    expect(epochs.length).toBeLessThan(40);
+    expect(stoppedEarly).toEqual({ head: epochs.at(-1)!.epoch });
+    expect(epochs.at(-1)!.epoch - kept!.head!).toBe(2);
+    expect(Math.min(...epochs.map((e) => e.valLoss))).toBe(epochs[kept!.head!].valLoss);
+    // The last checkpoint says the stage is over: resuming it trains nothing more and gives the same classifier.
+    expect(saved.at(-1)!.epoch).toBe(40);
+    const freshBase = await loadFlowersBase(224);
+    const sources = sourcesOf(fixture, saved.at(-1)!.split, 0, 'pooled');
+    const resumed = await resumeTraining({ base: freshBase, data: { head: { train: sources.train, validation: sources.validation } } }, structuredClone(saved.at(-1)!));
+    expect(resumed.history.epochs).toEqual(epochs);
+    const [a, b] = await Promise.all([predictSource(result.head, sources.validation), predictSource(resumed.head, sources.validation)]);
+    expect(b.probabilities).toEqual(a.probabilities);
+    releaseModels(result.head, resumed.head, freshBase);
+  });
+
   it('hands out a plain-data checkpoint after every epoch', () => {
     expect(checkpoints.map((c) => [c.stage, c.epoch])).toEqual(
       Array.from({ length: SETTINGS.headEpochs }, (_, i) => ['head', i + 1]),
@@ -153,6 +186,10 @@ describe('head training', () => {
     // Same shuffles, dropout masks and optimizer state: the resumed epochs retrace the uninterrupted ones.
     resumed.history.epochs.forEach((e, i) => expect(e.loss).toBeCloseTo(expected.epochs[i].loss, 4));
     expect(Math.abs(resumed.history.epochs.at(-1)!.valAccuracy - expected.epochs.at(-1)!.valAccuracy)).toBeLessThanOrEqual(0.01);
+    // The best epoch survives the interruption: the same epoch is kept and the classifier is that epoch's.
+    expect(resumed.history.kept).toEqual(expected.kept);
+    const keptLoss = (await evaluate(resumed.head, sources.validation, fixture.folder.classes, 'validation')).loss;
+    expect(keptLoss).toBeCloseTo(expected.epochs[expected.kept!.head!].valLoss, 3);
     releaseModels(resumed.head, freshBase);
   });
 

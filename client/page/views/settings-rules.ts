@@ -31,7 +31,8 @@ export type FieldName =
   | 'dropout'
   | 'hiddenUnits'
   | 'fineTuneLrDivisor'
-  | 'classWeighting';
+  | 'classWeighting'
+  | 'patience';
 
 export type RawSettings = Record<FieldName, string>;
 
@@ -66,6 +67,7 @@ export function toRaw(settings: FormSettings): RawSettings {
     hiddenUnits: String(settings.hiddenUnits),
     fineTuneLrDivisor: String(settings.fineTuneLrDivisor),
     classWeighting: settings.classWeighting ?? 'none',
+    patience: String(settings.patience ?? 0),
   };
 }
 
@@ -152,6 +154,7 @@ export function validateSettings(raw: RawSettings, context: RulesContext = {}): 
   const dropout = field('dropout', () => between(raw.dropout, 0, 0.95));
   const hiddenUnits = field('hiddenUnits', () => wholeNumber(raw.hiddenUnits, 0, 4096));
   const fineTuneLrDivisor = field('fineTuneLrDivisor', () => between(raw.fineTuneLrDivisor, 1, 10000));
+  const patience = field('patience', () => wholeNumber(raw.patience, 0, 1000));
   const classWeighting = field('classWeighting', () => {
     if (!(CLASS_WEIGHTINGS as readonly string[]).includes(raw.classWeighting)) throw new FieldError('Choose how classes are weighted.');
     return raw.classWeighting as ClassWeighting;
@@ -177,6 +180,7 @@ export function validateSettings(raw: RawSettings, context: RulesContext = {}): 
       hiddenUnits,
       fineTuneLrDivisor,
       classWeighting,
+      patience,
     },
   };
 }
