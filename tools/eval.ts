@@ -6,7 +6,7 @@
  */
 import { join, resolve } from 'node:path';
 import type { BackendChoice } from '../shared/farm';
-import type { EpochRecord } from '../shared/training';
+import type { History, Stage } from '../shared/training';
 import type { PageSettings } from '../client/page/session';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
 import { useBackend } from '../test/support/tf-node';
@@ -43,7 +43,8 @@ Chromium, then measures the exported model on every image of the --test class fo
 Prints progress to stderr and, as the last stdout line, one JSON object:
 {"test_accuracy", "per_class", "head_val_accuracy", "fine_tune_val_accuracy", "backend", "workers",
  "images_per_s", "seconds", "skipped", "folds", "val_accuracy_mean", "val_accuracy_std", ...}
-With --folds, the accuracies are means over the folds, and "fold_runs" lists each fold's figures.`;
+Validation accuracies are those of the epoch each stage kept (its lowest validation loss). With --folds, the
+accuracies are means over the folds, and "fold_runs" lists each fold's figures.`;
 
 const DEFAULT_MODEL = resolve(REPO_ROOT, '..', 'shared', 'models', 'mobilenet_v2_0.35_224_no_top');
 /** The page's largest farm batch (client/page/main.ts). */
@@ -107,7 +108,11 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
   };
 }
 
-const lastOfStage = (epochs: EpochRecord[], stage: EpochRecord['stage']) => epochs.filter((e) => e.stage === stage).at(-1)?.valAccuracy ?? null;
+/** Validation accuracy of the weights a stage kept (its best epoch; the last one in a history without `kept`). */
+function keptOfStage({ epochs, kept }: History, stage: Stage): number | null {
+  const epoch = kept?.[stage];
+  return (epoch === undefined ? epochs.filter((e) => e.stage === stage).at(-1) : epochs.find((e) => e.epoch === epoch))?.valAccuracy ?? null;
+}
 
 async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<string, unknown>> {
   const log = logLine;
@@ -185,8 +190,8 @@ async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<
   for (const s of trainSkipped) log(`  skipped training ${s.file}: ${s.reason}`);
 
   const folds = runs.map(({ run }, i) => ({
-    head_val_accuracy: lastOfStage(run.history!.epochs, 'head'),
-    fine_tune_val_accuracy: options.fineTuneEpochs > 0 ? lastOfStage(run.history!.epochs, 'fine-tune') : null,
+    head_val_accuracy: keptOfStage(run.history!, 'head'),
+    fine_tune_val_accuracy: options.fineTuneEpochs > 0 ? keptOfStage(run.history!, 'fine-tune') : null,
     test_accuracy: tests[i].accuracy,
   }));
   const stage = (key: 'head_val_accuracy' | 'fine_tune_val_accuracy') =>
