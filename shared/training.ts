@@ -9,8 +9,12 @@ export type Stage = 'head' | 'fine-tune';
 export interface TrainSettings {
   /** Seed for the split, the shuffles, dropout and initialisation: same seed + same data = same run. */
   seed: number;
-  /** Fractions of each class; test may be 0 (80/20) or 0.1 (80/10/10, seed 004). */
-  split: { validation: number; test: number };
+  /**
+   * Fractions of each class; test may be 0 (80/20) or 0.1 (80/10/10, seed 004). With `fold`, validation is
+   * fold `index` of a stratified `count`-fold partition of what test leaves (the validation fraction is then
+   * 1/count and `validation` is ignored).
+   */
+  split: { validation: number; test: number; fold?: { count: number; index: number } };
   optimizer: OptimizerName;
   learningRate: number;
   batchSize: number;
@@ -26,7 +30,21 @@ export interface TrainSettings {
   hiddenUnits: number;
   /** Augmented views per training image (0 = off). */
   augmentViews: number;
+  /**
+   * Weighting of each training sample's loss by its class: 'balanced' gives class k the weight
+   * samples / (classes * samples of k) (Keras class_weight, scikit-learn's "balanced"); 'auto' does that only when
+   * the largest class has more than twice the training samples of the smallest. Absent: 'none' (runs saved
+   * before this setting existed trained that way and resume the same).
+   */
+  classWeighting?: ClassWeighting;
+  /**
+   * Stop a stage once its validation loss has not improved for this many epochs (Keras EarlyStopping's patience);
+   * 0 or absent: every epoch runs. Either way each stage ends with the weights of its best epoch.
+   */
+  patience?: number;
 }
+
+export type ClassWeighting = 'auto' | 'balanced' | 'none';
 
 /** Which split each image belongs to, by image id (content hash). */
 export interface SplitAssignment {
@@ -52,6 +70,21 @@ export interface History {
   epochs: EpochRecord[];
   /** Epoch index at which fine-tuning started, or null. */
   fineTuneStartEpoch: number | null;
+  /**
+   * Per stage, the epoch whose weights the stage kept: the one with the lowest validation loss so far. Stage 2's
+   * may be an epoch of stage 1 when no fine-tuning epoch beat it (the fine-tuning is then undone). The classifier
+   * is the last stage's. Absent in histories saved before best epochs were kept.
+   */
+  kept?: Partial<Record<Stage, number>>;
+  /** Per stage, the epoch after which patience stopped it (absent: it ran every epoch). */
+  stoppedEarly?: Partial<Record<Stage, number>>;
+}
+
+/** The best epoch of a stage so far and the stage's trainable weights at that epoch. */
+export interface BestEpoch {
+  epoch: number;
+  valLoss: number;
+  weights: NamedArray[];
 }
 
 /** A weight or optimizer variable as plain data. */
@@ -86,4 +119,6 @@ export interface TrainingState {
   trainableWeights: NamedArray[];
   /** optimizer.getWeights(): the iteration count ('iter') first, then the slots in trainable-weight order. */
   optimizerWeights: NamedArray[];
+  /** The stage's best epoch so far, restored when the stage ends (absent in checkpoints saved before it existed). */
+  best?: BestEpoch | null;
 }

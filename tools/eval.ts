@@ -6,13 +6,13 @@
  */
 import { join, resolve } from 'node:path';
 import type { BackendChoice } from '../shared/farm';
-import type { EpochRecord } from '../shared/training';
+import type { History, Stage } from '../shared/training';
 import type { PageSettings } from '../client/page/session';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
 import { useBackend } from '../test/support/tf-node';
 import { scanClassFolders } from './ingest/class-folders';
 import { classifyFolder, loadExported } from './measure/classify-folder';
-import { exportFloat32, openGraftPage, openSession, trainRun } from './measure/graft-page';
+import { exportFloat32, openGraftPage, openSession, trainRun, type TrainRun } from './measure/graft-page';
 import { UsageError, backendFlag, parseFlags, runCommand, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { isDirectory, seedState } from './measure/seed-state';
@@ -27,6 +27,11 @@ Chromium, then measures the exported model on every image of the --test class fo
   --epochs <n>              Head epochs. Default 10.
   --fine-tune               Then fine-tune the base from fine_tune_at 100 on.
   --fine-tune-epochs <n>    Fine-tuning epochs with --fine-tune. Default 5.
+  --fine-tune-lr <x>        Fine-tuning learning rate with --fine-tune. Default: the page's (learning rate / 10).
+  --augment <K>             Augmented views per training image. Default: the page's.
+  --folds <k>               Stratified k-fold cross-validation on --train: k runs, each validating on one fold and
+                            training on the others (features extracted once); reports the mean and spread, and
+                            classifies --test with each fold's model. Default 1 (one 80/20 split).
   --model <dir|id>          Base model folder to seed, or the id of one already in a kept state.
                             Default ../shared/models/mobilenet_v2_0.35_224_no_top.
   --workers <n>             Extraction workers. Default: the page's (cores, at most 8).
@@ -37,7 +42,9 @@ Chromium, then measures the exported model on every image of the --test class fo
 
 Prints progress to stderr and, as the last stdout line, one JSON object:
 {"test_accuracy", "per_class", "head_val_accuracy", "fine_tune_val_accuracy", "backend", "workers",
- "images_per_s", "seconds", "skipped", ...}`;
+ "images_per_s", "seconds", "skipped", "folds", "val_accuracy_mean", "val_accuracy_std", ...}
+Validation accuracies are those of the epoch each stage kept (its lowest validation loss). With --folds, the
+accuracies are means over the folds, and "fold_runs" lists each fold's figures.`;
 
 const DEFAULT_MODEL = resolve(REPO_ROOT, '..', 'shared', 'models', 'mobilenet_v2_0.35_224_no_top');
 /** The page's largest farm batch (client/page/main.ts). */
@@ -53,6 +60,9 @@ interface EvalOptions {
   backend: BackendChoice;
   inputSize: number | null;
   keepState: boolean;
+  fineTuneLearningRate: number | null;
+  augmentViews: number | null;
+  folds: number;
 }
 
 function parseEvalArgs(argv: string[]): EvalOptions | null {
@@ -62,6 +72,9 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
     epochs: { type: 'string' },
     'fine-tune': { type: 'boolean' },
     'fine-tune-epochs': { type: 'string' },
+    'fine-tune-lr': { type: 'string' },
+    augment: { type: 'string' },
+    folds: { type: 'string' },
     model: { type: 'string' },
     workers: { type: 'string' },
     backend: { type: 'string' },
@@ -72,7 +85,13 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
   if (values.help) return null;
   if (!values.train || !values.test) throw new UsageError('give both --train and --test');
   const backend = backendFlag(values.backend);
-  if (values['fine-tune-epochs'] !== undefined && !values['fine-tune']) throw new UsageError('--fine-tune-epochs needs --fine-tune');
+  for (const flag of ['fine-tune-epochs', 'fine-tune-lr'] as const) {
+    if (values[flag] !== undefined && !values['fine-tune']) throw new UsageError(`--${flag} needs --fine-tune`);
+  }
+  const fineTuneLearningRate = values['fine-tune-lr'] === undefined ? null : Number(values['fine-tune-lr']);
+  if (fineTuneLearningRate !== null && !(fineTuneLearningRate > 0 && fineTuneLearningRate < 1)) {
+    throw new UsageError(`--fine-tune-lr ${values['fine-tune-lr']} must be a number between 0 and 1`);
+  }
   return {
     train: resolve(values.train),
     test: resolve(values.test),
@@ -83,10 +102,17 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
     backend,
     inputSize: wholeNumberFlag(values['input-size'], 'input-size', 16),
     keepState: values['keep-state'] ?? false,
+    fineTuneLearningRate,
+    augmentViews: wholeNumberFlag(values.augment, 'augment', 0),
+    folds: wholeNumberFlag(values.folds, 'folds', 1) ?? 1,
   };
 }
 
-const lastOfStage = (epochs: EpochRecord[], stage: EpochRecord['stage']) => epochs.filter((e) => e.stage === stage).at(-1)?.valAccuracy ?? null;
+/** Validation accuracy of the weights a stage kept (its best epoch; the last one in a history without `kept`). */
+function keptOfStage({ epochs, kept }: History, stage: Stage): number | null {
+  const epoch = kept?.[stage];
+  return (epoch === undefined ? epochs.filter((e) => e.stage === stage).at(-1) : epochs.find((e) => e.epoch === epoch))?.valAccuracy ?? null;
+}
 
 async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<string, unknown>> {
   const log = logLine;
@@ -111,8 +137,7 @@ async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<
 
   log('starting Graft and the page');
   const graft = await openGraftPage({ persistTo: stateDir, webgpu: options.backend === 'webgpu', log });
-  let exported;
-  let run;
+  const runs: { run: TrainRun; exported: Awaited<ReturnType<typeof exportFloat32>> }[] = [];
   let workers: number;
   let trainerBackend: string;
   let classes: string[];
@@ -130,34 +155,54 @@ async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<
       split: { validation: 0.2, test: 0 },
       headEpochs: options.headEpochs,
       fineTuneEpochs: options.fineTuneEpochs,
+      augmentViews: options.augmentViews ?? DEFAULT_SETTINGS.augmentViews,
+      fineTuneLrDivisor: options.fineTuneLearningRate ? DEFAULT_SETTINGS.learningRate / options.fineTuneLearningRate : DEFAULT_SETTINGS.fineTuneLrDivisor,
       workers,
       backend: options.backend,
       inputSize: options.inputSize ?? session.record.inputSize,
       maxChunkSize: MAX_CHUNK,
     };
-    run = await trainRun(graft.page, settings);
-    if (run.state !== 'done' || !run.history) throw new Error(`training in the page failed: ${run.error ?? `it ended ${run.state}`}`);
-    log('exporting the float32 model');
-    exported = await exportFloat32(graft.page);
+    // Folds run one after another in the same page: each extracts only what the cache still lacks.
+    for (let index = 0; index < options.folds; index++) {
+      const split = options.folds > 1 ? { ...settings.split, fold: { count: options.folds, index } } : settings.split;
+      if (options.folds > 1) log(`fold ${index + 1} of ${options.folds}`);
+      const run = await trainRun(graft.page, { ...settings, split });
+      if (run.state !== 'done' || !run.history) throw new Error(`training in the page failed: ${run.error ?? `it ended ${run.state}`}`);
+      log('exporting the float32 model');
+      runs.push({ run, exported: await exportFloat32(graft.page) });
+    }
   } finally {
     await graft.close();
   }
 
   log(`classifying ${options.test} in Node`);
   await useBackend('wasm');
-  const classifier = await loadExported(exported.modelJson, exported.weightsBin);
-  const test = await classifyFolder(options.test, classifier, log);
-  classifier.model.dispose();
+  const tests: Awaited<ReturnType<typeof classifyFolder>>[] = [];
+  for (const { exported } of runs) {
+    const classifier = await loadExported(exported.modelJson, exported.weightsBin);
+    tests.push(await classifyFolder(options.test, classifier, log));
+    classifier.model.dispose();
+  }
+  const test = tests[0];
   for (const s of test.skipped) log(`  skipped test ${s.file}: ${s.reason}`);
-  const trainSkipped = [...seeded.skipped, ...(run.extraction?.failed ?? [])];
+  const extraction = runs[0].run.extraction;
+  const trainSkipped = [...seeded.skipped, ...(extraction?.failed ?? [])];
   for (const s of trainSkipped) log(`  skipped training ${s.file}: ${s.reason}`);
 
-  const extraction = run.extraction;
+  const folds = runs.map(({ run }, i) => ({
+    head_val_accuracy: keptOfStage(run.history!, 'head'),
+    fine_tune_val_accuracy: options.fineTuneEpochs > 0 ? keptOfStage(run.history!, 'fine-tune') : null,
+    test_accuracy: tests[i].accuracy,
+  }));
+  const stage = (key: 'head_val_accuracy' | 'fine_tune_val_accuracy') =>
+    folds[0][key] === null ? { mean: null, std: null } : meanAndStd(folds.map((f) => f[key]!));
+  const finalStage = options.fineTuneEpochs > 0 ? 'fine_tune_val_accuracy' : 'head_val_accuracy';
+  const validation = meanAndStd(folds.map((f) => f[finalStage]!));
   return {
-    test_accuracy: test.accuracy,
+    test_accuracy: tests.every((t) => t.accuracy !== null) ? meanAndStd(tests.map((t) => t.accuracy!)).mean : null,
     per_class: test.perClass,
-    head_val_accuracy: lastOfStage(run.history.epochs, 'head'),
-    fine_tune_val_accuracy: options.fineTuneEpochs > 0 ? lastOfStage(run.history.epochs, 'fine-tune') : null,
+    head_val_accuracy: stage('head_val_accuracy').mean,
+    fine_tune_val_accuracy: stage('fine_tune_val_accuracy').mean,
     backend: trainerBackend,
     farm_backends: [...new Set(extraction?.backends.map((b) => b.backend) ?? [])],
     workers,
@@ -171,7 +216,21 @@ async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<
     fine_tune_epochs: options.fineTuneEpochs,
     skipped: test.skipped,
     train_skipped: trainSkipped,
+    folds: options.folds,
+    val_accuracy_mean: validation.mean,
+    val_accuracy_std: validation.std,
+    head_val_accuracy_std: stage('head_val_accuracy').std,
+    fine_tune_val_accuracy_std: stage('fine_tune_val_accuracy').std,
+    augment_views: options.augmentViews ?? DEFAULT_SETTINGS.augmentViews,
+    fold_runs: folds,
   };
+}
+
+/** Mean and sample standard deviation (0 for a single value). */
+function meanAndStd(values: number[]): { mean: number; std: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.length > 1 ? values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1) : 0;
+  return { mean, std: Math.sqrt(variance) };
 }
 
 async function main(): Promise<void> {

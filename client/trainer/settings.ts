@@ -3,7 +3,8 @@
  * The defaults follow the Keras recipe (fine_tune_at 100, fine-tune at lr/10, Dropout 0.2 head) except where
  * measurements on flowers with MobileNetV2-0.35 said otherwise (see DEFAULT_SETTINGS).
  */
-import type { TrainSettings } from '../../shared/training';
+import type { ClassWeighting, TrainSettings } from '../../shared/training';
+import { isFold } from './split';
 
 /**
  * Measured on flowers (all 2972 images, 20% validation), MobileNetV2-0.35 @224, head on pooled features, 10 epochs,
@@ -26,7 +27,11 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   dropout: 0.2,
   hiddenUnits: 0,
   augmentViews: 0,
+  classWeighting: 'auto',
+  patience: 0,
 };
+
+export const CLASS_WEIGHTINGS: readonly ClassWeighting[] = ['auto', 'balanced', 'none'];
 
 function isInteger(value: unknown, min: number): boolean {
   return typeof value === 'number' && Number.isInteger(value) && value >= min;
@@ -41,6 +46,7 @@ export function checkSettings(settings: TrainSettings): TrainSettings {
   if (!(validation >= 0 && test >= 0 && validation + test < 1)) {
     problems.push('split.validation and split.test must be >= 0 and leave some images for training');
   }
+  if (s.split?.fold && !isFold(s.split.fold)) problems.push('split.fold needs a whole count >= 2 and an index in 0..count-1');
   if (s.optimizer !== 'adam' && s.optimizer !== 'rmsprop') problems.push("optimizer must be 'adam' or 'rmsprop'");
   if (!(s.learningRate > 0 && Number.isFinite(s.learningRate))) problems.push('learningRate must be > 0');
   if (!isInteger(s.batchSize, 1)) problems.push('batchSize must be an integer >= 1');
@@ -53,6 +59,10 @@ export function checkSettings(settings: TrainSettings): TrainSettings {
   if (!(s.dropout >= 0 && s.dropout < 1)) problems.push('dropout must be in [0, 1)');
   if (!isInteger(s.hiddenUnits, 0)) problems.push('hiddenUnits must be an integer >= 0');
   if (!isInteger(s.augmentViews, 0)) problems.push('augmentViews must be an integer >= 0');
+  if (s.patience !== undefined && !isInteger(s.patience, 0)) problems.push('patience must be an integer >= 0');
+  if (s.classWeighting !== undefined && !CLASS_WEIGHTINGS.includes(s.classWeighting)) {
+    problems.push(`classWeighting must be one of ${CLASS_WEIGHTINGS.join(', ')}`);
+  }
   if (problems.length > 0) throw new TypeError(`invalid training settings: ${problems.join('; ')}`);
   return settings;
 }

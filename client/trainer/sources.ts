@@ -16,6 +16,8 @@ export interface SampleBatch {
 export interface SampleSource {
   /** The image each sample comes from (a training image appears once per view). */
   readonly imageIds: readonly string[];
+  /** Class index of each sample, in imageIds order. */
+  readonly labels: Int32Array;
   batch(indices: readonly number[]): Promise<SampleBatch>;
 }
 
@@ -52,6 +54,7 @@ export function memorySource(samples: readonly MemorySample[]): SampleSource {
   });
   return {
     imageIds: samples.map((s) => s.imageId),
+    labels: Int32Array.from(samples, (s) => s.label),
     async batch(indices) {
       const inputs = sizes.map((size) => new Float32Array(size * indices.length));
       const labels = new Int32Array(indices.length);

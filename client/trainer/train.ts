@@ -7,12 +7,16 @@
  * Every BatchNormalization layer stays in inference mode throughout. Each epoch shuffles with a seed derived from
  * the run's seed and the epoch number, so a run resumed from a checkpoint continues as an uninterrupted one would.
  * A checkpoint (plain data) is handed out after every epoch; an AbortSignal stops the run between batches.
+ * Each stage ends with the weights of its epoch of lowest validation loss (Keras's restore_best_weights; the loss
+ * rather than the accuracy because on a few hundred validation images the accuracy moves in coarse steps and ties,
+ * while the loss also sees confidence), optionally stopping once it has not improved for `patience` epochs. Stage 2
+ * counts the head it starts from as a candidate, so fine-tuning that only overfits is undone.
  * A run whose loss diverges (NaN, infinite, or far worse than guessing) stops with TrainingDivergedError before
  * that epoch's checkpoint, so the last one handed out is the last good state.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { EpochRecord, History, SplitAssignment, Stage, TrainingState, TrainSettings } from '../../shared/training';
+import type { BestEpoch, EpochRecord, History, SplitAssignment, Stage, TrainingState, TrainSettings } from '../../shared/training';
 import { hashSeed } from '../../shared/seeded-random';
 import { setBaseTrainable, splitAtFineTune } from './base-model';
 import { keepBatchNormInInferenceMode } from './batch-norm-inference';
@@ -25,6 +29,7 @@ import {
 import { batchTensors, lossAndAccuracy, predictSource, type Predictions } from './evaluate';
 import { applyHead, buildHead, reseedDropout } from './head';
 import { releaseModels } from './release';
+import { classWeights } from './class-weights';
 import { checkSettings } from './settings';
 import { seededShuffle } from './split';
 import type { SampleBatch, SampleSource } from './sources';
@@ -148,12 +153,15 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
     setBaseTrainable(base, null);
     const history: History = from ? structuredClone(from.history) : { initial: null, epochs: [], fineTuneStartEpoch: null };
     const snapshotBase = { settings, split: job.split, classes };
+    // Both stages train on the same images, so one set of class weights serves both.
+    const weights = classWeights(data.head.train.labels, classes.length, settings.classWeighting);
     let cutModel: tfl.LayersModel | null = null;
 
     if (from?.stage !== 'fine-tune') {
       if (from) arraysToWeights(head.trainableWeights, from.trainableWeights);
       else history.initial = validationMetrics(await predictSource(head, data.head.validation));
       await runStage({
+        best: from?.best ?? null,
         model: head,
         stage: 'head',
         learningRate: settings.learningRate,
@@ -165,6 +173,7 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
         history,
         callbacks,
         snapshotBase,
+        classWeights: weights,
       });
     }
 
@@ -180,7 +189,13 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
       const resumingStage2 = from?.stage === 'fine-tune';
       if (resumingStage2) arraysToWeights(cutModel.trainableWeights, from.trainableWeights);
       history.fineTuneStartEpoch = settings.headEpochs;
+      const headKept = history.kept?.head;
+      const startingPoint = async (): Promise<BestEpoch | null> =>
+        headKept === undefined
+          ? null
+          : { epoch: headKept, valLoss: history.epochs.find((e) => e.epoch === headKept)!.valLoss, weights: await weightsToArrays(cutModel!.trainableWeights) };
       await runStage({
+        best: resumingStage2 ? (from.best ?? null) : await startingPoint(),
         model: cutModel,
         stage: 'fine-tune',
         learningRate: settings.learningRate / settings.fineTuneLrDivisor,
@@ -192,6 +207,7 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
         history,
         callbacks,
         snapshotBase,
+        classWeights: weights,
       });
     }
     return { head, history, cutModel };
@@ -208,6 +224,8 @@ function validationMetrics(predictions: Predictions): NonNullable<History['initi
 
 interface StageRun {
   model: tfl.LayersModel;
+  /** The stage's best epoch so far (from a checkpoint, or stage 2's starting point), or null. */
+  best: BestEpoch | null;
   stage: Stage;
   learningRate: number;
   /** Epochs first..end-1, numbered across both stages. */
@@ -220,12 +238,22 @@ interface StageRun {
   history: History;
   callbacks: TrainCallbacks;
   snapshotBase: Pick<TrainingState, 'settings' | 'split' | 'classes'>;
+  /** Loss weight of each class, or null for unweighted. */
+  classWeights: Float32Array | null;
 }
 
 async function runStage(stage: StageRun): Promise<void> {
-  if (stage.first >= stage.end) return;
+  const best = stage.first < stage.end ? await trainEpochs(stage) : stage.best;
+  // The stage ends with its best epoch's weights, also when a resume finds it already ended.
+  if (best) arraysToWeights(stage.model.trainableWeights, best.weights);
+}
+
+/** The stage's epochs from stage.first on (until patience stops it); returns its best epoch. */
+async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
   const { model, settings, history, callbacks, data } = stage;
   const variables = model.trainableWeights;
+  const patience = settings.patience ?? 0;
+  let best = stage.best;
   const optimizer = makeOptimizer(settings, stage.learningRate);
   try {
     if (stage.optimizerWeights) await arraysToOptimizer(optimizer, stage.optimizerWeights, variables);
@@ -255,7 +283,7 @@ async function runStage(stage: StageRun): Promise<void> {
         const batch = await next;
         if (b + 1 < batches.length) next = prefetch(data.train, batches[b + 1]);
         reseedDropout(model.layers, `${settings.seed}:dropout:${epoch}:${b}`);
-        const { loss, correct } = trainStep(model, optimizer, variables, batch, classCount);
+        const { loss, correct } = trainStep(model, optimizer, variables, batch, classCount, stage.classWeights);
         const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
         tf.dispose([loss, correct]);
         if (!Number.isFinite(lossValue[0])) throw diverged(epoch, `the loss of batch ${b + 1} is ${lossValue[0]}`);
@@ -287,18 +315,28 @@ async function runStage(stage: StageRun): Promise<void> {
         throw diverged(epoch, `the mean loss is ${record.loss.toFixed(2)}, far above the ${guessingLoss.toFixed(2)} of guessing`);
       }
       history.epochs.push(record);
+      if (best === null || record.valLoss < best.valLoss) {
+        best = { epoch, valLoss: record.valLoss, weights: await weightsToArrays(variables) };
+      }
+      history.kept = { ...history.kept, [stage.stage]: best.epoch };
+      const stalled = patience > 0 && epoch - best.epoch >= patience && epoch + 1 < stage.end;
+      if (stalled) history.stoppedEarly = { ...history.stoppedEarly, [stage.stage]: epoch };
       callbacks.onEpoch?.(record, structuredClone(history));
       if (callbacks.onCheckpoint) {
         await callbacks.onCheckpoint({
           ...structuredClone(stage.snapshotBase),
           history: structuredClone(history),
           stage: stage.stage,
-          epoch: epoch + 1,
+          // A stage stopped early is over: a resume goes on with the next stage.
+          epoch: stalled ? stage.end : epoch + 1,
           trainableWeights: await weightsToArrays(variables),
           optimizerWeights: await optimizerToArrays(optimizer),
+          best: structuredClone(best),
         });
       }
+      if (stalled) break;
     }
+    return best;
   } finally {
     optimizer.dispose();
   }
@@ -330,6 +368,7 @@ function trainStep(
   variables: tfl.LayerVariable[],
   batch: SampleBatch,
   classCount: number,
+  classWeights: Float32Array | null,
 ): { loss: tf.Scalar; correct: tf.Scalar } {
   if (batch.labels.some((label) => !(label >= 0 && label < classCount))) {
     throw new Error(`a batch holds a label outside 0..${classCount - 1}`);
@@ -337,15 +376,17 @@ function trainStep(
   return tf.tidy(() => {
     const xs = batchTensors(model, batch);
     const targets = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), classCount);
+    const sampleWeights = classWeights ? tf.tensor1d(Array.from(batch.labels, (label) => classWeights[label])) : null;
     let correct: tf.Scalar | undefined;
     const loss = optimizer.minimize(
       () => {
         const probs = model.apply(xs.length === 1 ? xs[0] : xs, { training: true }) as tf.Tensor2D;
         // The gradient scope frees everything but the loss; keep the accuracy count out of it.
         correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), tf.argMax(targets, 1)), 'float32')) as tf.Scalar);
-        // Keras's sparse categorical crossentropy on probabilities: clip, log, mean.
+        // Keras's sparse categorical crossentropy on probabilities: clip, log, mean (of class-weighted losses).
         const clipped = tf.clipByValue(probs, 1e-7, 1 - 1e-7);
-        return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.log(clipped)), 1))) as tf.Scalar;
+        const losses = tf.neg(tf.sum(tf.mul(targets, tf.log(clipped)), 1));
+        return tf.mean(sampleWeights ? tf.mul(losses, sampleWeights) : losses) as tf.Scalar;
       },
       true,
       variables.map((v) => v.read() as tf.Variable),

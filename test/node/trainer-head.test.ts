@@ -74,6 +74,39 @@ describe('head training', () => {
     expect(trained.cutModel).toBeNull();
   });
 
+  it('ends with the weights of its epoch of lowest validation loss', async () => {
+    const { epochs, kept } = trained.history;
+    const best = epochs.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
+    expect(kept).toEqual({ head: best.epoch });
+    const evaluation = await evaluate(trained.head, run.sources.validation, fixture.folder.classes, 'validation');
+    expect(evaluation.loss).toBeCloseTo(best.valLoss, 6);
+    expect(evaluation.accuracy).toBeCloseTo(best.valAccuracy, 6);
+    expect(trained.history.stoppedEarly).toBeUndefined();
+  });
+
+  it('stops a stage that has not improved for `patience` epochs, keeping its best, and a resume does not restart it', async () => {
+    // A learning rate this high overshoots after a few epochs: the validation loss stops improving.
+    const settings = { ...SETTINGS, headEpochs: 40, learningRate: 0.05, patience: 2 };
+    const { job } = jobFor(settings);
+    const saved: TrainingState[] = [];
+    const result = await train(job, { onCheckpoint: (c) => void saved.push(c) });
+    const { epochs, kept, stoppedEarly } = result.history;
+    console.info(`patience 2 at lr 0.05: stopped after epoch ${stoppedEarly?.head}, kept ${kept?.head}; val loss ${epochs.map((e) => e.valLoss.toFixed(3)).join(' ')}`);
+    expect(epochs.length).toBeLessThan(40);
+    expect(stoppedEarly).toEqual({ head: epochs.at(-1)!.epoch });
+    expect(epochs.at(-1)!.epoch - kept!.head!).toBe(2);
+    expect(Math.min(...epochs.map((e) => e.valLoss))).toBe(epochs[kept!.head!].valLoss);
+    // The last checkpoint says the stage is over: resuming it trains nothing more and gives the same classifier.
+    expect(saved.at(-1)!.epoch).toBe(40);
+    const freshBase = await loadFlowersBase(224);
+    const sources = sourcesOf(fixture, saved.at(-1)!.split, 0, 'pooled');
+    const resumed = await resumeTraining({ base: freshBase, data: { head: { train: sources.train, validation: sources.validation } } }, structuredClone(saved.at(-1)!));
+    expect(resumed.history.epochs).toEqual(epochs);
+    const [a, b] = await Promise.all([predictSource(result.head, sources.validation), predictSource(resumed.head, sources.validation)]);
+    expect(b.probabilities).toEqual(a.probabilities);
+    releaseModels(result.head, resumed.head, freshBase);
+  });
+
   it('hands out a plain-data checkpoint after every epoch', () => {
     expect(checkpoints.map((c) => [c.stage, c.epoch])).toEqual(
       Array.from({ length: SETTINGS.headEpochs }, (_, i) => ['head', i + 1]),
@@ -153,6 +186,10 @@ describe('head training', () => {
     // Same shuffles, dropout masks and optimizer state: the resumed epochs retrace the uninterrupted ones.
     resumed.history.epochs.forEach((e, i) => expect(e.loss).toBeCloseTo(expected.epochs[i].loss, 4));
     expect(Math.abs(resumed.history.epochs.at(-1)!.valAccuracy - expected.epochs.at(-1)!.valAccuracy)).toBeLessThanOrEqual(0.01);
+    // The best epoch survives the interruption: the same epoch is kept and the classifier is that epoch's.
+    expect(resumed.history.kept).toEqual(expected.kept);
+    const keptLoss = (await evaluate(resumed.head, sources.validation, fixture.folder.classes, 'validation')).loss;
+    expect(keptLoss).toBeCloseTo(expected.epochs[expected.kept!.head!].valLoss, 3);
     releaseModels(resumed.head, freshBase);
   });
 
@@ -162,6 +199,61 @@ describe('head training', () => {
       /learningRate must be > 0; batchSize must be an integer/,
     );
     await expect(train({ ...job, settings: { ...SETTINGS, fineTuneEpochs: 2 } })).rejects.toThrow(/cut activations/);
+  });
+
+  describe('class weights', () => {
+    /** The split with all but every eighth training image of one class dropped: 16 daisies against 128 of each other class. */
+    function imbalanced(settings: TrainSettings) {
+      const { split } = jobFor(settings);
+      const daisy = fixture.folder.classes.indexOf('daisy');
+      const daisies = split.train.filter((id) => fixture.labelOf.get(id) === daisy);
+      const kept = new Set(daisies.filter((_, i) => i % 8 === 0));
+      const train = split.train.filter((id) => fixture.labelOf.get(id) !== daisy || kept.has(id));
+      const sources = sourcesOf(fixture, { ...split, train }, settings.augmentViews, 'pooled');
+      return {
+        daisy,
+        job: {
+          base,
+          classes: fixture.folder.classes,
+          split: { ...split, train },
+          settings,
+          data: { head: { train: sources.train, validation: sources.validation } },
+        },
+        validation: sources.validation,
+      };
+    }
+
+    async function trainOn(weighting: TrainSettings['classWeighting']) {
+      const run = imbalanced({ ...SETTINGS, classWeighting: weighting });
+      const result = await train(run.job);
+      const evaluation = await evaluate(result.head, run.validation, fixture.folder.classes, 'validation');
+      releaseModels(result.head);
+      return { evaluation, history: result.history, daisy: run.daisy };
+    }
+
+    it('lifts the rare class when weighted, and "auto" weights a dataset this imbalanced', async () => {
+      const unweighted = await trainOn('none');
+      const balanced = await trainOn('balanced');
+      const auto = await trainOn('auto');
+      const { daisy } = unweighted;
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      console.info(
+        `16 daisies vs 128 of each other class: daisy validation accuracy ${unweighted.evaluation.perClassAccuracy[daisy].toFixed(3)} ` +
+          `unweighted, ${balanced.evaluation.perClassAccuracy[daisy].toFixed(3)} weighted; mean per-class ` +
+          `${mean(unweighted.evaluation.perClassAccuracy).toFixed(3)} vs ${mean(balanced.evaluation.perClassAccuracy).toFixed(3)}`,
+      );
+      expect(balanced.evaluation.perClassAccuracy[daisy]).toBeGreaterThanOrEqual(unweighted.evaluation.perClassAccuracy[daisy] + 0.1);
+      expect(mean(balanced.evaluation.perClassAccuracy)).toBeGreaterThanOrEqual(mean(unweighted.evaluation.perClassAccuracy));
+      expect(auto.history).toEqual({ ...balanced.history, epochs: auto.history.epochs.map((e, i) => ({ ...balanced.history.epochs[i], seconds: e.seconds })) });
+    });
+
+    it('leaves a balanced dataset as it was under "auto"', async () => {
+      const { job } = jobFor({ ...SETTINGS, classWeighting: 'auto', headEpochs: 2 });
+      const auto = await train(job);
+      const none = await train({ ...job, settings: { ...job.settings, classWeighting: 'none' } });
+      expect(auto.history.epochs.map((e) => e.loss)).toEqual(none.history.epochs.map((e) => e.loss));
+      releaseModels(auto.head, none.head);
+    });
   });
 
   describe('export', () => {
@@ -229,6 +321,7 @@ describe('head training', () => {
       const [onImages] = await predictImages([classifier], { ids, paths: ids.map((id) => byId.get(id)!) });
       const onFeatures = await predictSource(trained.head, {
         imageIds: ids,
+        labels: run.sources.validation.labels.slice(0, ids.length),
         batch: (indices) => run.sources.validation.batch(indices),
       });
       expect(maxAbsDiff(onImages, onFeatures.probabilities)).toBeLessThan(1e-4);

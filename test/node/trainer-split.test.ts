@@ -78,4 +78,44 @@ describe('splitImages', () => {
   it('rejects fractions that leave nothing to train on', () => {
     expect(() => splitImages(images, { seed: 1, split: { validation: 0.6, test: 0.4 } })).toThrow(/less than 1/);
   });
+
+  describe('k-fold', () => {
+    const folds = (seed: number, count: number, test = 0) =>
+      Array.from({ length: count }, (_, index) => splitImages(images, { seed, split: { validation: 0.2, test, fold: { count, index } } }));
+
+    it('validates on k disjoint, stratified folds that together cover every image once', () => {
+      const five = folds(11, 5);
+      const validated = five.flatMap((s) => s.validation);
+      expect(new Set(validated).size).toBe(validated.length);
+      expect(new Set(validated)).toEqual(new Set(images.map((i) => i.id)));
+      const total = countByClass([...new Set(images.map((i) => i.id))]);
+      for (const split of five) {
+        // Each fold trains on everything it does not validate.
+        expect(split.train.length + split.validation.length).toBe(new Set(images.map((i) => i.id)).size);
+        expect(split.train.filter((id) => split.validation.includes(id))).toEqual([]);
+        for (const [name, n] of countByClass(split.validation)) expect(Math.abs(n - total.get(name)! / 5)).toBeLessThan(1);
+      }
+    });
+
+    it('is the same for the same seed in any image order, another for another seed, and keeps test out of every fold', () => {
+      const three = folds(5, 3, 0.1);
+      const reversed = Array.from({ length: 3 }, (_, index) =>
+        splitImages([...images].reverse(), { seed: 5, split: { validation: 0.2, test: 0.1, fold: { count: 3, index } } }),
+      );
+      expect(reversed).toEqual(three);
+      expect(new Set(folds(6, 3, 0.1)[0].validation)).not.toEqual(new Set(three[0].validation));
+      // One test set for all folds, never validated or trained on.
+      for (const split of three) {
+        expect(split.test).toEqual(three[0].test);
+        expect(split.validation.some((id) => three[0].test.includes(id))).toBe(false);
+        expect(split.train.some((id) => three[0].test.includes(id))).toBe(false);
+      }
+      expect(Math.abs(three[0].test.length - images.length * 0.1)).toBeLessThan(5);
+    });
+
+    it('rejects a fold index outside the count', () => {
+      expect(() => splitImages(images, { seed: 1, split: { validation: 0.2, test: 0, fold: { count: 5, index: 5 } } })).toThrow(/fold/);
+      expect(() => splitImages(images, { seed: 1, split: { validation: 0.2, test: 0, fold: { count: 1, index: 0 } } })).toThrow(/fold/);
+    });
+  });
 });

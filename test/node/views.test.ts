@@ -29,6 +29,8 @@ const SETTINGS: FormSettings = {
   dropout: 0.2,
   hiddenUnits: 0,
   augmentViews: 2,
+  classWeighting: 'auto',
+  patience: 0,
 };
 
 describe('format', () => {
@@ -153,6 +155,14 @@ describe('learning-curve data', () => {
     expect(data.valAccuracy).toEqual([0.2, 0.5, 0.75, 1]);
     expect(data.accuracy[0]).toBeNull();
     expect(data.fineTuneX).toBe(2);
+  });
+
+  it("marks the epoch the classifier keeps: the last stage's, which may lie in stage 1 when fine-tuning was undone", () => {
+    const base: History = { initial: null, epochs: [epoch(0, 'head'), epoch(1, 'head'), epoch(2, 'fine-tune')], fineTuneStartEpoch: 2 };
+    expect(curveData(base).keptX).toBeNull();
+    expect(curveData({ ...base, kept: { head: 0 } }).keptX).toBe(1);
+    expect(curveData({ ...base, kept: { head: 0, 'fine-tune': 2 } }).keptX).toBe(3);
+    expect(curveData({ ...base, kept: { head: 1, 'fine-tune': 1 } }).keptX).toBe(2);
   });
 
   it('gives nothing to plot for an empty history and a gap for a diverged epoch', () => {

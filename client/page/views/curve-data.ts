@@ -14,11 +14,22 @@ export interface CurveData {
   valLoss: (number | null)[];
   /** x of the fine-tune start line, or null. */
   fineTuneX: number | null;
+  /** x of the epoch whose weights the classifier keeps (the last stage's best), or null. */
+  keptX: number | null;
 }
 
 export function curveData(history: History): CurveData {
   const epochs = [...history.epochs].sort((a, b) => a.epoch - b.epoch);
-  const data: CurveData = { x: [], accuracy: [], valAccuracy: [], loss: [], valLoss: [], fineTuneX: history.fineTuneStartEpoch };
+  const kept = history.kept?.['fine-tune'] ?? history.kept?.head;
+  const data: CurveData = {
+    x: [],
+    accuracy: [],
+    valAccuracy: [],
+    loss: [],
+    valLoss: [],
+    fineTuneX: history.fineTuneStartEpoch,
+    keptX: kept === undefined ? null : kept + 1,
+  };
   if (history.initial) {
     data.x.push(0);
     data.accuracy.push(null);

@@ -124,10 +124,17 @@ export function mountCurves(el: HTMLElement): Curves {
           points: { show: false },
           value: () => (data?.fineTuneX == null ? 'not yet' : `after epoch ${data.fineTuneX}`),
         },
+        {
+          label: 'Kept (lowest validation loss)',
+          stroke: colours.validation,
+          width: 2,
+          points: { show: false },
+          value: () => (data?.keptX == null ? '–' : `epoch ${data.keptX}`),
+        },
       ],
       cursor: { points: { size: 8 } },
       legend: { live: true },
-      hooks: { draw: [(u) => drawFineTuneLine(u, colours.marker)] },
+      hooks: { draw: [(u) => drawFineTuneLine(u, colours.marker), (u) => drawKeptRing(u, colours.validation)] },
     };
   }
 
@@ -148,10 +155,27 @@ export function mountCurves(el: HTMLElement): Curves {
     ctx.restore();
   }
 
+  /** A ring around the validation point of the epoch the classifier keeps. */
+  function drawKeptRing(u: uPlot, colour: string): void {
+    const x = data?.keptX;
+    const i = x == null ? -1 : u.data[0].indexOf(x);
+    const y = i < 0 ? null : u.data[2][i];
+    if (y == null || !u.series[4].show) return;
+    const ratio = devicePixelRatio || 1;
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = 2 * ratio;
+    ctx.beginPath();
+    ctx.arc(u.valToPos(x!, 'x', true), u.valToPos(y, 'y', true), 7 * ratio, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.restore();
+  }
+
   function aligned(spec: ChartSpec, d: CurveData): uPlot.AlignedData {
     const train = spec.metric === 'accuracy' ? d.accuracy : d.loss;
     const validation = spec.metric === 'accuracy' ? d.valAccuracy : d.valLoss;
-    return [d.x, train, validation, d.x.map(() => null)];
+    return [d.x, train, validation, d.x.map(() => null), d.x.map(() => null)];
   }
 
   function create(): void {
@@ -181,7 +205,7 @@ export function mountCurves(el: HTMLElement): Curves {
           'tr',
           null,
           h('th', { scope: 'row' }, String(x)),
-          h('td', null, stageOf(x)),
+          h('td', null, x === d.keptX ? `${stageOf(x)} · kept` : stageOf(x)),
           h('td', { class: 'num' }, d.accuracy[i] == null ? '–' : formatPercent(d.accuracy[i]!)),
           h('td', { class: 'num' }, d.valAccuracy[i] == null ? '–' : formatPercent(d.valAccuracy[i]!)),
           h('td', { class: 'num' }, d.loss[i] == null ? '–' : formatLoss(d.loss[i]!)),

@@ -91,6 +91,18 @@ function specs(cores: number): { legend: string; fields: FieldSpec[]; more?: boo
         { name: 'dropout', label: 'Dropout', hint: 'Before the last layer, 0 to 0.95.', kind: 'text', inputMode: 'decimal' },
         { name: 'hiddenUnits', label: 'Hidden units', hint: 'An extra Dense layer in the head; 0 for none.', kind: 'number', inputMode: 'numeric', step: '1' },
         { name: 'fineTuneLrDivisor', label: 'Fine-tune learning-rate divisor', hint: 'The recipe uses 10.', kind: 'text', inputMode: 'decimal' },
+        { name: 'patience', label: 'Patience (epochs)', hint: 'Stop a stage after this many epochs without a lower validation loss; 0 runs every epoch. Each stage keeps its best epoch either way.', kind: 'number', inputMode: 'numeric', step: '1' },
+        {
+          name: 'classWeighting',
+          label: 'Class weights',
+          hint: 'Count each photo of a rare class more, so every class matters as much.',
+          kind: 'select',
+          options: [
+            ['auto', 'When a class has over twice the photos of another'],
+            ['balanced', 'Always'],
+            ['none', 'Never'],
+          ],
+        },
       ],
     },
   ];

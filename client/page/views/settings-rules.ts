@@ -3,7 +3,8 @@
  * enter instead. Pure, no DOM, so the rules are unit-tested in Node.
  */
 import type { BackendChoice } from '../../../shared/farm';
-import type { OptimizerName, TrainSettings } from '../../../shared/training';
+import type { ClassWeighting, OptimizerName, TrainSettings } from '../../../shared/training';
+import { CLASS_WEIGHTINGS } from '../../trainer/settings';
 
 /** The trainer's settings plus how the farm runs. */
 export interface FormSettings extends TrainSettings {
@@ -29,7 +30,9 @@ export type FieldName =
   | 'testSplit'
   | 'dropout'
   | 'hiddenUnits'
-  | 'fineTuneLrDivisor';
+  | 'fineTuneLrDivisor'
+  | 'classWeighting'
+  | 'patience';
 
 export type RawSettings = Record<FieldName, string>;
 
@@ -63,6 +66,8 @@ export function toRaw(settings: FormSettings): RawSettings {
     dropout: String(settings.dropout),
     hiddenUnits: String(settings.hiddenUnits),
     fineTuneLrDivisor: String(settings.fineTuneLrDivisor),
+    classWeighting: settings.classWeighting ?? 'none',
+    patience: String(settings.patience ?? 0),
   };
 }
 
@@ -149,6 +154,11 @@ export function validateSettings(raw: RawSettings, context: RulesContext = {}): 
   const dropout = field('dropout', () => between(raw.dropout, 0, 0.95));
   const hiddenUnits = field('hiddenUnits', () => wholeNumber(raw.hiddenUnits, 0, 4096));
   const fineTuneLrDivisor = field('fineTuneLrDivisor', () => between(raw.fineTuneLrDivisor, 1, 10000));
+  const patience = field('patience', () => wholeNumber(raw.patience, 0, 1000));
+  const classWeighting = field('classWeighting', () => {
+    if (!(CLASS_WEIGHTINGS as readonly string[]).includes(raw.classWeighting)) throw new FieldError('Choose how classes are weighted.');
+    return raw.classWeighting as ClassWeighting;
+  });
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
@@ -169,6 +179,8 @@ export function validateSettings(raw: RawSettings, context: RulesContext = {}): 
       dropout,
       hiddenUnits,
       fineTuneLrDivisor,
+      classWeighting,
+      patience,
     },
   };
 }

@@ -40,14 +40,16 @@ export function streamFromCache(
   refs: readonly SampleRef[],
   labelOf: (imageId: string) => number,
 ): SampleSource {
+  const labels = Int32Array.from(refs, (r) => labelOf(r.imageId));
   return {
     imageIds: refs.map((r) => r.imageId),
+    labels,
     async batch(indices) {
       const records = await readRecords(modelKey, indices.map((i) => refs[i]));
       const sizes = records[0].tensors.map((t) => t.shape.reduce((a, b) => a * b, 1));
       const inputs = sizes.map((size) => new Float32Array(size * records.length));
       records.forEach((record, row) => record.tensors.forEach((t, k) => inputs[k].set(decodeTensor(t), row * sizes[k])));
-      return { inputs, labels: Int32Array.from(indices, (i) => labelOf(refs[i].imageId)) };
+      return { inputs, labels: Int32Array.from(indices, (i) => labels[i]) };
     },
   };
 }
