@@ -281,6 +281,53 @@ describe('sources that cannot be used', () => {
 
 });
 
+describe('dataset ids from folder names in other scripts, and replacing a stored dataset', () => {
+  it('seeds "Цветы" and "花" as two datasets, and replaces a different dataset under the same id only with --replace', async () => {
+    const persistTo = join(work, 'state-ids');
+    const parent = join(work, 'scripts');
+    const [russian, chinese] = [join(parent, 'Цветы'), join(parent, '花')];
+    await linkClassFolders(russian, FLOWERS, await sampleFiles(FLOWERS, ['daisy', 'roses'], 2));
+    await linkClassFolders(chinese, FLOWERS, await sampleFiles(FLOWERS, ['tulips', 'sunflowers'], 2));
+    const first = await runSeed(['--dataset', russian, '--dataset', chinese, '--persist-to', persistTo]);
+    expect(first.report.exitCode).toBe(0);
+    const [russianId, chineseId] = first.report.results.map((r) => r.id!);
+    expect(russianId).not.toBe(chineseId);
+
+    const stored = async () => {
+      const r2 = await openLocalR2(persistTo);
+      try {
+        const manifests = [];
+        for (const id of [russianId, chineseId]) manifests.push(await readJson<DatasetManifest>(r2.bucket, `datasets/${id}/manifest.json`));
+        const shards = (await r2.bucket.list({ prefix: 'datasets/' })).objects.map((o) => o.key).filter((k) => k.includes('/shards/'));
+        return { names: manifests.map((m) => [m.name, ...m.classes]), shards };
+      } finally {
+        await r2.dispose();
+      }
+    };
+    const before = await stored();
+    expect(before.names).toEqual([
+      ['Цветы', 'daisy', 'roses'],
+      ['花', 'sunflowers', 'tulips'],
+    ]);
+
+    const refused = await runSeed(['--dataset', chinese, '--dataset-id', russianId, '--persist-to', persistTo]);
+    expect(refused.report.exitCode).toBe(1);
+    expect(refused.report.results[0].error).toBe(
+      `a different dataset is already stored as ${russianId}: give --replace to replace it, or --dataset-id to store this one under another id`,
+    );
+    expect(await stored()).toEqual(before);
+
+    const replaced = await runSeed(['--dataset', chinese, '--dataset-id', russianId, '--replace', '--persist-to', persistTo]);
+    expect(replaced.report.exitCode).toBe(0);
+    expect((await stored()).names).toEqual([
+      ['花', 'sunflowers', 'tulips'],
+      ['花', 'sunflowers', 'tulips'],
+    ]);
+    const again = await runSeed(['--dataset', chinese, '--dataset-id', russianId, '--persist-to', persistTo]);
+    expect([again.report.exitCode, again.report.results[0].storedBytes]).toEqual([0, 0]);
+  });
+});
+
 describe('the seed command line', () => {
   it('documents every flag it accepts in --help', () => {
     expect(parseSeedArgs(['--help'])).toBeNull();

@@ -30,6 +30,8 @@ export interface SeedOptions {
   maxSide: number;
   /** Target shard size in bytes. */
   shardBytes: number;
+  /** Store over a different model or dataset already stored under the same id. */
+  replace: boolean;
   target: TargetSpec;
 }
 
@@ -67,6 +69,10 @@ Dataset packing:
                            auto-oriented); smaller images are stored byte for byte. 0 keeps originals. Default 256.
   --shard-mb <mb>          Approximate size of each shard of images. Default 4.
 
+Replacing:
+  --replace                Store over a different model or dataset that is already stored under the same id.
+                           Without it such a source is refused and nothing of it is stored.
+
 Target (default: the local R2 that \`npm start\` serves):
   --persist-to <dir>       Local state folder, as in \`wrangler dev --persist-to\`. Default .state.
   --remote <origin>        Write through the API of a running Graft, e.g. https://graft.example.workers.dev.
@@ -89,6 +95,7 @@ export const SEED_FLAGS = {
   ...Object.fromEntries([...PER_MODEL, ...PER_DATASET].map((flag) => [flag, repeatable])),
   'max-side': { type: 'string' },
   'shard-mb': { type: 'string' },
+  replace: { type: 'boolean' },
   'persist-to': { type: 'string' },
   remote: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -152,6 +159,7 @@ export function parseSeedArgs(argv: string[]): SeedOptions | null {
     datasets,
     maxSide: integer(values['max-side'] ?? '256', 'max-side', 0),
     shardBytes: Math.round(shardMb * 1024 * 1024),
+    replace: values.replace ?? false,
     target:
       values.remote !== undefined
         ? { kind: 'remote', origin: values.remote }

@@ -10,8 +10,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import * as tar from 'tar';
-import { toId } from '../../shared/names';
 import { SourceError } from './errors';
+import { toId } from './ids';
 import type { ModelSource } from './model';
 import type { SkippedFile } from './skipped';
 
