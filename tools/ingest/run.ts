@@ -184,6 +184,7 @@ async function ingestDataset(
       name,
       maxSide: options.maxSide,
       shardBytes: options.shardBytes,
+      followLinks: options.followLinks,
       stagingDir: join(tempDir, 'staging'),
       onProgress: (done, total) => log(`  decoded ${fmt(done)} of ${fmt(total)} files`),
     });
