@@ -365,6 +365,40 @@ describe('entries that are skipped one by one, each with its reason', () => {
   });
 });
 
+describe('decompression bombs and large photos', () => {
+  it('refuses a 776 KB PNG that declares 16000x16000 pixels by its header, and ingests the rest', async () => {
+    const root = join(work, 'bomb');
+    await linkClassFolders(root, FLOWERS, await sampleFiles(FLOWERS, ['daisy', 'roses'], 2));
+    const bomb = join(root, 'daisy', 'bomb.png');
+    await sharp({ create: { width: 16000, height: 16000, channels: 3, background: '#33aa77' } })
+      .png({ compressionLevel: 9 })
+      .toFile(bomb);
+    expect((await readFile(bomb)).length).toBeLessThan(1_000_000);
+
+    const { report } = await runSeed(['--dataset', root, '--follow-links', '--persist-to', join(work, 'state-bomb')]);
+    expect(report.exitCode).toBe(0);
+    expect(report.results[0].skipped).toEqual([
+      {
+        file: 'daisy/bomb.png',
+        reason:
+          '16000x16000 is 256.0 megapixels, more than the 50.0 megapixels an image may have: not decoded (a decompression bomb, or a photo to shrink first)',
+      },
+    ]);
+    expect(datasetRecordOf(report.results[0].manifest!)).toMatchObject({ classCounts: [2, 2] });
+  });
+
+  it('decodes a 48-megapixel PNG straight into its stored size, never holding its 144 MB of pixels', async () => {
+    const photo = join(work, 'large.png');
+    const daisy = join(FLOWERS, 'daisy', (await sampleFiles(FLOWERS, ['daisy'], 1)).daisy[0]);
+    await sharp(daisy).resize(8000, 6000, { fit: 'fill' }).png({ compressionLevel: 1 }).toFile(photo);
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'test/support/prepare-image-peak.ts', photo, '256'], { cwd: REPO_ROOT });
+    const measured = JSON.parse(stdout) as { peakGrowth: number; ok: boolean; reason: string };
+    expect(measured).toMatchObject({ ok: true, reason: 'downscaled from 8000x6000 (shorter side 256)' });
+    // Decoded at full size, its RGB pixels alone would take 8000 * 6000 * 3 = 144 MB.
+    expect(measured.peakGrowth).toBeLessThan(100 * 1024 * 1024);
+  });
+});
+
 describe('dataset ids from folder names in other scripts, and replacing a stored dataset', () => {
   it('seeds "Цветы" and "花" as two datasets, and replaces a different dataset under the same id only with --replace', async () => {
     const persistTo = join(work, 'state-ids');
