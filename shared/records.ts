@@ -63,12 +63,6 @@ export const ShardSchema = v.object({
 });
 export type Shard = v.InferOutput<typeof ShardSchema>;
 
-/**
- * Most pixels an image may declare in its header, checked before decoding: 50 megapixels takes a 48 MP
- * phone photo, and refuses a decompression bomb (a 776 KB PNG can declare 16000x16000 pixels, 768 MB decoded).
- */
-export const MAX_IMAGE_PIXELS = 50_000_000;
-
 /** Longest class name a manifest holds (ingest skips class folders with longer names). */
 export const MAX_CLASS_NAME_LENGTH = 200;
 /** Longest path of an image below its class folder (ingest skips files with longer paths). */

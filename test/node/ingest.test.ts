@@ -33,6 +33,7 @@ import {
   readObject,
   sampleFiles,
   serveDirectory,
+  writePngBomb,
 } from '../support/ingest-fixtures';
 import { useBackend } from '../support/tf-node';
 
@@ -370,9 +371,7 @@ describe('decompression bombs and large photos', () => {
     const root = join(work, 'bomb');
     await linkClassFolders(root, FLOWERS, await sampleFiles(FLOWERS, ['daisy', 'roses'], 2));
     const bomb = join(root, 'daisy', 'bomb.png');
-    await sharp({ create: { width: 16000, height: 16000, channels: 3, background: '#33aa77' } })
-      .png({ compressionLevel: 9 })
-      .toFile(bomb);
+    await writePngBomb(bomb);
     expect((await readFile(bomb)).length).toBeLessThan(1_000_000);
 
     const { report } = await runSeed(['--dataset', root, '--follow-links', '--persist-to', join(work, 'state-bomb')]);

@@ -5,7 +5,7 @@
  * straight into their smaller stored size: memory stays small whatever a header claims.
  */
 import sharp, { type SharpOptions } from 'sharp';
-import { MAX_IMAGE_PIXELS } from '../../shared/records';
+import { MAX_IMAGE_PIXELS, pixelLimitProblem } from '../../shared/image-limits';
 
 export type PreparedImage =
   | {
@@ -35,7 +35,6 @@ const CHECK_SIDE = 1024;
 /** sharp also enforces the limit itself, should a header lie; errors (not warnings) mean corrupt data. */
 const DECODE: SharpOptions = { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS, sequentialRead: true };
 
-const megapixels = (pixels: number) => `${(pixels / 1e6).toFixed(1)} megapixels`;
 
 function browserType(format: string | undefined, compression: string | undefined): string | null {
   if (format === 'heif' && compression === 'av1') return 'image/avif';
@@ -60,14 +59,8 @@ export async function prepareImage(file: Buffer, maxSide: number): Promise<Prepa
   if (format === 'svg') return { ok: false, reason: 'vector image (svg): only raster images can be used' };
   if (!width || !height) return { ok: false, reason: `${format} image without a width and height` };
 
-  if (width * height > MAX_IMAGE_PIXELS) {
-    return {
-      ok: false,
-      reason:
-        `${width}x${height} is ${megapixels(width * height)}, more than the ${megapixels(MAX_IMAGE_PIXELS)} ` +
-        'an image may have: not decoded (a decompression bomb, or a photo to shrink first)',
-    };
-  }
+  const tooManyPixels = pixelLimitProblem(width, height);
+  if (tooManyPixels) return { ok: false, reason: `${tooManyPixels}: not decoded (a decompression bomb, or a photo to shrink first)` };
 
   const type = browserType(format, compression);
   const tooLarge = maxSide > 0 && Math.min(width, height) > maxSide;
