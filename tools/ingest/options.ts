@@ -54,7 +54,8 @@ Sources (each may be repeated; give at least one):
                            belong to their class; files in the root are skipped), or a .tgz/.tar.gz archive
                            of such a tree (a local file or an http(s) URL; a single top folder is the root).
                            Links inside the folder are followed; links leading outside it are skipped unless
-                           --follow-links. Class names over 200 characters and paths over 1000 are skipped.
+                           --follow-links. Class names over 200 characters, paths over 1000 and images whose
+                           header declares more than 50 megapixels are skipped, each with its reason.
 
 Per model (give once per --model, in the same order):
   --model-id <id>          Id in URLs (a-z 0-9 . _ -). Default: the model folder's name, made safe.
@@ -65,7 +66,8 @@ Per model (give once per --model, in the same order):
   --offset <x>             Default -1. Write negative values as --offset=-1.
 
 Per dataset (give once per --dataset, in the same order):
-  --dataset-id <id>        Default: the folder's (or archive's) name, made safe.
+  --dataset-id <id>        Default: the folder's (or archive's) name, made safe ("Über" -> uber; names in
+                           other scripts, like "Цветы", keep a short hash so they stay distinct).
   --dataset-name <text>    Display name. Default: the folder's name.
 
 Dataset packing:
