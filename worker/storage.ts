@@ -15,8 +15,9 @@
  *
  *   - a DELETE first replaces the record with a `deleting` marker, removes the folder, then leaves a
  *     `deleted` marker;
- *   - an upload notes the index key's ETag before it checks the parts, is refused (409) while a delete is
- *     in progress, and writes its record only if that ETag is unchanged (an R2 conditional put).
+ *   - an upload notes the ETags of the index key and of its document before it checks the parts, is refused
+ *     (409) while a delete is in progress, and writes its document, then its record, only if each is
+ *     unchanged (R2 conditional puts): of two overlapping uploads one wins whole, the other gets 409.
  *
  * Every write to an index key has bytes of its own (a random revision), so its ETag never comes back:
  * an upload that began before any delete or other upload of the entry cannot publish over it.
@@ -78,6 +79,8 @@ export async function publishEntry(
   document: { key: string; body: ArrayBuffer },
 ): Promise<void> {
   const key = indexKey(kind, record.id);
+  // The document first: an upload that publishes between the two reads then fails this one's document write.
+  const documentBefore = await bucket.head(document.key);
   const before = await bucket.head(key);
   if (before !== null && markerOf(before) === 'deleting') {
     throw apiError(
@@ -87,14 +90,18 @@ export async function publishEntry(
     );
   }
   await check();
-  await bucket.put(document.key, document.body, { httpMetadata: JSON_METADATA });
+  const unchangedSince = (object: R2Object | null): R2Conditional =>
+    object === null ? { etagDoesNotMatch: '*' } : { etagMatches: object.etag };
+  const conflict = () =>
+    apiError(409, `${singular(kind)} ${record.id} was deleted or uploaded by another request meanwhile: upload it again`);
+  // The document too is written only over what was there at the start, so a record never describes another upload's document.
+  const stored = await bucket.put(document.key, document.body, { httpMetadata: JSON_METADATA, onlyIf: unchangedSince(documentBefore) });
+  if (stored === null) throw conflict();
   const published = await bucket.put(key, JSON.stringify({ ...record, revision: crypto.randomUUID() }), {
     httpMetadata: JSON_METADATA,
-    onlyIf: before === null ? { etagDoesNotMatch: '*' } : { etagMatches: before.etag },
+    onlyIf: unchangedSince(before),
   });
-  if (published === null) {
-    throw apiError(409, `${singular(kind)} ${record.id} was deleted or uploaded by another request meanwhile: upload it again`);
-  }
+  if (published === null) throw conflict();
 }
 
 /** Sizes of the stored objects at `keys` (null where missing), in order. */

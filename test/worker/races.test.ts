@@ -7,7 +7,7 @@
 import { reset } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { DatasetManifest, LayersModelJson } from '../../shared/records';
+import { datasetRecordOf, type DatasetManifest, type LayersModelJson } from '../../shared/records';
 import app from '../../worker/index';
 import { ADMIN, api, put } from './api';
 import { catsAndDogs, mobilenetModel } from './fixtures';
@@ -41,6 +41,10 @@ interface Kind {
   document(id: string): Promise<string>;
   /** Every file the stored document of a listed entry names. */
   namedFiles(document: string, id: string): string[];
+  /** The list record a document gives. */
+  recordOf(document: string): object;
+  /** Another version of the document, naming the same files under another display name. */
+  renamed(document: string): string;
 }
 
 const DATASETS: Kind = {
@@ -51,6 +55,8 @@ const DATASETS: Kind = {
   },
   document: async (id) => JSON.stringify((await catsAndDogs(id)).manifest),
   namedFiles: (text, id) => (JSON.parse(text) as DatasetManifest).shards.map((s) => `/api/datasets/${id}/shards/${s.file}`),
+  recordOf: (text) => datasetRecordOf(JSON.parse(text) as DatasetManifest),
+  renamed: (text) => JSON.stringify({ ...(JSON.parse(text) as DatasetManifest), name: 'Another version' }),
 };
 
 const MODELS: Kind = {
@@ -63,15 +69,26 @@ const MODELS: Kind = {
   document: async (id) => (await mobilenetModel(id)).modelJson,
   namedFiles: (text, id) =>
     (JSON.parse(text) as LayersModelJson).weightsManifest.flatMap((g) => g.paths.map((p) => `/api/models/${id}/${p}`)),
+  recordOf: (text) => {
+    const model = JSON.parse(text) as LayersModelJson & { id?: string };
+    return model.userDefinedMetadata.graft;
+  },
+  renamed: (text) => {
+    const model = JSON.parse(text) as LayersModelJson;
+    return JSON.stringify({ ...model, userDefinedMetadata: { graft: { ...model.userDefinedMetadata.graft, name: 'Another version' } } });
+  },
 };
 
-/** Every listed entry has its document and every file that document names. */
+/** Every listed entry has its document and every file that document names, and its record describes that document. */
 async function expectListedComplete(kind: Kind, when: string) {
   const listed = (await (await api(`/api/${kind.path}`)).json()) as { id: string }[];
-  for (const { id } of listed) {
+  for (const { id, ...record } of listed) {
     const document = await api(`/api/${kind.path}/${id}/${kind.path === 'models' ? 'model.json' : 'manifest.json'}`);
     expect([when, id, document.status]).toEqual([when, id, 200]);
-    for (const file of kind.namedFiles(await document.text(), id)) {
+    const text = await document.text();
+    const { id: _, ...described } = kind.recordOf(text) as { id?: string };
+    expect([when, record]).toEqual([when, described]);
+    for (const file of kind.namedFiles(text, id)) {
       expect([when, file, (await api(file, { method: 'HEAD' })).status]).toEqual([when, file, 200]);
     }
   }
@@ -113,6 +130,27 @@ describe.each([
       });
       expect((await remove('pets', kind, stepped.env)).status).toBe(200);
       await expectListedComplete(kind, `after both, upload before DELETE call ${step}`);
+      if (!stepped.paused()) break;
+    }
+  });
+});
+
+describe.each([
+  ['dataset', DATASETS],
+  ['model', MODELS],
+])('two uploads of different versions of a %s racing', (_, kind) => {
+  it('list a record that describes the stored document, whichever storage call of one the other runs before', async () => {
+    for (let step = 0; ; step++) {
+      await reset();
+      const path = await kind.uploadParts('pets');
+      const first = await kind.document('pets');
+      const second = kind.renamed(first);
+      const stepped = pausingEnv(step, async () => {
+        expect((await upload(path, second)).status).toBe(201);
+      });
+      const res = await upload(path, first, stepped.env);
+      expect([`step ${step}`, [201, 409].includes(res.status)]).toEqual([`step ${step}`, true]);
+      await expectListedComplete(kind, `after both, the second before call ${step} of the first`);
       if (!stepped.paused()) break;
     }
   });
