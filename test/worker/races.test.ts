@@ -1,8 +1,8 @@
 /**
- * A DELETE racing an upload of the same model or dataset. Storage calls are stepped deterministically: one
+ * A DELETE racing an upload of the same model or dataset, and two uploads racing. Storage calls are stepped deterministically: one
  * request is paused before each of its storage calls in turn while the other runs to its end, so every way
  * the two can interleave at call granularity is tried. Whatever the interleaving, the list only ever shows
- * entries whose model.json or manifest and every file they name are stored.
+ * entries whose model.json or manifest and every file they name are stored, with the record of that document.
  */
 import { reset } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
@@ -98,31 +98,45 @@ const upload = (path: string, body: string, stepped = env) => app.request(path, 
 const remove = (id: string, kind: Kind, stepped = env) =>
   app.request(`/api/${kind.path}/${id}`, { method: 'DELETE', headers: ADMIN }, stepped);
 
+/**
+ * One round per step from 0 on, each on fresh storage with the entry's parts uploaded: `round` runs the
+ * paused request and says whether it reached the pause. The rounds end when one no longer does: every
+ * storage call of that request has been tried.
+ */
+async function atEveryStep(kind: Kind, round: (step: number, path: string, document: string) => Promise<boolean>) {
+  for (let step = 0; ; step++) {
+    await reset();
+    const path = await kind.uploadParts('pets');
+    if (!(await round(step, path, await kind.document('pets')))) return;
+  }
+}
+
+/**
+ * Uploads `document`, pausing before the upload's `step`-th storage call while `meanwhile` runs; then checks the
+ * upload's status and the list. Says whether the upload reached the pause.
+ */
+async function pausedUpload(kind: Kind, step: number, path: string, document: string, meanwhile: () => Promise<void>) {
+  const stepped = pausingEnv(step, meanwhile);
+  const res = await upload(path, document, stepped.env);
+  expect([`step ${step}`, [201, 400, 409].includes(res.status)]).toEqual([`step ${step}`, true]);
+  await expectListedComplete(kind, `after both, the other request before upload call ${step}`);
+  return stepped.paused();
+}
+
 describe.each([
   ['dataset', DATASETS],
   ['model', MODELS],
-])('a DELETE racing the upload of a %s', (_, kind) => {
-  it('never lists it incomplete, whichever storage call of the upload the DELETE runs before', async () => {
-    for (let step = 0; ; step++) {
-      await reset();
-      const path = await kind.uploadParts('pets');
-      const document = await kind.document('pets');
-      const stepped = pausingEnv(step, async () => {
+])('requests racing on one %s', (_, kind) => {
+  it('a DELETE never leaves it listed incomplete, whichever storage call of the upload it runs before', () =>
+    atEveryStep(kind, (step, path, document) =>
+      pausedUpload(kind, step, path, document, async () => {
         expect([400, 404, 200]).toContain((await remove('pets', kind)).status);
         await expectListedComplete(kind, `during the upload, before its call ${step}`);
-      });
-      const res = await upload(path, document, stepped.env);
-      expect([`step ${step}`, [201, 400, 409].includes(res.status)]).toEqual([`step ${step}`, true]);
-      await expectListedComplete(kind, `after both, DELETE before upload call ${step}`);
-      if (!stepped.paused()) break;
-    }
-  });
+      }),
+    ));
 
-  it('never lists it incomplete, whichever storage call of the DELETE the upload runs before', async () => {
-    for (let step = 0; ; step++) {
-      await reset();
-      const path = await kind.uploadParts('pets');
-      const document = await kind.document('pets');
+  it('an upload never leaves it listed incomplete, whichever storage call of the DELETE it runs before', () =>
+    atEveryStep(kind, async (step, path, document) => {
       expect((await upload(path, document)).status).toBe(201);
       const stepped = pausingEnv(step, async () => {
         expect([201, 400, 409]).toContain((await upload(path, document)).status);
@@ -130,30 +144,15 @@ describe.each([
       });
       expect((await remove('pets', kind, stepped.env)).status).toBe(200);
       await expectListedComplete(kind, `after both, upload before DELETE call ${step}`);
-      if (!stepped.paused()) break;
-    }
-  });
-});
+      return stepped.paused();
+    }));
 
-describe.each([
-  ['dataset', DATASETS],
-  ['model', MODELS],
-])('two uploads of different versions of a %s racing', (_, kind) => {
-  it('list a record that describes the stored document, whichever storage call of one the other runs before', async () => {
-    for (let step = 0; ; step++) {
-      await reset();
-      const path = await kind.uploadParts('pets');
-      const first = await kind.document('pets');
-      const second = kind.renamed(first);
-      const stepped = pausingEnv(step, async () => {
-        expect((await upload(path, second)).status).toBe(201);
-      });
-      const res = await upload(path, first, stepped.env);
-      expect([`step ${step}`, [201, 409].includes(res.status)]).toEqual([`step ${step}`, true]);
-      await expectListedComplete(kind, `after both, the second before call ${step} of the first`);
-      if (!stepped.paused()) break;
-    }
-  });
+  it('of two uploads of different versions, the listed record describes the stored document, whichever call one runs before', () =>
+    atEveryStep(kind, (step, path, document) =>
+      pausedUpload(kind, step, path, document, async () => {
+        expect((await upload(path, kind.renamed(document))).status).toBe(201);
+      }),
+    ));
 });
 
 describe('after a DELETE', () => {
