@@ -1,8 +1,9 @@
 /**
- * A DELETE racing an upload of the same model or dataset, and two uploads racing. Storage calls are stepped deterministically: one
- * request is paused before each of its storage calls in turn while the other runs to its end, so every way
- * the two can interleave at call granularity is tried. Whatever the interleaving, the list only ever shows
- * entries whose model.json or manifest and every file they name are stored, with the record of that document.
+ * A DELETE racing an upload of the same model or dataset, and two uploads racing. Storage calls are stepped
+ * deterministically: one request is paused before each of its storage calls in turn while the other runs to
+ * its end, so every way the two can interleave at call granularity is tried. Whatever the interleaving, the
+ * list only ever shows entries whose model.json or manifest and every file they name are stored, with the
+ * record of that document.
  */
 import { reset } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
