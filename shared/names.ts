@@ -32,15 +32,3 @@ export function contentAddressedName(stem: string, sha256Hex: string, ext: strin
 export function contentHashOf(name: string): string | null {
   return CONTENT_NAME.exec(name)?.[1] ?? null;
 }
-
-/** Turns any folder or file name into an id the API accepts ("Flower Photos" -> "flower-photos"). */
-export function toId(text: string): string {
-  const id = text
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/\.{2,}/g, '.')
-    .replace(/^[.-]+|-+$/g, '')
-    .slice(0, MAX_NAME_LENGTH);
-  return id || 'unnamed';
-}

@@ -63,17 +63,24 @@ export const ShardSchema = v.object({
 });
 export type Shard = v.InferOutput<typeof ShardSchema>;
 
+/** Longest class name a manifest holds (ingest skips class folders with longer names). */
+export const MAX_CLASS_NAME_LENGTH = 200;
+/** Longest path of an image below its class folder (ingest skips files with longer paths). */
+export const MAX_IMAGE_PATH_LENGTH = 1000;
+
+const ClassName = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CLASS_NAME_LENGTH));
+
 export const ImageEntrySchema = v.object({
   /** sha256 of the image's bytes: the key features are cached under. */
   id: Sha256,
   /** Class name, one of the manifest's classes. */
-  class: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+  class: ClassName,
   /** File name of the shard that holds the bytes. */
   shard: Name,
   offset: Count,
   length: v.pipe(Count, v.minValue(1)),
   /** The file's path below its class folder, as it was ingested. */
-  file: v.pipe(v.string(), v.minLength(1), v.maxLength(1000)),
+  file: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_IMAGE_PATH_LENGTH)),
   /** MIME type sniffed from the bytes, e.g. image/jpeg. */
   type: v.pipe(v.string(), v.regex(/^image\/[a-z0-9.+-]+$/)),
 });
@@ -84,7 +91,7 @@ export const DatasetManifestSchema = v.pipe(
     version: v.literal(1),
     id: Name,
     name: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
-    classes: v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(200))), v.minLength(1), v.maxLength(1000)),
+    classes: v.pipe(v.array(ClassName), v.minLength(1), v.maxLength(1000)),
     shards: v.array(ShardSchema),
     images: v.pipe(v.array(ImageEntrySchema), v.minLength(1)),
   }),

@@ -119,7 +119,7 @@ async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<
   // Input problems are found before anything slow starts.
   const [trainScan, testScan] = await Promise.all(
     (['train', 'test'] as const).map((flag) =>
-      scanClassFolders(options[flag]).catch((error: Error) => {
+      scanClassFolders(options[flag], { followLinks: true }).catch((error: Error) => {
         throw new UsageError(`--${flag}: ${error.message}`);
       }),
     ),

@@ -1,9 +1,10 @@
 /**
  * Turns one stored R2 object into the response to a GET or HEAD: ETag, Content-Type, Content-Length,
- * Cache-Control, If-None-Match (304) and single byte ranges (206 / 416). Every object route uses it.
+ * Cache-Control, If-None-Match (304), single byte ranges (206 / 416) and If-Range. Every object route uses it.
  */
 import { contentHashOf } from '../shared/names';
 import { apiError } from './errors';
+import { parsedIfNoneMatch, rangeStillApplies } from './preconditions';
 import { isSatisfiable, requestedRange, servedSpan } from './range';
 
 /** How a stored file is described to caches and browsers. */
@@ -31,24 +32,23 @@ export async function serveObject(
   request: Request,
   policy: ObjectPolicy,
 ): Promise<Response | null> {
-  const range = requestedRange(request.headers.get('Range'));
+  let range = requestedRange(request.headers.get('Range'));
   // Only If-None-Match is passed on: R2 reports any failed precondition the same way (no body), and
   // If-Match or If-Unmodified-Since failing would need 412, not 304.
-  const ifNoneMatch = request.headers.get('If-None-Match');
-  const onlyIf = ifNoneMatch === null ? undefined : new Headers({ 'If-None-Match': ifNoneMatch });
+  const ifNoneMatch = parsedIfNoneMatch(request.headers.get('If-None-Match'));
+  const onlyIf = ifNoneMatch === undefined ? undefined : new Headers({ 'If-None-Match': ifNoneMatch });
+  const ifRange = request.headers.get('If-Range');
 
   let object: R2Object | R2ObjectBody | null;
-  try {
-    object = await bucket.get(key, { range, onlyIf });
-  } catch (error) {
-    // R2 throws on an unsatisfiable range; anything else is a real failure.
-    if (range === undefined) throw error;
-    const stored = await bucket.head(key);
-    if (stored === null) return null;
-    if (isSatisfiable(range, stored.size)) throw error;
-    throw apiError(416, `range ${request.headers.get('Range')} is outside the ${stored.size} bytes of this file`, {
-      'Content-Range': `bytes */${stored.size}`,
-    });
+  if (range === undefined) object = await bucket.get(key, { onlyIf });
+  else {
+    // If-Range is checked against the ETag of what R2 actually served, so a file replaced meanwhile is caught.
+    object = await getRange(bucket, key, range, onlyIf, request);
+    if (object !== null && !rangeStillApplies(ifRange, object.httpEtag)) {
+      if ('body' in object) await object.body.cancel();
+      range = undefined;
+      object = await bucket.get(key, { onlyIf });
+    }
   }
   if (object === null) return null;
 
@@ -75,4 +75,30 @@ export async function serveObject(
     return new Response(null, { status, headers });
   }
   return new Response(object.body, { status, headers });
+}
+
+/**
+ * The object with the range applied, or null when there is none. An unsatisfiable range is 416, unless
+ * If-Range says the client's copy is stale: then the object is returned without a body (the caller then
+ * fetches the whole file).
+ */
+async function getRange(
+  bucket: R2Bucket,
+  key: string,
+  range: R2Range,
+  onlyIf: Headers | undefined,
+  request: Request,
+): Promise<R2Object | R2ObjectBody | null> {
+  try {
+    return await bucket.get(key, { range, onlyIf });
+  } catch (error) {
+    // R2 throws on an unsatisfiable range; anything else is a real failure.
+    const stored = await bucket.head(key);
+    if (stored === null) return null;
+    if (isSatisfiable(range, stored.size)) throw error;
+    if (!rangeStillApplies(request.headers.get('If-Range'), stored.httpEtag)) return stored;
+    throw apiError(416, `range ${request.headers.get('Range')} is outside the ${stored.size} bytes of this file`, {
+      'Content-Range': `bytes */${stored.size}`,
+    });
+  }
 }

@@ -9,9 +9,20 @@
  *   index/models/<id>.json          ModelRecord   (what GET /api/models lists)
  *   index/datasets/<id>.json        DatasetRecord (what GET /api/datasets lists)
  *
- * An index record is written LAST, after everything it describes, and deleted FIRST, so the lists never
- * show a half-written or half-deleted model or dataset.
+ * An index record is written LAST, after everything it describes, so the lists never show a half-written
+ * model or dataset. A delete and an upload of the same entry may overlap (R2 has no transactions), so the
+ * index key also carries their hand-over:
+ *
+ *   - a DELETE first replaces the record with a `deleting` marker, removes the folder, then leaves a
+ *     `deleted` marker;
+ *   - an upload notes the ETags of the index key and of its document before it checks the parts, is refused
+ *     (409) while a delete is in progress, and writes its document, then its record, only if each is
+ *     unchanged (R2 conditional puts): of two overlapping uploads one wins whole, the other gets 409.
+ *
+ * Every write to an index key has bytes of its own (a random revision), so its ETag never comes back:
+ * an upload that began before any delete or other upload of the entry cannot publish over it.
  */
+import { apiError } from './errors';
 
 /** The two kinds of stored things; also the first segment of their keys. */
 export type Kind = 'models' | 'datasets';
@@ -25,6 +36,15 @@ export const shardKey = (id: string, file: string) => `datasets/${id}/shards/${f
 export const indexKey = (kind: Kind, id: string) => `index/${kind}/${id}.json`;
 const folderOf = (kind: Kind, id: string) => `${kind}/${id}/`;
 
+/** `state` in the customMetadata of an index key that holds a marker instead of a record. */
+type Marker = 'deleting' | 'deleted';
+
+const markerOf = (object: R2Object): Marker | undefined => object.customMetadata?.state as Marker | undefined;
+
+const JSON_METADATA: R2HTTPMetadata = { contentType: 'application/json' };
+
+const singular = (kind: Kind) => kind.slice(0, -1);
+
 /** All index records of a kind, sorted by id. */
 export async function readIndex<T extends { id: string }>(bucket: R2Bucket, kind: Kind): Promise<T[]> {
   const keys: string[] = [];
@@ -34,15 +54,54 @@ export async function readIndex<T extends { id: string }>(bucket: R2Bucket, kind
     keys.push(...page.objects.map((object) => object.key));
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
-  // A record deleted between list and get is simply left out.
-  const records = await Promise.all(keys.map(async (key) => (await bucket.get(key))?.json<T>() ?? null));
+  // A record deleted between list and get is simply left out, and so are markers.
+  const records = await Promise.all(
+    keys.map(async (key) => {
+      const object = await bucket.get(key);
+      if (object === null || markerOf(object) !== undefined) return null;
+      const { revision: _, ...record } = await object.json<T & { revision?: string }>();
+      return record as unknown as T;
+    }),
+  );
   return records.filter((record) => record !== null).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-export async function writeIndex(bucket: R2Bucket, kind: Kind, record: { id: string }): Promise<void> {
-  await bucket.put(indexKey(kind, record.id), JSON.stringify(record), {
-    httpMetadata: { contentType: 'application/json' },
+/**
+ * Publishes a model or dataset: `check` verifies its parts are stored (throwing otherwise), then the
+ * document (model.json, manifest.json) is stored, then the index record. 409 when a delete of the same entry
+ * is in progress, or when the entry was deleted or uploaded by another request meanwhile.
+ */
+export async function publishEntry(
+  bucket: R2Bucket,
+  kind: Kind,
+  record: { id: string },
+  check: () => Promise<void>,
+  document: { key: string; body: ArrayBuffer },
+): Promise<void> {
+  const key = indexKey(kind, record.id);
+  // The document first: an upload that publishes between the two reads then fails this one's document write.
+  const documentBefore = await bucket.head(document.key);
+  const before = await bucket.head(key);
+  if (before !== null && markerOf(before) === 'deleting') {
+    throw apiError(
+      409,
+      `${singular(kind)} ${record.id} is being deleted: upload it again once the DELETE has finished ` +
+        '(if none is running, one was interrupted: DELETE it again)',
+    );
+  }
+  await check();
+  const unchangedSince = (object: R2Object | null): R2Conditional =>
+    object === null ? { etagDoesNotMatch: '*' } : { etagMatches: object.etag };
+  const conflict = () =>
+    apiError(409, `${singular(kind)} ${record.id} was deleted or uploaded by another request meanwhile: upload it again`);
+  // The document too is written only over what was there at the start, so a record never describes another upload's document.
+  const stored = await bucket.put(document.key, document.body, { httpMetadata: JSON_METADATA, onlyIf: unchangedSince(documentBefore) });
+  if (stored === null) throw conflict();
+  const published = await bucket.put(key, JSON.stringify({ ...record, revision: crypto.randomUUID() }), {
+    httpMetadata: JSON_METADATA,
+    onlyIf: unchangedSince(before),
   });
+  if (published === null) throw conflict();
 }
 
 /** Sizes of the stored objects at `keys` (null where missing), in order. */
@@ -51,12 +110,19 @@ export async function storedSizes(bucket: R2Bucket, keys: readonly string[]): Pr
 }
 
 /**
- * Removes a model or dataset: its index record first, then every object in its folder.
- * Returns how many folder objects were deleted, or null when there was nothing at all.
+ * Removes a model or dataset: its record gives way to a `deleting` marker, then every object in its folder
+ * goes, then a `deleted` marker stays. Returns how many folder objects were deleted, or null when there was
+ * nothing at all (and then nothing is written).
  */
 export async function deleteEntry(bucket: R2Bucket, kind: Kind, id: string): Promise<number | null> {
-  const indexed = (await bucket.head(indexKey(kind, id))) !== null;
-  if (indexed) await bucket.delete(indexKey(kind, id));
+  const key = indexKey(kind, id);
+  const before = await bucket.head(key);
+  const indexed = before !== null && markerOf(before) !== 'deleted';
+  const folder = await bucket.list({ prefix: folderOf(kind, id), limit: 1 });
+  if (!indexed && folder.objects.length === 0) return null;
+
+  const marker = (state: Marker) => ({ customMetadata: { state } satisfies Record<string, Marker> });
+  const deleting = await bucket.put(key, crypto.randomUUID(), marker('deleting'));
   let deleted = 0;
   // Re-list from the start after each batch instead of following a cursor over keys being deleted.
   for (;;) {
@@ -65,5 +131,7 @@ export async function deleteEntry(bucket: R2Bucket, kind: Kind, id: string): Pro
     await bucket.delete(page.objects.map((object) => object.key));
     deleted += page.objects.length;
   }
-  return indexed || deleted > 0 ? deleted : null;
+  // Unless another DELETE has begun meanwhile (it will finish the job), uploads may publish again.
+  await bucket.put(key, crypto.randomUUID(), { ...marker('deleted'), onlyIf: { etagMatches: deleting.etag } });
+  return deleted;
 }

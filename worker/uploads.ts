@@ -32,8 +32,6 @@ export async function readBody(request: { arrayBuffer(): Promise<ArrayBuffer> })
   return body;
 }
 
-export const JSON_METADATA: R2HTTPMetadata = { contentType: 'application/json' };
-
 /** `text` parsed as JSON and checked against `schema`, else 400 saying what is wrong with `what`. */
 export function parseDocument<S extends v.GenericSchema>(schema: S, text: string, what: string): v.InferOutput<S> {
   let json: unknown;

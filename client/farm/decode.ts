@@ -1,9 +1,13 @@
 /**
  * Image bytes -> RGBA pixels, inside a worker (createImageBitmap + OffscreenCanvas): no pixel work on the
- * main thread. Very large photos are shrunk by the browser's decoder first, so a 12-megapixel image never
- * becomes a 150 MB tensor; everything at most LARGE_SIDE_FACTOR times the input size is decoded as is, and
- * then preprocessed by the same code as in Node.
+ * main thread. The size the file's header declares is checked before anything is decoded: more than
+ * MAX_IMAGE_PIXELS (shared/image-limits.ts) is refused, so a decompression bomb never takes the worker's memory.
+ * Large photos are decoded straight to a shorter side of LARGE_SIDE_FACTOR times the input size, so a
+ * 12-megapixel image never becomes a 150 MB tensor; smaller ones are decoded as they are, and then
+ * preprocessed by the same code as in Node.
  */
+import { pixelLimitProblem } from '../../shared/image-limits';
+import { readImageHeader } from './image-header';
 import type { RgbaPixels } from './preprocess';
 
 const LARGE_SIDE_FACTOR = 4;
@@ -13,33 +17,34 @@ export class UndecodableImageError extends Error {
 }
 
 export async function decodeImage(bytes: Blob, inputSize: number): Promise<RgbaPixels> {
+  const header = readImageHeader(new Uint8Array(await bytes.arrayBuffer()));
+  if (!header) throw new UndecodableImageError('not a decodable image (no JPEG, PNG, GIF, WebP, BMP or AVIF header)');
+  const { width, height } = header;
+  const tooLarge = pixelLimitProblem(width, height);
+  if (tooLarge) throw new UndecodableImageError(`${tooLarge}: not decoded`);
+  // The header's size is the displayed one (orientation applied), as the resize options expect.
+  const shrink = Math.min(1, (inputSize * LARGE_SIDE_FACTOR) / Math.min(width, height));
+  const resize: ImageBitmapOptions =
+    shrink < 1
+      ? {
+          resizeWidth: Math.max(1, Math.round(width * shrink)),
+          resizeHeight: Math.max(1, Math.round(height * shrink)),
+          resizeQuality: 'high',
+        }
+      : {};
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(bytes, { imageOrientation: 'from-image', premultiplyAlpha: 'none' });
+    bitmap = await createImageBitmap(bytes, { imageOrientation: 'from-image', premultiplyAlpha: 'none', ...resize });
   } catch (error) {
     throw new UndecodableImageError(`not a decodable image (${(error as Error).message || 'decode failed'})`);
-  }
-  const limit = inputSize * LARGE_SIDE_FACTOR;
-  const shrink = Math.min(1, limit / Math.min(bitmap.width, bitmap.height));
-  if (shrink < 1) {
-    const width = Math.max(1, Math.round(bitmap.width * shrink));
-    const height = Math.max(1, Math.round(bitmap.height * shrink));
-    bitmap.close();
-    bitmap = await createImageBitmap(bytes, {
-      imageOrientation: 'from-image',
-      premultiplyAlpha: 'none',
-      resizeWidth: width,
-      resizeHeight: height,
-      resizeQuality: 'high',
-    });
   }
   try {
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
     const context = canvas.getContext('2d', { willReadFrequently: true });
     if (!context) throw new UndecodableImageError('no 2d canvas in this worker');
     context.drawImage(bitmap, 0, 0);
-    const { data, width, height } = context.getImageData(0, 0, bitmap.width, bitmap.height);
-    return { data, width, height };
+    const { data, width: decodedWidth, height: decodedHeight } = context.getImageData(0, 0, bitmap.width, bitmap.height);
+    return { data, width: decodedWidth, height: decodedHeight };
   } finally {
     bitmap.close();
   }

@@ -3,7 +3,7 @@
  * the real models and photos of ../shared, bad files, duplicates, URL sources and refusals.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,6 +33,7 @@ import {
   readObject,
   sampleFiles,
   serveDirectory,
+  writePngBomb,
 } from '../support/ingest-fixtures';
 import { useBackend } from '../support/tf-node';
 
@@ -69,7 +70,7 @@ describe('seeding two real models and a class-folder dataset with bad files into
     await writeFile(join(root, 'daisy', 'notes.txt'), 'photos from the garden, summer\n');
     await symlink(join(MODEL_V1, 'mobilenet_group1-shard1of1'), join(root, 'tulips', 'weights.bin'));
 
-    const args = ['--model', MODEL_V1, '--model', MODEL_V2, '--dataset', root, '--persist-to', join(work, 'state')];
+    const args = ['--model', MODEL_V1, '--model', MODEL_V2, '--dataset', root, '--follow-links', '--persist-to', join(work, 'state')];
     first = await runSeed(args);
     second = await runSeed(args);
     r2 = await openLocalR2(join(work, 'state'));
@@ -192,7 +193,7 @@ describe('seeding a dataset with duplicates, nested folders and large photos', (
       await symlink(join(FLOWERS, 'roses', await bouquet()), join(root, name, 'bouquet.jpg'));
     }
     const persistTo = join(work, 'state-dups');
-    const args = ['--dataset', root, '--dataset-id', 'dup-test', '--dataset-name', 'Duplicates', '--max-side', '128', '--shard-mb', '0.02'];
+    const args = ['--dataset', root, '--follow-links', '--dataset-id', 'dup-test', '--dataset-name', 'Duplicates', '--max-side', '128', '--shard-mb', '0.02'];
     ({ results: [result] } = (await runSeed([...args, '--persist-to', persistTo])).report);
     r2 = await openLocalR2(persistTo);
   });
@@ -242,7 +243,7 @@ describe('sources that cannot be used', () => {
     const good = join(work, 'good-mini');
     await linkClassFolders(good, FLOWERS, await sampleFiles(FLOWERS, ['roses', 'tulips'], 2));
 
-    const { report, output } = await runSeed(['--model', corrupt, '--dataset', good, '--persist-to', persistTo()]);
+    const { report, output } = await runSeed(['--model', corrupt, '--dataset', good, '--follow-links', '--persist-to', persistTo()]);
     expect(report.exitCode).toBe(1);
     expect(report.results[0].error).toBe(
       `${corrupt}: weight group 1 (group1-shard1of1.bin) holds 1000000 bytes but its 260 weights need 1640832: the model is truncated or corrupt`,
@@ -279,6 +280,169 @@ describe('sources that cannot be used', () => {
     expect(remote.report.targetError).toMatch(/^--remote needs the admin token in the environment variable GRAFT_ADMIN_TOKEN/);
   });
 
+});
+
+describe('entries that are skipped one by one, each with its reason', () => {
+  /** root/<class>/<file> as copies of real photos: a dataset folder with no links in it. */
+  async function copyClassFolders(root: string, files: Record<string, string[]>) {
+    for (const [name, list] of Object.entries(files)) {
+      await mkdir(join(root, name), { recursive: true });
+      for (const file of list) await copyFile(join(FLOWERS, name, file), join(root, name, file));
+    }
+  }
+
+  it('skips links that lead outside the dataset folder unless --follow-links, and follows links inside it', async () => {
+    const root = join(work, 'links');
+    const picked = await sampleFiles(FLOWERS, ['daisy', 'roses', 'sunflowers'], 3);
+    await copyClassFolders(root, { daisy: picked.daisy.slice(0, 2), roses: picked.roses.slice(0, 2) });
+    await copyClassFolders(join(root, '.extra'), { daisy: [picked.daisy[2]], roses: [picked.roses[2]] });
+    await symlink(join(root, '.extra', 'daisy'), join(root, 'daisy', 'more'));
+    await symlink(join(root, '.extra', 'roses', picked.roses[2]), join(root, 'roses', 'inside.jpg'));
+    await symlink(join(FLOWERS, 'sunflowers', picked.sunflowers[0]), join(root, 'daisy', 'outside.jpg'));
+    const elsewhere = join(work, 'links-elsewhere');
+    await copyClassFolders(elsewhere, await sampleFiles(FLOWERS, ['tulips'], 2));
+    await symlink(join(elsewhere, 'tulips'), join(root, 'tulips'));
+
+    const persistTo = join(work, 'state-links');
+    const strict = (await runSeed(['--dataset', root, '--dataset-id', 'strict', '--persist-to', persistTo])).report;
+    expect(strict.exitCode).toBe(0);
+    const outside = 'link to outside the dataset folder: not read (give --follow-links to read such links)';
+    expect(strict.results[0].skipped).toEqual([
+      { file: '.extra', reason: 'hidden entry in the dataset root' },
+      { file: 'daisy/outside.jpg', reason: outside },
+      { file: 'tulips', reason: outside },
+    ]);
+    expect(datasetRecordOf(strict.results[0].manifest!)).toMatchObject({ classes: ['daisy', 'roses'], classCounts: [3, 3] });
+
+    const followed = (await runSeed(['--dataset', root, '--dataset-id', 'followed', '--follow-links', '--persist-to', persistTo])).report;
+    expect(followed.results[0].skipped.map((s) => s.file)).toEqual(['.extra']);
+    expect(datasetRecordOf(followed.results[0].manifest!)).toMatchObject({
+      classes: ['daisy', 'roses', 'tulips'],
+      classCounts: [4, 3, 2],
+    });
+  });
+
+  it('skips archive entries with ".." or an absolute path, saying so, and unpacks the rest', async () => {
+    const tree = join(work, 'evil-tree');
+    const picked = await sampleFiles(FLOWERS, ['daisy', 'roses'], 2);
+    await copyClassFolders(join(tree, 'top', 'flowers'), picked);
+    await copyFile(join(FLOWERS, 'tulips', (await sampleFiles(FLOWERS, ['tulips'], 1)).tulips[0]), join(tree, 'top', 'escape.jpg'));
+    const absolute = join(tree, 'top', 'escape.jpg');
+    const archive = join(work, 'evil.tgz');
+    await tar.c({ gzip: true, preservePaths: true, file: archive, cwd: join(tree, 'top', 'flowers') }, [
+      'daisy',
+      'roses',
+      '../escape.jpg',
+      absolute,
+    ]);
+    const { report } = await runSeed(['--dataset', archive, '--persist-to', join(work, 'state-evil')]);
+    expect(report.exitCode).toBe(0);
+    expect(report.results[0].skipped).toEqual([
+      { file: '../escape.jpg', reason: 'archive entry that leads outside the archive\'s folder (".." or an absolute path): not unpacked' },
+      { file: absolute, reason: 'archive entry that leads outside the archive\'s folder (".." or an absolute path): not unpacked' },
+    ]);
+    expect(datasetRecordOf(report.results[0].manifest!)).toMatchObject({ classes: ['daisy', 'roses'], classCounts: [2, 2] });
+  });
+
+  it('skips a class whose name is too long and a file whose path is too long, keeping the rest of the dataset', async () => {
+    const root = join(work, 'long-names');
+    const picked = await sampleFiles(FLOWERS, ['daisy', 'roses', 'tulips'], 2);
+    await copyClassFolders(root, { daisy: picked.daisy, roses: picked.roses });
+    const longClass = 't'.repeat(201);
+    await mkdir(join(root, longClass));
+    for (const file of picked.tulips) await copyFile(join(FLOWERS, 'tulips', file), join(root, longClass, file));
+    const deep = join(root, 'roses', ...Array.from({ length: 5 }, (_, i) => `${i}`.repeat(200)));
+    await mkdir(deep, { recursive: true });
+    await copyFile(join(FLOWERS, 'roses', picked.roses[0]), join(deep, 'deep.jpg'));
+    const deepPath = `${deep.slice(join(root, 'roses').length + 1)}/deep.jpg`;
+
+    const { report } = await runSeed(['--dataset', root, '--persist-to', join(work, 'state-long')]);
+    expect(report.exitCode).toBe(0);
+    expect(report.results[0].skipped).toEqual([
+      { file: `roses/${deepPath}`, reason: `path below its class folder is ${deepPath.length} characters long: at most 1000 are stored` },
+      { file: `${longClass}/`, reason: 'class name is 201 characters long: at most 200 are stored; class left out' },
+    ]);
+    expect(datasetRecordOf(report.results[0].manifest!)).toMatchObject({ classes: ['daisy', 'roses'], classCounts: [2, 2] });
+  });
+});
+
+describe('decompression bombs and large photos', () => {
+  it('refuses a 776 KB PNG that declares 16000x16000 pixels by its header, and ingests the rest', async () => {
+    const root = join(work, 'bomb');
+    await linkClassFolders(root, FLOWERS, await sampleFiles(FLOWERS, ['daisy', 'roses'], 2));
+    const bomb = join(root, 'daisy', 'bomb.png');
+    await writePngBomb(bomb);
+    expect((await readFile(bomb)).length).toBeLessThan(1_000_000);
+
+    const { report } = await runSeed(['--dataset', root, '--follow-links', '--persist-to', join(work, 'state-bomb')]);
+    expect(report.exitCode).toBe(0);
+    expect(report.results[0].skipped).toEqual([
+      {
+        file: 'daisy/bomb.png',
+        reason:
+          '16000x16000 is 256.0 megapixels, more than the 50.0 megapixels an image may have: not decoded (a decompression bomb, or a photo to shrink first)',
+      },
+    ]);
+    expect(datasetRecordOf(report.results[0].manifest!)).toMatchObject({ classCounts: [2, 2] });
+  });
+
+  it('decodes a 48-megapixel PNG straight into its stored size, never holding its 144 MB of pixels', async () => {
+    const photo = join(work, 'large.png');
+    const daisy = join(FLOWERS, 'daisy', (await sampleFiles(FLOWERS, ['daisy'], 1)).daisy[0]);
+    await sharp(daisy).resize(8000, 6000, { fit: 'fill' }).png({ compressionLevel: 1 }).toFile(photo);
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'test/support/prepare-image-peak.ts', photo, '256'], { cwd: REPO_ROOT });
+    const measured = JSON.parse(stdout) as { peakGrowth: number; ok: boolean; reason: string };
+    expect(measured).toMatchObject({ ok: true, reason: 'downscaled from 8000x6000 (shorter side 256)' });
+    // Decoded at full size, its RGB pixels alone would take 8000 * 6000 * 3 = 144 MB.
+    expect(measured.peakGrowth).toBeLessThan(100 * 1024 * 1024);
+  });
+});
+
+describe('dataset ids from folder names in other scripts, and replacing a stored dataset', () => {
+  it('seeds "Цветы" and "花" as two datasets, and replaces a different dataset under the same id only with --replace', async () => {
+    const persistTo = join(work, 'state-ids');
+    const parent = join(work, 'scripts');
+    const [russian, chinese] = [join(parent, 'Цветы'), join(parent, '花')];
+    await linkClassFolders(russian, FLOWERS, await sampleFiles(FLOWERS, ['daisy', 'roses'], 2));
+    await linkClassFolders(chinese, FLOWERS, await sampleFiles(FLOWERS, ['tulips', 'sunflowers'], 2));
+    const first = await runSeed(['--dataset', russian, '--dataset', chinese, '--follow-links', '--persist-to', persistTo]);
+    expect(first.report.exitCode).toBe(0);
+    const [russianId, chineseId] = first.report.results.map((r) => r.id!);
+    expect(russianId).not.toBe(chineseId);
+
+    const stored = async () => {
+      const r2 = await openLocalR2(persistTo);
+      try {
+        const manifests = [];
+        for (const id of [russianId, chineseId]) manifests.push(await readJson<DatasetManifest>(r2.bucket, `datasets/${id}/manifest.json`));
+        const shards = (await r2.bucket.list({ prefix: 'datasets/' })).objects.map((o) => o.key).filter((k) => k.includes('/shards/'));
+        return { names: manifests.map((m) => [m.name, ...m.classes]), shards };
+      } finally {
+        await r2.dispose();
+      }
+    };
+    const before = await stored();
+    expect(before.names).toEqual([
+      ['Цветы', 'daisy', 'roses'],
+      ['花', 'sunflowers', 'tulips'],
+    ]);
+
+    const refused = await runSeed(['--dataset', chinese, '--follow-links', '--dataset-id', russianId, '--persist-to', persistTo]);
+    expect(refused.report.exitCode).toBe(1);
+    expect(refused.report.results[0].error).toBe(
+      `a different dataset is already stored as ${russianId}: give --replace to replace it, or --dataset-id to store this one under another id`,
+    );
+    expect(await stored()).toEqual(before);
+
+    const replaced = await runSeed(['--dataset', chinese, '--follow-links', '--dataset-id', russianId, '--replace', '--persist-to', persistTo]);
+    expect(replaced.report.exitCode).toBe(0);
+    expect((await stored()).names).toEqual([
+      ['花', 'sunflowers', 'tulips'],
+      ['花', 'sunflowers', 'tulips'],
+    ]);
+    const again = await runSeed(['--dataset', chinese, '--follow-links', '--dataset-id', russianId, '--persist-to', persistTo]);
+    expect([again.report.exitCode, again.report.results[0].storedBytes]).toEqual([0, 0]);
+  });
 });
 
 describe('the seed command line', () => {

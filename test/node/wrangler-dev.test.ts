@@ -44,7 +44,7 @@ describe('Graft under wrangler dev, seeded through its API', () => {
     // What a local seed stores (no server running) is what the server then serves.
     local = await runSeed(['--model', MODEL_V1, '--persist-to', join(work, 'state')], '');
     server = await startGraft({ persistTo: join(work, 'state'), adminToken: token });
-    args = ['--remote', server.origin, '--model', MODEL_V2, '--dataset', dataset];
+    args = ['--remote', server.origin, '--model', MODEL_V2, '--dataset', dataset, '--follow-links'];
     first = await runSeed(args, token);
     manifest = first.report.results[1].manifest!;
   });
@@ -65,7 +65,7 @@ describe('Graft under wrangler dev, seeded through its API', () => {
   });
 
   it('gives up on a source with a clear message when the server refuses the token', async () => {
-    const { report } = await runSeed([...args.slice(0, 2), '--dataset', args[5], '--dataset-id', 'other-id'], 'not-the-token');
+    const { report } = await runSeed([...args.slice(0, 2), '--dataset', args[5], '--follow-links', '--dataset-id', 'other-id'], 'not-the-token');
     expect(report.exitCode).toBe(1);
     expect(report.results[0].error).toMatch(
       new RegExp(`^${server.origin} refused PUT /api/datasets/other-id/shards/shard-[0-9a-f]{32}\\.bin: 401 .+ \\(check GRAFT_ADMIN_TOKEN\\)$`),

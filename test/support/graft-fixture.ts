@@ -44,7 +44,8 @@ export interface SeededGraft {
 export async function seededGraft(datasets: DatasetSpec[]): Promise<SeededGraft> {
   const root = await mkdtemp(join(tmpdir(), 'graft-browser-'));
   const state = join(root, 'state');
-  const args = ['--model', MODEL_V2, '--persist-to', state];
+  // The subsets are links into ../shared, outside their folder: read them.
+  const args = ['--model', MODEL_V2, '--persist-to', state, '--follow-links'];
   for (const spec of datasets) args.push('--dataset', await classFolderSubset(root, spec), '--dataset-id', spec.id);
   const report = await seed(parseSeedArgs(args)!, () => {});
   if (report.exitCode !== 0) throw new Error(`seeding failed with exit code ${report.exitCode}`);

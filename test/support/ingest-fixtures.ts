@@ -93,6 +93,16 @@ export async function loadStoredModel(bucket: R2Bucket, id: string): Promise<tfl
   });
 }
 
+/**
+ * A decompression bomb: a single-colour 16000x16000 PNG, under 1 MB on disk, 768 MB once decoded (RGB).
+ * Written at test time rather than kept in the repository.
+ */
+export async function writePngBomb(path: string): Promise<void> {
+  await sharp({ create: { width: 16000, height: 16000, channels: 3, background: '#33aa77' } })
+    .png({ compressionLevel: 9 })
+    .toFile(path);
+}
+
 /** A real photo as a [1, size, size, 3] MobileNet input (x / 127.5 - 1). */
 export async function photoInput(path: string, size = 224): Promise<tf.Tensor4D> {
   const pixels = await sharp(path).resize(size, size, { fit: 'fill' }).removeAlpha().raw().toBuffer();

@@ -1,6 +1,6 @@
 /**
  * Serving stored files (every GET/HEAD of an object goes through worker/r2-object.ts): exact headers,
- * HEAD, If-None-Match, byte ranges, and the stored content type. The objects are the real cats-vs-dogs
+ * HEAD, If-None-Match, byte ranges, If-Range, and the stored content type. The objects are the real cats-vs-dogs
  * shard and manifest.
  */
 import { env } from 'cloudflare:workers';
@@ -98,6 +98,54 @@ describe('If-None-Match', () => {
     const res = await api(shardPath, { headers: { 'If-None-Match': '"0123"' } });
     expect(res.status).toBe(200);
     expect((await res.arrayBuffer()).byteLength).toBe(shard.byteLength);
+  });
+
+  it('treats entity tags it cannot parse as not matching (RFC 9110): 200, and still matches the valid ones', async () => {
+    for (const ifNoneMatch of ['abc', '', ' ', '""', 'W/""', '"unterminated', 'W/', etag.slice(1, -1)]) {
+      const res = await api(shardPath, { headers: { 'If-None-Match': ifNoneMatch } });
+      expect([ifNoneMatch, res.status]).toEqual([ifNoneMatch, 200]);
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(shard);
+    }
+    expect((await api(shardPath, { headers: { 'If-None-Match': `abc, ${etag}` } })).status).toBe(304);
+  });
+});
+
+describe('If-Range', () => {
+  const manifestPath = '/api/datasets/pets/manifest.json';
+  const manifestEtag = async () => (await env.STORE.head('datasets/pets/manifest.json'))!.httpEtag;
+
+  it('serves the range when the validator is the current strong ETag', async () => {
+    const res = await api(manifestPath, { headers: { Range: 'bytes=0-9', 'If-Range': await manifestEtag() } });
+    expect(res.status).toBe(206);
+    expect(res.headers.get('Content-Range')).toMatch(/^bytes 0-9\/\d+$/);
+    expect(await res.text()).toBe(JSON.stringify(dataset.manifest).slice(0, 10));
+  });
+
+  it('answers 200 with the whole file when the validator is stale, weak or a date', async () => {
+    const current = await manifestEtag();
+    for (const ifRange of ['"0123"', `W/${current}`, 'Tue, 01 Jan 2030 00:00:00 GMT', 'garbage']) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await api(manifestPath, { method, headers: { Range: 'bytes=0-9', 'If-Range': ifRange } });
+        expect([ifRange, method, res.status]).toEqual([ifRange, method, 200]);
+        expect(res.headers.get('Content-Range')).toBeNull();
+        expect(res.headers.get('ETag')).toBe(current);
+        expect(res.headers.get('Content-Length')).toBe(String(JSON.stringify(dataset.manifest).length));
+        if (method === 'GET') expect(await res.json()).toEqual(dataset.manifest);
+      }
+    }
+    const outside = await api(manifestPath, { headers: { Range: 'bytes=999999-', 'If-Range': '"0123"' } });
+    expect(outside.status).toBe(200);
+    expect(await outside.json()).toEqual(dataset.manifest);
+  });
+
+  it('gives a replaced file whole to a client resuming with the old ETag', async () => {
+    const old = await manifestEtag();
+    const renamed = { ...dataset.manifest, name: 'Cats vs dogs, renamed' };
+    expect((await put(manifestPath, JSON.stringify(renamed))).status).toBe(201);
+    const res = await api(manifestPath, { headers: { Range: 'bytes=10-', 'If-Range': old } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('ETag')).toBe(await manifestEtag());
+    expect(await res.json()).toEqual(renamed);
   });
 });
 

@@ -2,10 +2,13 @@
  * Reads the layout of a dataset directory the way Keras' image_dataset_from_directory does: each
  * subfolder of the root is a class, and every file below it (at any depth) belongs to that class.
  * Files directly in the root (a LICENSE.txt) and hidden entries (.DS_Store, ._x.jpg) are not images of
- * any class: they are listed as skipped. Symbolic links are followed, once.
+ * any class: they are listed as skipped, and so are names too long for a manifest. Symbolic links that
+ * stay inside the dataset folder are followed, once; links leading outside it only when asked
+ * (`followLinks`), so a stray link never pulls in files from elsewhere on the disk.
  */
-import { readdir, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { MAX_CLASS_NAME_LENGTH, MAX_IMAGE_PATH_LENGTH } from '../../shared/records';
 import { SourceError } from './errors';
 import type { SkippedFile } from './skipped';
 
@@ -21,27 +24,44 @@ export interface ClassFolderScan {
   skipped: SkippedFile[];
 }
 
+export interface ScanOptions {
+  /** Read symbolic links that lead outside the dataset folder too. */
+  followLinks?: boolean;
+}
+
 /** Sorting by code unit keeps the order (and so the shards) the same on every machine and locale. */
 export const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export async function scanClassFolders(root: string): Promise<ClassFolderScan> {
+const OUTSIDE = 'link to outside the dataset folder: not read (give --follow-links to read such links)';
+
+/** What one directory entry is, after deciding whether a link may be followed. */
+type EntryKind = 'directory' | 'file' | { skip: string };
+
+export async function scanClassFolders(root: string, options: ScanOptions = {}): Promise<ClassFolderScan> {
   const rootStat = await stat(root).catch(() => null);
   if (!rootStat?.isDirectory()) throw new SourceError(`${root} is not a directory`);
+  const realRoot = await realpath(root);
+  const kindOf = (path: string) => entryKind(path, realRoot, options.followLinks ?? false);
   const skipped: SkippedFile[] = [];
   const classes: ClassFolder[] = [];
-  const visited = new Set<string>([await realpath(root)]);
+  const visited = new Set<string>([realRoot]);
 
   for (const name of (await readdir(root)).sort(byCodeUnit)) {
     const path = join(root, name);
-    const kind = await entryKind(path);
+    const kind = await kindOf(path);
     if (name.startsWith('.')) skipped.push({ file: name, reason: 'hidden entry in the dataset root' });
-    else if (kind === 'directory') {
+    else if (kind === 'directory' && name.length > MAX_CLASS_NAME_LENGTH) {
+      skipped.push({
+        file: `${name}/`,
+        reason: `class name is ${name.length} characters long: at most ${MAX_CLASS_NAME_LENGTH} are stored; class left out`,
+      });
+    } else if (kind === 'directory') {
       const files: string[] = [];
-      await collectFiles(path, name, '', files, skipped, visited);
+      await collectFiles(path, name, '', files, skipped, visited, kindOf);
       classes.push({ name, files: files.sort(byCodeUnit) });
     } else if (kind === 'file') {
       skipped.push({ file: name, reason: 'file in the dataset root: only files inside class folders are images' });
-    } else skipped.push({ file: name, reason: kind });
+    } else skipped.push({ file: name, reason: kind.skip });
   }
   if (classes.length === 0) {
     throw new SourceError(
@@ -51,14 +71,18 @@ export async function scanClassFolders(root: string): Promise<ClassFolderScan> {
   return { classes, skipped };
 }
 
-async function entryKind(path: string): Promise<'directory' | 'file' | string> {
+async function entryKind(path: string, realRoot: string, followLinks: boolean): Promise<EntryKind> {
   try {
+    if ((await lstat(path)).isSymbolicLink() && !followLinks) {
+      const target = await realpath(path);
+      if (target !== realRoot && !target.startsWith(realRoot + sep)) return { skip: OUTSIDE };
+    }
     const info = await stat(path);
     if (info.isDirectory()) return 'directory';
     if (info.isFile()) return 'file';
-    return 'neither a file nor a directory';
+    return { skip: 'neither a file nor a directory' };
   } catch {
-    return 'unreadable (a broken link?)';
+    return { skip: 'unreadable (a broken link?)' };
   }
 }
 
@@ -69,6 +93,7 @@ async function collectFiles(
   files: string[],
   skipped: SkippedFile[],
   visited: Set<string>,
+  kindOf: (path: string) => Promise<EntryKind>,
 ): Promise<void> {
   const real = await realpath(dir);
   if (visited.has(real) && prefix !== '') {
@@ -83,9 +108,14 @@ async function collectFiles(
       continue;
     }
     const path = join(dir, name);
-    const kind = await entryKind(path);
-    if (kind === 'directory') await collectFiles(path, className, `${relative}/`, files, skipped, visited);
-    else if (kind === 'file') files.push(relative);
-    else skipped.push({ file: `${className}/${relative}`, reason: kind });
+    const kind = await kindOf(path);
+    if (kind === 'directory') await collectFiles(path, className, `${relative}/`, files, skipped, visited, kindOf);
+    else if (kind === 'file' && relative.length > MAX_IMAGE_PATH_LENGTH) {
+      skipped.push({
+        file: `${className}/${relative}`,
+        reason: `path below its class folder is ${relative.length} characters long: at most ${MAX_IMAGE_PATH_LENGTH} are stored`,
+      });
+    } else if (kind === 'file') files.push(relative);
+    else skipped.push({ file: `${className}/${relative}`, reason: kind.skip });
   }
 }

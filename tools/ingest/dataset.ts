@@ -21,6 +21,8 @@ export interface DatasetOptions {
   maxSide: number;
   /** Target shard size in bytes. */
   shardBytes: number;
+  /** Read symbolic links that lead outside the dataset folder. */
+  followLinks: boolean;
   /** An empty folder for re-encoded images and shards; the caller removes it. */
   stagingDir: string;
   /** Called now and then while files are decoded. */
@@ -40,7 +42,7 @@ const DECODE_PARALLELISM = 4;
 const PROGRESS_EVERY = 250;
 
 export async function prepareDataset(root: string, options: DatasetOptions): Promise<PreparedDataset> {
-  const scan = await scanClassFolders(root);
+  const scan = await scanClassFolders(root, { followLinks: options.followLinks });
   const skipped = [...scan.skipped];
   const imagesDir = join(options.stagingDir, 'images');
   await mkdir(imagesDir, { recursive: true });

@@ -30,6 +30,10 @@ export interface SeedOptions {
   maxSide: number;
   /** Target shard size in bytes. */
   shardBytes: number;
+  /** Read symbolic links in a dataset folder that lead outside it. */
+  followLinks: boolean;
+  /** Store over a different model or dataset already stored under the same id. */
+  replace: boolean;
   target: TargetSpec;
 }
 
@@ -49,6 +53,9 @@ Sources (each may be repeated; give at least one):
   --dataset <dir|url>      Image dataset, one subfolder per class (root/<class>/<image>; deeper folders
                            belong to their class; files in the root are skipped), or a .tgz/.tar.gz archive
                            of such a tree (a local file or an http(s) URL; a single top folder is the root).
+                           Links inside the folder are followed; links leading outside it are skipped unless
+                           --follow-links. Class names over 200 characters, paths over 1000 and images whose
+                           header declares more than 50 megapixels are skipped, each with its reason.
 
 Per model (give once per --model, in the same order):
   --model-id <id>          Id in URLs (a-z 0-9 . _ -). Default: the model folder's name, made safe.
@@ -59,13 +66,20 @@ Per model (give once per --model, in the same order):
   --offset <x>             Default -1. Write negative values as --offset=-1.
 
 Per dataset (give once per --dataset, in the same order):
-  --dataset-id <id>        Default: the folder's (or archive's) name, made safe.
+  --dataset-id <id>        Default: the folder's (or archive's) name, made safe ("Über" -> uber; names in
+                           other scripts, like "Цветы", keep a short hash so they stay distinct).
   --dataset-name <text>    Display name. Default: the folder's name.
 
 Dataset packing:
   --max-side <px>          Downscale images whose shorter side exceeds this to exactly this (JPEG quality 90,
                            auto-oriented); smaller images are stored byte for byte. 0 keeps originals. Default 256.
   --shard-mb <mb>          Approximate size of each shard of images. Default 4.
+  --follow-links           Also read symbolic links that lead outside a dataset folder (e.g. a folder of links
+                           to photos kept elsewhere).
+
+Replacing:
+  --replace                Store over a different model or dataset that is already stored under the same id.
+                           Without it such a source is refused and nothing of it is stored.
 
 Target (default: the local R2 that \`npm start\` serves):
   --persist-to <dir>       Local state folder, as in \`wrangler dev --persist-to\`. Default .state.
@@ -89,6 +103,8 @@ export const SEED_FLAGS = {
   ...Object.fromEntries([...PER_MODEL, ...PER_DATASET].map((flag) => [flag, repeatable])),
   'max-side': { type: 'string' },
   'shard-mb': { type: 'string' },
+  'follow-links': { type: 'boolean' },
+  replace: { type: 'boolean' },
   'persist-to': { type: 'string' },
   remote: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -152,6 +168,8 @@ export function parseSeedArgs(argv: string[]): SeedOptions | null {
     datasets,
     maxSide: integer(values['max-side'] ?? '256', 'max-side', 0),
     shardBytes: Math.round(shardMb * 1024 * 1024),
+    followLinks: values['follow-links'] ?? false,
+    replace: values.replace ?? false,
     target:
       values.remote !== undefined
         ? { kind: 'remote', origin: values.remote }

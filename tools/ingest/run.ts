@@ -7,9 +7,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetRecordOf, type DatasetManifest, type ModelRecord } from '../../shared/records';
-import { toId } from '../../shared/names';
 import { prepareDataset } from './dataset';
 import { SourceError } from './errors';
+import { toId } from './ids';
 import { prepareModel } from './model';
 import type { DatasetSpec, ModelSpec, SeedOptions } from './options';
 import { mapLimit } from './pool';
@@ -66,7 +66,9 @@ export async function seed(
   const results: SourceResult[] = [];
   try {
     log(`Storing into ${target.description}`);
-    for (const spec of options.models) results.push(await ingestSource('model', spec.source, log, () => ingestModel(spec, target, log)));
+    for (const spec of options.models) {
+      results.push(await ingestSource('model', spec.source, log, () => ingestModel(spec, options, target, log)));
+    }
     for (const spec of options.datasets) {
       results.push(await ingestSource('dataset', spec.source, log, () => ingestDataset(spec, options, target, log)));
     }
@@ -133,13 +135,22 @@ async function storePhases(target: Target, phases: StoredObject[][], result: Sou
   log(`  stored ${fmt(result.storedBytes)} bytes${objects} (${result.presentObjects} objects already present)`);
 }
 
+/** Default ids can meet (two folders named alike): a seed replaces another model or dataset only when asked. */
+async function refuseReplacing(target: Target, document: StoredObject, kind: SourceResult['kind'], id: string, replace: boolean) {
+  if (!replace && (await target.differs(document))) {
+    throw new SourceError(
+      `a different ${kind} is already stored as ${id}: give --replace to replace it, or --${kind}-id to store this one under another id`,
+    );
+  }
+}
+
 function inMemory(key: string, bytes: Uint8Array, contentType: string, immutable: boolean): StoredObject {
   return { key, bytes: bytes.length, contentType, immutable, read: async () => bytes };
 }
 
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
-async function ingestModel(spec: ModelSpec, target: Target, log: (line: string) => void): Promise<SourceResult> {
+async function ingestModel(spec: ModelSpec, options: SeedOptions, target: Target, log: (line: string) => void): Promise<SourceResult> {
   const source = await openModelSource(spec.source);
   const id = spec.id ?? source.defaultId;
   const model = await prepareModel(source, { ...spec, id });
@@ -149,10 +160,9 @@ async function ingestModel(spec: ModelSpec, target: Target, log: (line: string) 
       `${fmt(record.bytes)} bytes of weights in ${model.weightFiles.length} file(s) (was ${model.sourceFiles})`,
   );
   const result: SourceResult = { kind: 'model', source: spec.source, id, storedBytes: 0, storedObjects: 0, presentObjects: 0, skipped: [], record };
-  const phases = [
-    model.weightFiles.map((f) => inMemory(`models/${id}/${f.file}`, f.bytes, 'application/octet-stream', true)),
-    [inMemory(`models/${id}/model.json`, new TextEncoder().encode(model.modelJson), 'application/json', false)],
-  ];
+  const document = inMemory(`models/${id}/model.json`, new TextEncoder().encode(model.modelJson), 'application/json', false);
+  await refuseReplacing(target, document, 'model', id, options.replace);
+  const phases = [model.weightFiles.map((f) => inMemory(`models/${id}/${f.file}`, f.bytes, 'application/octet-stream', true)), [document]];
   if (target.writesIndex) phases.push([inMemory(`index/models/${id}.json`, json(record), 'application/json', false)]);
   await storePhases(target, phases, result, log);
   return result;
@@ -174,6 +184,7 @@ async function ingestDataset(
       name,
       maxSide: options.maxSide,
       shardBytes: options.shardBytes,
+      followLinks: options.followLinks,
       stagingDir: join(tempDir, 'staging'),
       onProgress: (done, total) => log(`  decoded ${fmt(done)} of ${fmt(total)} files`),
     });
@@ -196,6 +207,8 @@ async function ingestDataset(
       skipped: [...source.skipped, ...dataset.skipped],
       manifest,
     };
+    const document = inMemory(`datasets/${id}/manifest.json`, json(manifest), 'application/json', false);
+    await refuseReplacing(target, document, 'dataset', id, options.replace);
     const phases: StoredObject[][] = [
       dataset.shards.map((shard) => ({
         key: `datasets/${id}/shards/${shard.file}`,
@@ -204,7 +217,7 @@ async function ingestDataset(
         immutable: true,
         read: () => readFile(shard.path),
       })),
-      [inMemory(`datasets/${id}/manifest.json`, json(manifest), 'application/json', false)],
+      [document],
     ];
     if (target.writesIndex) phases.push([inMemory(`index/datasets/${id}.json`, json(record), 'application/json', false)]);
     await storePhases(target, phases, result, log);

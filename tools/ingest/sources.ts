@@ -10,8 +10,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import * as tar from 'tar';
-import { toId } from '../../shared/names';
 import { SourceError } from './errors';
+import { toId } from './ids';
 import type { ModelSource } from './model';
 import type { SkippedFile } from './skipped';
 
@@ -88,7 +88,10 @@ export async function openDatasetSource(spec: string, tempDir: string): Promise<
   return { root: spec, defaultName: basename(resolve(spec)), skipped: [] };
 }
 
-/** Unpacks files and folders only; links and devices are listed as skipped. */
+/** An absolute path (POSIX or Windows) or one with a '..' segment: tar would strip or drop it on its own. */
+const ESCAPING_PATH = /^([a-z]:)?[\\/]|(^|[\\/])\.\.([\\/]|$)/i;
+
+/** Unpacks files and folders only; links, devices and paths leading outside the archive's folder are listed as skipped. */
 async function unpack(archive: string, archiveName: string, tempDir: string): Promise<DatasetSource> {
   const into = join(tempDir, 'unpacked');
   await mkdir(into);
@@ -97,7 +100,15 @@ async function unpack(archive: string, archiveName: string, tempDir: string): Pr
     await tar.x({
       file: archive,
       cwd: into,
+      // Anything tar itself refuses to unpack is said too.
+      onwarn: (code, message, data) => {
+        if (code.startsWith('TAR_ENTRY') && code !== 'TAR_ENTRY_INFO') skipped.push({ file: (data as { path?: string }).path ?? archiveName, reason: `not unpacked: ${message}` });
+      },
       filter: (path, entry) => {
+        if (ESCAPING_PATH.test(path)) {
+          skipped.push({ file: path, reason: 'archive entry that leads outside the archive\'s folder (".." or an absolute path): not unpacked' });
+          return false;
+        }
         const type = 'type' in entry ? entry.type : 'File';
         if (['File', 'OldFile', 'ContiguousFile', 'Directory'].includes(type)) return true;
         skipped.push({ file: path, reason: `${type} entry in the archive: not unpacked` });

@@ -28,6 +28,8 @@ export interface Target {
   /** True when ingest writes the index/ records itself; the API writes its own. */
   readonly writesIndex: boolean;
   store(object: StoredObject): Promise<StoreOutcome>;
+  /** Whether other bytes than the object's are stored at its key. */
+  differs(object: StoredObject): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,10 @@ export async function openLocalTarget(persistTo: string): Promise<Target> {
         ...(object.immutable ? { sha256: sha256Hex(bytes) } : {}),
       });
       return stored === null ? 'present' : 'stored';
+    },
+    async differs(object) {
+      const stored = await env.STORE.head(object.key);
+      return stored !== null && stored.etag !== createHash('md5').update(await object.read()).digest('hex');
     },
     close: dispose,
   };
@@ -99,6 +105,15 @@ export async function openRemoteTarget(origin: string, token: string | undefined
     return new SourceError(`${base.origin} refused ${method} /api/${key}: ${response.status} ${reason}${hint}`);
   };
 
+  /** The bytes stored at `key`, or null when there are none. */
+  const storedBytes = async (key: string): Promise<Uint8Array | null> => {
+    const current = await call('GET', key);
+    if (current.ok) return new Uint8Array(await current.arrayBuffer());
+    if (current.status !== 404) throw await refused('GET', key, current);
+    await current.body?.cancel();
+    return null;
+  };
+
   const health = await call('GET', 'health');
   if (!health.ok) throw await refused('GET', 'health', health);
 
@@ -111,11 +126,8 @@ export async function openRemoteTarget(origin: string, token: string | undefined
         if (head.ok) return 'present';
         if (head.status !== 404) throw await refused('HEAD', object.key, head);
       } else {
-        const current = await call('GET', object.key);
-        if (current.ok) {
-          if (sameBytes(new Uint8Array(await current.arrayBuffer()), await object.read())) return 'present';
-        } else if (current.status === 404) await current.body?.cancel();
-        else throw await refused('GET', object.key, current);
+        const current = await storedBytes(object.key);
+        if (current !== null && sameBytes(current, await object.read())) return 'present';
       }
       const put = await call('PUT', object.key, {
         headers: { authorization: `Bearer ${token}`, 'content-type': object.contentType },
@@ -124,6 +136,10 @@ export async function openRemoteTarget(origin: string, token: string | undefined
       if (!put.ok) throw await refused('PUT', object.key, put);
       const answer = (await put.json().catch(() => ({}))) as { stored?: boolean };
       return answer.stored === false ? 'present' : 'stored';
+    },
+    async differs(object) {
+      const current = await storedBytes(object.key);
+      return current !== null && !sameBytes(current, await object.read());
     },
     close: async () => {},
   };

@@ -43,7 +43,8 @@ export async function classifyFolder(
   { model, metadata }: LoadedClassifier,
   log: (line: string) => void,
 ): Promise<FolderResult> {
-  const scan = await scanClassFolders(root);
+  // A local folder read, never stored: links (as in the bench's subsets) are followed wherever they lead.
+  const scan = await scanClassFolders(root, { followLinks: true });
   const skipped: SkippedFile[] = [...scan.skipped];
   const perClass: Record<string, number | null> = {};
   let classified = 0;

@@ -26,7 +26,9 @@ export async function seedState(
   modelDir: string | null,
   log: (line: string) => void,
 ): Promise<SeededState> {
-  const args = ['--dataset', dataset, '--persist-to', persistTo, ...(modelDir ? ['--model', modelDir] : [])];
+  // A kept state may hold an earlier run's dataset under the same id: a measurement is of what it is given now,
+  // and subsets are links to photos elsewhere.
+  const args = ['--dataset', dataset, '--persist-to', persistTo, '--replace', '--follow-links', ...(modelDir ? ['--model', modelDir] : [])];
   const report = await seed(parseSeedArgs(args)!, (line) => line && log(`  seed: ${line}`));
   const failed = report.results.filter((r) => r.error !== undefined);
   if (report.targetError) throw new Error(`seeding failed: ${report.targetError}`);

@@ -11,8 +11,8 @@ import { apiError, methodNotAllowed } from '../errors';
 import { adminAuth } from '../middleware/admin-auth';
 import { safeParams } from '../params';
 import { objectPolicy, serveObject } from '../r2-object';
-import { deleteEntry, manifestKey, readIndex, shardKey, storedSizes, writeIndex } from '../storage';
-import { JSON_METADATA, limitBody, parseDocument, readBody, storeContentAddressed, type StoreResult } from '../uploads';
+import { deleteEntry, manifestKey, publishEntry, readIndex, shardKey, storedSizes } from '../storage';
+import { limitBody, parseDocument, readBody, storeContentAddressed, type StoreResult } from '../uploads';
 
 export const datasets = new Hono<AppEnv>();
 
@@ -41,21 +41,21 @@ datasets.put('/:id/manifest.json', adminAuth(), safeParams({ id: 'dataset id' })
   const text = new TextDecoder().decode(body);
   const manifest = parseDocument(DatasetManifestSchema, text, 'manifest.json');
   if (manifest.id !== id) throw apiError(400, `manifest.json is for dataset ${manifest.id}, not ${id}`);
-  const sizes = await storedSizes(c.env.STORE, manifest.shards.map((shard) => shardKey(id, shard.file)));
-  for (const [i, shard] of manifest.shards.entries()) {
-    const promised = contentHashOf(shard.file);
-    if (promised === null || !shard.sha256.startsWith(promised)) {
-      throw apiError(400, `manifest.json: shard name ${shard.file} does not carry the start of its sha256 ${shard.sha256}`);
+  await publishEntry(c.env.STORE, 'datasets', datasetRecordOf(manifest), async () => {
+    const sizes = await storedSizes(c.env.STORE, manifest.shards.map((shard) => shardKey(id, shard.file)));
+    for (const [i, shard] of manifest.shards.entries()) {
+      const promised = contentHashOf(shard.file);
+      if (promised === null || !shard.sha256.startsWith(promised)) {
+        throw apiError(400, `manifest.json: shard name ${shard.file} does not carry the start of its sha256 ${shard.sha256}`);
+      }
+      if (sizes[i] === null) {
+        throw apiError(400, `manifest.json names shard ${shard.file}, which is not stored for dataset ${id}: upload it first`);
+      }
+      if (sizes[i] !== shard.bytes) {
+        throw apiError(400, `manifest.json says shard ${shard.file} holds ${shard.bytes} bytes, but ${sizes[i]} are stored`);
+      }
     }
-    if (sizes[i] === null) {
-      throw apiError(400, `manifest.json names shard ${shard.file}, which is not stored for dataset ${id}: upload it first`);
-    }
-    if (sizes[i] !== shard.bytes) {
-      throw apiError(400, `manifest.json says shard ${shard.file} holds ${shard.bytes} bytes, but ${sizes[i]} are stored`);
-    }
-  }
-  await c.env.STORE.put(manifestKey(id), body, { httpMetadata: JSON_METADATA });
-  await writeIndex(c.env.STORE, 'datasets', datasetRecordOf(manifest));
+  }, { key: manifestKey(id), body });
   return c.json({ stored: true, bytes: body.byteLength } satisfies StoreResult, 201);
 });
 

@@ -10,8 +10,8 @@ import { apiError, methodNotAllowed } from '../errors';
 import { adminAuth } from '../middleware/admin-auth';
 import { safeParams } from '../params';
 import { objectPolicy, serveObject } from '../r2-object';
-import { deleteEntry, modelKey, readIndex, storedSizes, writeIndex } from '../storage';
-import { JSON_METADATA, limitBody, parseDocument, readBody, storeContentAddressed, type StoreResult } from '../uploads';
+import { deleteEntry, modelKey, publishEntry, readIndex, storedSizes } from '../storage';
+import { limitBody, parseDocument, readBody, storeContentAddressed, type StoreResult } from '../uploads';
 
 export const models = new Hono<AppEnv>();
 
@@ -34,17 +34,17 @@ models.put('/:id/model.json', adminAuth(), safeParams({ id: 'model id' }), limit
   const model = parseDocument(LayersModelJsonSchema, text, 'model.json');
   const graft = model.userDefinedMetadata.graft;
   const paths = model.weightsManifest.flatMap((group) => group.paths);
-  const sizes = await storedSizes(c.env.STORE, paths.map((path) => modelKey(id, path)));
-  const missing = paths.find((_, i) => sizes[i] === null);
-  if (missing !== undefined) {
-    throw apiError(400, `model.json names weight file ${missing}, which is not stored for model ${id}: upload it first`);
-  }
-  const weightBytes = sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
-  if (weightBytes !== graft.bytes) {
-    throw apiError(400, `userDefinedMetadata.graft.bytes is ${graft.bytes}, but the weight files hold ${weightBytes} bytes`);
-  }
-  await c.env.STORE.put(modelKey(id, 'model.json'), body, { httpMetadata: JSON_METADATA });
-  await writeIndex(c.env.STORE, 'models', { id, ...graft } satisfies ModelRecord);
+  await publishEntry(c.env.STORE, 'models', { id, ...graft } satisfies ModelRecord, async () => {
+    const sizes = await storedSizes(c.env.STORE, paths.map((path) => modelKey(id, path)));
+    const missing = paths.find((_, i) => sizes[i] === null);
+    if (missing !== undefined) {
+      throw apiError(400, `model.json names weight file ${missing}, which is not stored for model ${id}: upload it first`);
+    }
+    const weightBytes = sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
+    if (weightBytes !== graft.bytes) {
+      throw apiError(400, `userDefinedMetadata.graft.bytes is ${graft.bytes}, but the weight files hold ${weightBytes} bytes`);
+    }
+  }, { key: modelKey(id, 'model.json'), body });
   return c.json({ stored: true, bytes: body.byteLength } satisfies StoreResult, 201);
 });
 

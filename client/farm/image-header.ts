@@ -1,0 +1,97 @@
+/**
+ * Width and height of an image read from the header of its file, before anything is decoded: JPEG (turned by
+ * its EXIF orientation), PNG, GIF, WebP, BMP and AVIF (turned by its irot box). A decoder allocates what these
+ * same fields declare, so checking them bounds the memory a decode can take. No DOM: tested in Node.
+ */
+
+export interface ImageHeader {
+  format: 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp' | 'avif';
+  /** As displayed, after the file's orientation is applied. */
+  width: number;
+  height: number;
+}
+
+const ascii = (bytes: Uint8Array, at: number, length: number) => String.fromCharCode(...bytes.subarray(at, at + length));
+
+/** The header's size, or null when the bytes are none of these formats or the header is cut short. */
+export function readImageHeader(bytes: Uint8Array): ImageHeader | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    if (view.getUint16(0) === 0xffd8) return readJpeg(bytes, view);
+    if (view.getUint32(0) === 0x89504e47 && ascii(bytes, 12, 4) === 'IHDR') {
+      return { format: 'png', width: view.getUint32(16), height: view.getUint32(20) };
+    }
+    if (ascii(bytes, 0, 4) === 'GIF8') return { format: 'gif', width: view.getUint16(6, true), height: view.getUint16(8, true) };
+    if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') return readWebp(bytes, view);
+    if (ascii(bytes, 0, 2) === 'BM') {
+      return { format: 'bmp', width: Math.abs(view.getInt32(18, true)), height: Math.abs(view.getInt32(22, true)) };
+    }
+    if (ascii(bytes, 4, 4) === 'ftyp' && /avi[fs]/.test(ascii(bytes, 8, view.getUint32(0) - 8))) return readAvif(bytes, view);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+  }
+  return null;
+}
+
+/** EXIF orientations 5 to 8 turn the picture by a quarter: width and height trade places. */
+const transposed = (orientation: number) => orientation >= 5 && orientation <= 8;
+
+function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader | null {
+  let orientation = 1;
+  for (let at = 2; at + 4 <= bytes.length; ) {
+    if (bytes[at] !== 0xff) return null;
+    const marker = bytes[at + 1]!;
+    if (marker === 0xff) {
+      at += 1; // fill byte
+      continue;
+    }
+    const length = view.getUint16(at + 2);
+    if (marker === 0xe1 && ascii(bytes, at + 4, 6) === 'Exif\0\0') orientation = exifOrientation(view, at + 10) ?? orientation;
+    // SOF0..SOF15 hold the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but are not frames.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      const height = view.getUint16(at + 5);
+      const width = view.getUint16(at + 7);
+      return transposed(orientation) ? { format: 'jpeg', width: height, height: width } : { format: 'jpeg', width, height };
+    }
+    at += 2 + length;
+  }
+  return null;
+}
+
+/** Tag 0x0112 of IFD0 in the TIFF structure at `tiff`. */
+function exifOrientation(view: DataView, tiff: number): number | null {
+  const little = view.getUint16(tiff) === 0x4949;
+  const ifd = tiff + view.getUint32(tiff + 4, little);
+  const entries = view.getUint16(ifd, little);
+  for (let i = 0; i < entries; i++) {
+    const entry = ifd + 2 + i * 12;
+    if (view.getUint16(entry, little) === 0x0112) return view.getUint16(entry + 8, little);
+  }
+  return null;
+}
+
+function readWebp(bytes: Uint8Array, view: DataView): ImageHeader | null {
+  const chunk = ascii(bytes, 12, 4);
+  if (chunk === 'VP8X') {
+    const u24 = (at: number) => view.getUint16(at, true) + (bytes[at + 2]! << 16);
+    return { format: 'webp', width: 1 + u24(24), height: 1 + u24(27) };
+  }
+  if (chunk === 'VP8L') {
+    const bits = view.getUint32(21, true);
+    return { format: 'webp', width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
+  }
+  if (chunk === 'VP8 ') return { format: 'webp', width: view.getUint16(26, true) & 0x3fff, height: view.getUint16(28, true) & 0x3fff };
+  return null;
+}
+
+/** The first ispe (image spatial extent) box, turned by an irot box of a quarter or three. */
+function readAvif(bytes: Uint8Array, view: DataView): ImageHeader | null {
+  const text = ascii(bytes, 0, Math.min(bytes.length, 64 * 1024));
+  const ispe = text.indexOf('ispe');
+  if (ispe < 0) return null;
+  const width = view.getUint32(ispe + 8);
+  const height = view.getUint32(ispe + 12);
+  const irot = text.indexOf('irot');
+  const quarter = irot >= 0 && (bytes[irot + 4]! & 1) === 1;
+  return quarter ? { format: 'avif', width: height, height: width } : { format: 'avif', width, height };
+}

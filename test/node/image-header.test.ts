@@ -1,0 +1,78 @@
+/**
+ * Image sizes read from file headers before decoding (client/farm/image-header.ts): real photos, every format
+ * the farm decodes written by sharp, an EXIF-rotated JPEG, and a real decompression bomb's header.
+ */
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readImageHeader } from '../../client/farm/image-header';
+import { FLOWERS, sampleFiles, writePngBomb } from '../support/ingest-fixtures';
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'graft-header-'));
+});
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+const header = (bytes: Buffer) => readImageHeader(new Uint8Array(bytes));
+
+describe('readImageHeader', () => {
+  it('reads the size of real photos as sharp decodes them', async () => {
+    const picked = await sampleFiles(FLOWERS, ['daisy', 'roses', 'tulips'], 4);
+    for (const [name, files] of Object.entries(picked)) {
+      for (const file of files) {
+        const bytes = await readFile(join(FLOWERS, name, file));
+        const { width, height } = await sharp(bytes).metadata();
+        expect([file, header(bytes)]).toEqual([file, { format: 'jpeg', width, height }]);
+      }
+    }
+  });
+
+  it('reads JPEG, PNG, GIF, WebP (lossy, lossless, extended) and AVIF, turning an EXIF-rotated JPEG', async () => {
+    const photo = join(FLOWERS, 'daisy', (await sampleFiles(FLOWERS, ['daisy'], 1)).daisy[0]);
+    const image = () => sharp(photo).resize(301, 203, { fit: 'fill' });
+    const cases: [string, Promise<Buffer>, object][] = [
+      ['jpeg', image().jpeg().toBuffer(), { format: 'jpeg', width: 301, height: 203 }],
+      ['jpeg, EXIF orientation 6', image().jpeg().withMetadata({ orientation: 6 }).toBuffer(), { format: 'jpeg', width: 203, height: 301 }],
+      ['png', image().png().toBuffer(), { format: 'png', width: 301, height: 203 }],
+      ['gif', image().gif().toBuffer(), { format: 'gif', width: 301, height: 203 }],
+      ['webp', image().webp().toBuffer(), { format: 'webp', width: 301, height: 203 }],
+      ['webp lossless', image().webp({ lossless: true }).toBuffer(), { format: 'webp', width: 301, height: 203 }],
+      ['webp with alpha', image().ensureAlpha(0.5).webp().toBuffer(), { format: 'webp', width: 301, height: 203 }],
+      ['avif', image().avif().toBuffer(), { format: 'avif', width: 301, height: 203 }],
+    ];
+    for (const [name, bytes, expected] of cases) expect([name, header(await bytes)]).toEqual([name, expected]);
+  });
+
+  it('reads a BMP, top-down or bottom-up', () => {
+    for (const storedHeight of [3, -3]) {
+      // BITMAPFILEHEADER + BITMAPINFOHEADER of a 2x3 24-bit image, rows padded to 8 bytes.
+      const bmp = Buffer.alloc(54 + 3 * 8);
+      bmp.write('BM', 0, 'ascii');
+      bmp.writeUInt32LE(bmp.length, 2);
+      bmp.writeUInt32LE(54, 10);
+      bmp.writeUInt32LE(40, 14);
+      bmp.writeInt32LE(2, 18);
+      bmp.writeInt32LE(storedHeight, 22);
+      bmp.writeUInt16LE(1, 26);
+      bmp.writeUInt16LE(24, 28);
+      expect(header(bmp)).toEqual({ format: 'bmp', width: 2, height: 3 });
+    }
+  });
+
+  it('reads the 16000x16000 a decompression bomb declares, from its first bytes', async () => {
+    const bomb = join(work, 'bomb.png');
+    await writePngBomb(bomb);
+    const bytes = await readFile(bomb);
+    expect(header(bytes.subarray(0, 64))).toEqual({ format: 'png', width: 16000, height: 16000 });
+  });
+
+  it('answers null for other formats and for headers cut short', async () => {
+    const photo = await readFile(join(FLOWERS, 'daisy', (await sampleFiles(FLOWERS, ['daisy'], 1)).daisy[0]));
+    expect(header(await sharp(photo).tiff().toBuffer())).toBeNull();
+    expect(header(photo.subarray(0, 30))).toBeNull();
+    expect(header(Buffer.from('not an image at all'))).toBeNull();
+  });
+});
