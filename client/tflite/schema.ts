@@ -2,9 +2,10 @@
  * The part of TFLite's FlatBuffers schema Graft writes, as builder functions over the `flatbuffers` npm package.
  * Field slots, enum values and union indices are read from tensorflow/compiler/mlir/lite/schema/schema.fbs
  * (schema version 3, file identifier "TFL3"); a table's slot is its field's position in the table, the union
- * index is the member's position in `union BuiltinOptions` + 1 (0 is NONE). Debian's flatc 2.0.8 could generate
- * this, but its output targets an older flatbuffers API; the schema's own names are kept here so each line can be
- * checked against it. No DOM, no tfjs.
+ * index is the member's position in `union BuiltinOptions` + 1 (0 is NONE). Checked: Debian's flatc 2.0.8
+ * `--ts` output compiles against flatbuffers 25 (only noUnusedLocals trips on its unused imports), but generating
+ * it needs schema.fbs (43 KB) in the repository, which this offline build could not fetch; so the builder API
+ * directly, with the schema's own names, so each line can be checked against it. No DOM, no tfjs.
  */
 import * as flatbuffers from 'flatbuffers';
 

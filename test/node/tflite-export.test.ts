@@ -21,6 +21,7 @@ import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { train } from '../../client/trainer/train';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
 import { exportTflite, type TfliteExport } from '../../client/tflite/export-tflite';
+import { kotlinSnippet, pythonSnippet, tfliteReadme } from '../../client/tflite/snippets';
 import { openLiteRtBrowser, type LiteRtBrowser } from '../../tools/measure/litert-browser';
 import { MOBILENET_PREPROCESSING, SHARED_DIR, decodeImage, readModelArtifacts } from '../support/node-features';
 import { useBackend } from '../support/tf-node';
@@ -174,6 +175,26 @@ describe('a fine-tuned MobileNetV2-0.35 flowers classifier', () => {
     }
     expect(files.get('int8')!.exported.signature.input.quantization).toEqual({ scale: 1 / 127.5, zeroPoint: 128 });
     expect(files.get('float32')!.exported.signature.input.quantization).toBeNull();
+  });
+
+  it('the README, the Kotlin and the Python code say the input the runtime reads and size the output from labels.txt', () => {
+    for (const [kind, { exported, input, output }] of files) {
+      const snippet = { kind: exported.kind, signature: exported.signature, preprocessing: MOBILENET_PREPROCESSING, labels: exported.labels };
+      const uint8 = input.dtype === 'uint8';
+      const readme = tfliteReadme(snippet);
+      expect(readme, kind).toContain(`${input.dtype} [${input.shape.join(', ')}]`);
+      expect(readme, kind).toContain(`Output: float32 [${output.shape.join(', ')}]`);
+      if (uint8) expect(readme).toContain('(scale 0.00784313725490196, zero point 128)');
+      else expect(readme, kind).toContain('x * 0.00784313725490196 + -1');
+      const kotlin = kotlinSnippet(snippet);
+      expect(kotlin, kind).toContain(`ByteBuffer.allocateDirect(${SIZE} * ${SIZE} * 3 * ${uint8 ? 1 : 4})`);
+      expect(kotlin, kind).toContain(`Bitmap.createScaledBitmap(bitmap, ${SIZE}, ${SIZE}, true)`);
+      expect(kotlin, kind).toContain(uint8 ? 'input.put(((p shr 16) and 0xFF).toByte())' : 'input.putFloat(((p shr 16) and 0xFF) * 0.00784313725490196f + -1.0f)');
+      expect(kotlin, kind).toContain('val output = Array(1) { FloatArray(labels.size) }');
+      const python = pythonSnippet(snippet);
+      expect(python, kind).toContain(`.resize((${SIZE}, ${SIZE}), Image.BILINEAR)`);
+      expect(python, kind).toContain(uint8 ? 'dtype=np.uint8' : 'dtype=np.float32) * 0.00784313725490196 + -1.0');
+    }
   });
 });
 
