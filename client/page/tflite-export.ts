@@ -34,7 +34,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /** Why a checked file must not be offered, or null. */
-function checkFailure(result: CheckResult, signature: TfliteSignature, classes: number, tfjsAccuracy: number): string | null {
+export function checkFailure(result: CheckResult, signature: TfliteSignature, classes: number, tfjsAccuracy: number): string | null {
   if (result.input.dtype !== signature.input.type || !sameShape(result.input.shape, signature.input.shape)) {
     return `LiteRT reads a ${result.input.dtype} ${JSON.stringify(result.input.shape)} input, the README says ${signature.input.type} ${JSON.stringify(signature.input.shape)}`;
   }
