@@ -3,8 +3,9 @@
  * temp state). In the real page (headless Chromium, the page's Session class): the extraction pipeline with one
  * worker and with N (empty feature cache each time), forward passes alone on N extraction workers (the pipeline's
  * ceiling), and head and fine-tuning epochs from the cache. In Node (wasm, one thread): a fine-tuning epoch that
- * recomputes the frozen layers from the images against one from the cut activations. Measurements only: nothing
- * is asserted. Readable lines first; the last stdout line is one JSON object.
+ * recomputes the frozen layers from the images against one from the cut activations. And the time per image of the
+ * TF.js model against its float32 and int8 TFLite files in LiteRT.js. Measurements only: nothing is asserted.
+ * Readable lines first; the last stdout line is one JSON object.
  */
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,6 +16,7 @@ import { DEFAULT_SETTINGS } from '../client/trainer/settings';
 import { splitImages } from '../client/trainer/split';
 import { timeFineTuneEpochs } from './measure/fine-tune-timing';
 import {
+  exportTflite,
   extractWorkerPath,
   extractionRun,
   openGraftPage,
@@ -137,12 +139,14 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     log('training from the cache');
     const training = await trainRun(graft.page, settings);
     if (training.state !== 'done' || !training.history) throw new Error(`training in the page failed: ${training.error ?? `it ended ${training.state}`}`);
-    browser = { session, workers, settings, one, many, predict, training };
+    log('TFLite float32 and int8, each checked in LiteRT.js (one worker, wasm) on the validation images');
+    const tflite = { float32: await exportTflite(graft.page, 'float32'), int8: await exportTflite(graft.page, 'int8') };
+    browser = { session, workers, settings, one, many, predict, training, tflite };
   } finally {
     await graft.close();
   }
 
-  const { session, workers, settings, one, many, predict, training } = browser;
+  const { session, workers, settings, one, many, predict, training, tflite } = browser;
   log('fine-tuning in Node: frozen layers recomputed vs cut activations');
   const classes = (await readdir(subset)).sort();
   const files = (
@@ -189,6 +193,10 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   }
   predict.before.forEach((before, i) => out(`predict worker ${i} memory: after init ${memoryText(before)}; after ${options.predictImages} images ${memoryText(predict.after[i])}`));
   out(`page JS heap: ${mb(many.pageHeapBytes)}`);
+  out(
+    `classifying one image at a time: TF.js model ${tflite.int8.tfjsMsPerImage.toFixed(1)} ms (trainer worker, ${session.trainer.backend}); ` +
+      `LiteRT.js wasm float32 ${tflite.float32.msPerImage?.toFixed(1)} ms, int8 ${tflite.int8.msPerImage?.toFixed(1)} ms`,
+  );
 
   const summary = {
     backend,
@@ -212,6 +220,9 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     finetune_cache_speedup: round(node.full.epochSeconds / node.cached.epochSeconds),
     seconds: round(performance.now() / 1000, 1),
     finetune_full_where: 'node wasm 1 thread (finetune_cache_speedup compares it with finetune_epoch_s_cached_node, same place)',
+    tfjs_ms_per_image: round(tflite.int8.tfjsMsPerImage),
+    tflite_ms_per_image_float32: round(tflite.float32.msPerImage),
+    tflite_ms_per_image_int8: round(tflite.int8.msPerImage),
     memory: {
       farm_workers: many.memory,
       predict_workers: predict.before.map((before, i) => ({ before, after: predict.after[i] })),

@@ -2,17 +2,28 @@
  * `npm run eval -- --train <dir> --test <dir> [options]`: how well Graft trains, end to end. Seeds the training
  * class folders into a local state folder, trains in the real page (headless Chromium, the page's Session class:
  * farm extraction, head, optionally fine-tuning), exports the float32 model and classifies every image of the test
- * class folders with it in Node. Progress goes to stderr; the last stdout line is one JSON object.
+ * class folders with it in Node. With --export tflite-<kind>, the page also builds and checks that .tflite file,
+ * and the test folders are classified again by running the file in LiteRT.js (headless Chromium).
+ * Progress goes to stderr; the last stdout line is one JSON object.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { unzipSync } from 'fflate';
 import type { BackendChoice } from '../shared/farm';
 import type { History, Stage } from '../shared/training';
 import type { PageSettings } from '../client/page/session';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
 import { useBackend } from '../test/support/tf-node';
 import { scanClassFolders } from './ingest/class-folders';
-import { classifyFolder, loadExported } from './measure/classify-folder';
-import { exportFloat32, openGraftPage, openSession, trainRun, type TrainRun } from './measure/graft-page';
+import { normalise } from '../client/farm/preprocess';
+import { LABELS_FILE } from '../client/tflite/metadata';
+import { MODEL_FILE } from '../client/tflite/package';
+import { TFLITE_KINDS, type TfliteKind } from '../client/tflite/writer';
+import { WEIGHTS_FILE } from '../client/trainer/export';
+import { classifyFolder, loadExported, tfjsPredictor, type Predictor } from './measure/classify-folder';
+import { exportFloat32, exportTflite, openGraftPage, openSession, trainRun, type TrainRun } from './measure/graft-page';
+import { openLiteRtBrowser, type LiteRtBrowser } from './measure/litert-browser';
 import { UsageError, backendFlag, parseFlags, runCommand, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { isDirectory, seedState } from './measure/seed-state';
@@ -38,13 +49,23 @@ Chromium, then measures the exported model on every image of the --test class fo
   --backend <b>             auto, wasm, webgpu (SwiftShader here) or cpu. Default auto.
   --input-size <px>         Square input side. Default: the model's.
   --keep-state              Seed into .local/eval-state and keep it (default: a temp folder, removed).
+  --export <kind>           What to classify --test with: tfjs (the float32 TF.js model, default), tflite-float32,
+                            tflite-float16 or tflite-int8 (the .tflite file the page builds and checks, run in
+                            LiteRT.js in headless Chromium).
+  --out <dir>               Keep the exported files there: model.tflite + labels.txt, or model.json + weights.bin.
   -h, --help                Show this text.
 
 Prints progress to stderr and, as the last stdout line, one JSON object:
-{"test_accuracy", "per_class", "head_val_accuracy", "fine_tune_val_accuracy", "backend", "workers",
- "images_per_s", "seconds", "skipped", "folds", "val_accuracy_mean", "val_accuracy_std", ...}
+{"test_accuracy" (always the TF.js model's), "per_class", "head_val_accuracy", "fine_tune_val_accuracy", "backend",
+ "workers", "images_per_s", "seconds", "skipped", ..., "export", "export_test_accuracy", "export_bytes",
+ "export_agreement" (share of test images where the export's top-1 equals the TF.js model's), "export_ms_per_image",
+ "folds", "val_accuracy_mean", "val_accuracy_std", ...}
 Validation accuracies are those of the epoch each stage kept (its lowest validation loss). With --folds, the
-accuracies are means over the folds, and "fold_runs" lists each fold's figures.`;
+accuracies are means over the folds, "fold_runs" lists each fold's figures, and --export and --out use the first
+fold's model.`;
+
+const EXPORTS = ['tfjs', ...TFLITE_KINDS.map((k) => `tflite-${k}` as const)] as const;
+type ExportChoice = (typeof EXPORTS)[number];
 
 const DEFAULT_MODEL = resolve(REPO_ROOT, '..', 'shared', 'models', 'mobilenet_v2_0.35_224_no_top');
 /** The page's largest farm batch (client/page/main.ts). */
@@ -63,6 +84,8 @@ interface EvalOptions {
   fineTuneLearningRate: number | null;
   augmentViews: number | null;
   folds: number;
+  export: ExportChoice;
+  out: string | null;
 }
 
 function parseEvalArgs(argv: string[]): EvalOptions | null {
@@ -80,11 +103,16 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
     backend: { type: 'string' },
     'input-size': { type: 'string' },
     'keep-state': { type: 'boolean' },
+    export: { type: 'string' },
+    out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return null;
   if (!values.train || !values.test) throw new UsageError('give both --train and --test');
   const backend = backendFlag(values.backend);
+  const exportChoice = (values.export ?? 'tfjs') as ExportChoice;
+  if (!EXPORTS.includes(exportChoice)) throw new UsageError(`--export must be one of ${EXPORTS.join(', ')}, got ${values.export}`);
+  if (values['fine-tune-epochs'] !== undefined && !values['fine-tune']) throw new UsageError('--fine-tune-epochs needs --fine-tune');
   for (const flag of ['fine-tune-epochs', 'fine-tune-lr'] as const) {
     if (values[flag] !== undefined && !values['fine-tune']) throw new UsageError(`--${flag} needs --fine-tune`);
   }
@@ -105,6 +133,8 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
     fineTuneLearningRate,
     augmentViews: wholeNumberFlag(values.augment, 'augment', 0),
     folds: wholeNumberFlag(values.folds, 'folds', 1) ?? 1,
+    export: exportChoice,
+    out: values.out ? resolve(values.out) : null,
   };
 }
 
@@ -137,6 +167,8 @@ async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<
 
   log('starting Graft and the page');
   const graft = await openGraftPage({ persistTo: stateDir, webgpu: options.backend === 'webgpu', log });
+  const tfliteKind = options.export === 'tfjs' ? null : (options.export.slice('tflite-'.length) as TfliteKind);
+  let tflite: Record<string, Uint8Array> | null = null;
   const runs: { run: TrainRun; exported: Awaited<ReturnType<typeof exportFloat32>> }[] = [];
   let workers: number;
   let trainerBackend: string;
@@ -170,6 +202,12 @@ async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<
       if (run.state !== 'done' || !run.history) throw new Error(`training in the page failed: ${run.error ?? `it ended ${run.state}`}`);
       log('exporting the float32 model');
       runs.push({ run, exported: await exportFloat32(graft.page) });
+      if (tfliteKind && index === 0) {
+        log(`building and checking the ${tfliteKind} TFLite file in the page`);
+        const built = await exportTflite(graft.page, tfliteKind);
+        if (!built.zip) throw new Error(`the page did not offer the ${tfliteKind} TFLite file: ${built.failure}`);
+        tflite = unzipSync(built.zip);
+      }
     }
   } finally {
     await graft.close();
@@ -178,12 +216,37 @@ async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<
   log(`classifying ${options.test} in Node`);
   await useBackend('wasm');
   const tests: Awaited<ReturnType<typeof classifyFolder>>[] = [];
+  let metadata;
   for (const { exported } of runs) {
     const classifier = await loadExported(exported.modelJson, exported.weightsBin);
-    tests.push(await classifyFolder(options.test, classifier, log));
+    tests.push(await classifyFolder(options.test, classifier.metadata, tfjsPredictor(classifier), log));
+    metadata ??= classifier.metadata;
     classifier.model.dispose();
   }
   const test = tests[0];
+  const { exported } = runs[0];
+  let exportTest = test;
+  let exportBytes = new TextEncoder().encode(exported.modelJson).byteLength + exported.weightsBin.byteLength;
+  if (tflite) {
+    const file = tflite[MODEL_FILE];
+    exportBytes = file.byteLength;
+    log(`classifying ${options.test} with ${MODEL_FILE} in LiteRT.js (headless Chromium)`);
+    const runtime = await openLiteRtBrowser();
+    try {
+      exportTest = await classifyFolder(options.test, metadata!, tflitePredictor(runtime, file, tfliteKind!, metadata!.preprocessing), log);
+    } finally {
+      await runtime.close();
+    }
+  }
+  if (options.out) {
+    await mkdir(options.out, { recursive: true });
+    const files: [string, Uint8Array | string][] = tflite
+      ? [[MODEL_FILE, tflite[MODEL_FILE]], [LABELS_FILE, tflite[LABELS_FILE]]]
+      : [['model.json', exported.modelJson], [WEIGHTS_FILE, new Uint8Array(exported.weightsBin)]];
+    for (const [name, data] of files) await writeFile(join(options.out, name), data);
+    log(`kept ${files.map(([name]) => name).join(' + ')} in ${options.out}`);
+  }
+  const agreeing = exportTest.predictions.filter((p, i) => p === test.predictions[i]).length;
   for (const s of test.skipped) log(`  skipped test ${s.file}: ${s.reason}`);
   const extraction = runs[0].run.extraction;
   const trainSkipped = [...seeded.skipped, ...(extraction?.failed ?? [])];
@@ -223,6 +286,24 @@ async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<
     fine_tune_val_accuracy_std: stage('fine_tune_val_accuracy').std,
     augment_views: options.augmentViews ?? DEFAULT_SETTINGS.augmentViews,
     fold_runs: folds,
+    export: options.export,
+    export_test_accuracy: exportTest.accuracy,
+    export_bytes: exportBytes,
+    export_agreement: test.predictions.length > 0 ? agreeing / test.predictions.length : null,
+    export_ms_per_image: exportTest.msPerImage,
+  };
+}
+
+/** A .tflite file in LiteRT.js as a predictor: float32 preprocessed input, or int8's uint8 pixels. */
+function tflitePredictor(runtime: LiteRtBrowser, file: Uint8Array, kind: TfliteKind, preprocessing: { scale: number; offset: number }): Predictor {
+  return async (pixels) => {
+    const inputs = tf.tidy(() =>
+      tf.unstack(kind === 'int8' ? tf.round(pixels) : normalise(pixels, preprocessing)).map((image) =>
+        kind === 'int8' ? Uint8Array.from(image.dataSync()) : (image.dataSync() as Float32Array).slice(),
+      ),
+    );
+    const { outputs, msPerImage } = await runtime.run(file, inputs);
+    return { top1: outputs.map((o) => o.indexOf(Math.max(...o))), ms: msPerImage * inputs.length };
   };
 }
 

@@ -16,6 +16,8 @@ import { mountControls } from './views/controls';
 import { mountCurves } from './views/curves';
 import { mountDatasetPicker } from './views/dataset-picker';
 import { mountExport, type ExportKind } from './views/export-panel';
+import { mountTflite } from './views/tflite-panel';
+import type { TfliteKind } from '../tflite/writer';
 import { mountExtractionProgress } from './views/extraction-progress';
 import { mountModelPicker } from './views/model-picker';
 import { mountModelSummary } from './views/model-summary';
@@ -100,6 +102,7 @@ const classify = mountClassify(byId('classify'), {
       .catch((e) => classify.showError(plainMessage(e))),
 });
 const exportPanel = mountExport(byId('export'), { onExport: (kind) => void download(kind) });
+const tflitePanel = mountTflite(byId('export-tflite'), { onBuild: (kind) => void buildTflite(kind) });
 const cachePanel = mountCachePanel(byId('coming-back'), {
   onResume: (runId) => void restoreRun(runId, (id) => session.resumeRun(id)),
   onTrainAgain: (runId) => void restoreRun(runId, (id) => session.trainAgain(id)),
@@ -194,6 +197,17 @@ async function download(kind: ExportKind): Promise<void> {
     fail(error);
   } finally {
     exportPanel.setBusy(null);
+  }
+}
+
+async function buildTflite(kind: TfliteKind): Promise<void> {
+  tflitePanel.setBusy(kind);
+  try {
+    tflitePanel.show(await session.exportTflite(kind));
+  } catch (error) {
+    fail(error);
+  } finally {
+    tflitePanel.setBusy(null);
   }
 }
 
@@ -337,6 +351,7 @@ session.on('results', ({ history, evaluation }) => {
   classify.setEnabled(true);
   const s = settings() ?? defaults;
   exportPanel.update({ classes: evaluation.classes, inputSize: s.inputSize, preprocessing: session.model!.preprocessing });
+  tflitePanel.setReady(true, session.model!.preprocessing);
 });
 session.on('trainer', (report) => runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.readSettings()?.workers }));
 session.on('error', (message) => banner.showError(message));
@@ -361,6 +376,7 @@ async function boot(): Promise<void> {
     if (restored) {
       classify.setEnabled(true);
       exportPanel.update({ ...restored, preprocessing: models[0].preprocessing });
+      tflitePanel.setReady(true, models[0].preprocessing);
     }
   }
 }

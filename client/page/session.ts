@@ -18,6 +18,8 @@ import { splitImages } from '../trainer/split';
 import type { Classification, SavedClassifier, TrainEvent, TrainOutcome, TrainWorkerApi } from '../trainer/worker/train.worker';
 import { droppedFolder, isDroppedFolderId, storedDataset, type DatasetChoice } from './dataset-source';
 import { forgetRun, loadRun, rememberRun, type RunRecord } from './run-registry';
+import type { TfliteKind } from '../tflite/writer';
+import { checkedTflite, type CheckedTflite } from './tflite-export';
 
 export type SessionState = 'idle' | 'extracting' | 'training' | 'paused' | 'done' | 'error';
 
@@ -376,6 +378,11 @@ export class Session {
 
   exportModel(quantization: 'float32' | 'float16' | 'uint8') {
     return this.#needTrainer().exportModel(quantization);
+  }
+
+  /** The classifier as a .tflite file of `kind`, checked in LiteRT.js on the held-out images (tflite-export.ts). */
+  exportTflite(kind: TfliteKind): Promise<CheckedTflite> {
+    return checkedTflite(this.#needTrainer(), this.dataset, this.model!, kind);
   }
 }
 

@@ -12,6 +12,9 @@ import { summariseFolder, toClassPaths } from '../../client/page/views/folder';
 import { formatBytes, formatDuration, formatPercent, plural } from '../../client/page/views/format';
 import { toRaw, validateSettings, type FormSettings } from '../../client/page/views/settings-rules';
 import type { EpochRecord, History } from '../../shared/training';
+import { checkFailure } from '../../client/page/tflite-export';
+import { checkSummary } from '../../client/page/views/tflite-panel';
+import type { TfliteSignature } from '../../client/tflite/writer';
 
 const SETTINGS: FormSettings = {
   workers: 4,
@@ -217,5 +220,41 @@ describe('export snippet', () => {
     expect(code).toContain(`tf.loadLayersModel('model.json')`);
     expect(code).toContain('[160, 160]');
     expect(code).toContain('resized.div(127.5).sub(1).expandDims(0)');
+  });
+});
+
+describe('the TFLite check the page shows beside each download', () => {
+  const signature: TfliteSignature = {
+    input: { shape: [1, 224, 224, 3], type: 'uint8', quantization: { scale: 1 / 127.5, zeroPoint: 128 } },
+    output: { shape: [1, 3], type: 'float32' },
+  };
+  const passed = { accuracy: 0.9, agreement: 0.95, msPerImage: 12.34, input: { dtype: 'uint8', shape: [1, 224, 224, 3] }, output: { dtype: 'float32', shape: [1, 3] } };
+
+  it('offers a file that reads what its README says and is about as accurate as the TF.js model', () => {
+    expect(checkFailure(passed, signature, 3, 0.92, 100)).toBeNull();
+    const shown = checkSummary({ kind: 'int8', signature, fileBytes: 518_718, check: passed, tfjsMsPerImage: 20, zip: new Uint8Array(1), failure: null });
+    expect(shown).toBe('519 kB · accuracy 90.0% · agrees with TF.js 95.0% · 12.3 ms/image');
+  });
+
+  it('on a small held-out set, a file two images worse is still offered; three images worse is not', () => {
+    // 18 held-out images: one image is 5.6 points.
+    expect(checkFailure({ ...passed, accuracy: 15 / 18 }, signature, 3, 17 / 18, 18)).toBeNull();
+    expect(checkFailure({ ...passed, accuracy: 14 / 18 }, signature, 3, 17 / 18, 18)).toMatch(/^its accuracy on the held-out images \(77\.8%\)/);
+  });
+
+  it('does not offer a file with another input, another output size, or a real loss of accuracy, and says why', () => {
+    expect(checkFailure({ ...passed, input: { dtype: 'float32', shape: [1, 224, 224, 3] } }, signature, 3, 0.9, 100)).toBe(
+      'LiteRT reads a float32 [1,224,224,3] input, the README says uint8 [1,224,224,3]',
+    );
+    expect(checkFailure({ ...passed, output: { dtype: 'float32', shape: [1, 1] } }, signature, 3, 0.9, 100)).toBe(
+      'LiteRT gives a float32 [1,1] output for 3 labels',
+    );
+    const failure = checkFailure({ ...passed, accuracy: 0.8 }, signature, 3, 0.9, 100);
+    expect(failure).toBe("its accuracy on the held-out images (80.0%) is more than 5 points below the TF.js model's (90.0%)");
+    const shown = checkSummary({ kind: 'int8', signature, fileBytes: 518_718, check: { ...passed, accuracy: 0.8 }, tfjsMsPerImage: 20, zip: null, failure });
+    expect(shown).toMatch(/· not offered: its accuracy on the held-out images \(80\.0%\)/);
+    expect(checkSummary({ kind: 'int8', signature, fileBytes: 1000, check: null, tfjsMsPerImage: 20, zip: null, failure: 'LiteRT.js could not run it: x' })).toBe(
+      '1.0 kB · not offered: LiteRT.js could not run it: x',
+    );
   });
 });

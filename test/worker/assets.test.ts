@@ -39,6 +39,20 @@ describe('static assets', () => {
     for (const [name, value] of Object.entries(PAGE_HEADERS)) expect(res.headers.get(name), name).toBe(value);
   });
 
+  it.each([
+    ['/litert/litert_wasm_internal.js', 'text/javascript'],
+    ['/litert/litert_wasm_internal.wasm', 'application/wasm'],
+    ['/litert/litert_wasm_compat_internal.wasm', 'application/wasm'],
+  ])('%s, the TFLite check\'s LiteRT.js runtime, is served same-origin as %s', async (path, type) => {
+    const res = await asset(path);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toMatch(new RegExp(`^${type}`));
+    for (const [name, value] of Object.entries(PAGE_HEADERS)) expect(res.headers.get(name), name).toBe(value);
+    // Not content-addressed: revalidated, never kept for a year.
+    expect(res.headers.get('Cache-Control')).not.toContain('immutable');
+    await res.arrayBuffer();
+  });
+
   it('does not serve the _headers file itself', async () => {
     expect((await asset('/_headers')).status).toBe(404);
   });

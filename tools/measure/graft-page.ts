@@ -17,6 +17,7 @@ import type { Evaluation, History } from '../../shared/training';
 import type { ExtractWorkerApi, ExtractorInit } from '../../client/farm/extract.worker';
 import type { FarmProgress } from '../../client/farm/farm';
 import type { PageSettings, Session } from '../../client/page/session';
+import type { TfliteKind } from '../../client/tflite/writer';
 import { launchChromium } from '../../test/support/browser';
 import { startGraft } from '../graft-server';
 import { DIST_CLIENT } from './project';
@@ -33,6 +34,8 @@ interface MeasureWindow {
     extraction: FarmProgress | null;
     results: { history: History; evaluation: Evaluation } | null;
     error: string | null;
+    /** Bytes as base64, the cheap way to hand a file back to Node. */
+    toBase64(bytes: BlobPart): Promise<string>;
   };
 }
 
@@ -105,7 +108,14 @@ export function openSession(page: Page, args: { datasetId: string; modelId: stri
     const w = window as unknown as MeasureWindow;
     const SessionClass = w.graft.session.constructor as new () => Session;
     const session = new SessionClass();
-    const measure: MeasureWindow['measure'] = { session, stateTimes: [], extraction: null, results: null, error: null };
+    const toBase64 = (bytes: BlobPart) =>
+      new Promise<string>((resolve, reject) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve((reader.result as string).replace(/^[^,]*,/, ''));
+        reader.onerror = () => reject(reader.error);
+        reader.readAsDataURL(new Blob([bytes]));
+      });
+    const measure: MeasureWindow['measure'] = { session, stateTimes: [], extraction: null, results: null, error: null, toBase64 };
     w.measure = measure;
     const log = (line: string) => void w.graftMeasureLog(line);
     let lastExtractLog = 0;
@@ -202,17 +212,31 @@ export function trainRun(page: Page, settings: PageSettings): Promise<TrainRun> 
 /** The trained classifier as session.exportModel('float32') gives it (model.json text and weights.bin bytes). */
 export async function exportFloat32(page: Page): Promise<{ modelJson: string; weightsBin: ArrayBuffer }> {
   const { modelJson, weightsBase64 } = await page.evaluate(async () => {
-    const { modelJson, weightsBin } = await (window as unknown as MeasureWindow).measure.session.exportModel('float32');
-    const dataUrl = await new Promise<string>((resolve, reject) => {
-      const reader = new FileReader();
-      reader.onload = () => resolve(reader.result as string);
-      reader.onerror = () => reject(reader.error);
-      reader.readAsDataURL(new Blob([weightsBin]));
-    });
-    return { modelJson, weightsBase64: dataUrl.slice(dataUrl.indexOf(',') + 1) };
+    const { measure } = window as unknown as MeasureWindow;
+    const { modelJson, weightsBin } = await measure.session.exportModel('float32');
+    return { modelJson, weightsBase64: await measure.toBase64(weightsBin) };
   });
   const bytes = Buffer.from(weightsBase64, 'base64');
   return { modelJson, weightsBin: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer };
+}
+
+/** The page's TFLite export of `kind` (built and checked in the page); the zip's bytes when the check passed. */
+export async function exportTflite(
+  page: Page,
+  kind: TfliteKind,
+): Promise<{ zip: Uint8Array | null; failure: string | null; fileBytes: number; msPerImage: number | null; tfjsMsPerImage: number }> {
+  const { zipBase64, ...rest } = await page.evaluate(async (kind) => {
+    const { measure } = window as unknown as MeasureWindow;
+    const result = await measure.session.exportTflite(kind);
+    return {
+      zipBase64: result.zip ? await measure.toBase64(result.zip as Uint8Array<ArrayBuffer>) : null,
+      failure: result.failure,
+      fileBytes: result.fileBytes,
+      msPerImage: result.check?.msPerImage ?? null,
+      tfjsMsPerImage: result.tfjsMsPerImage,
+    };
+  }, kind);
+  return { zip: zipBase64 === null ? null : new Uint8Array(Buffer.from(zipBase64, 'base64')), ...rest };
 }
 
 export interface ExtractionRun {

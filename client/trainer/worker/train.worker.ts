@@ -24,6 +24,8 @@ import { releaseModels } from '../release';
 import { splitSamples } from '../sources';
 import { resumeTraining, train, type BatchProgress, type TrainingData, type TrainResult } from '../train';
 import { registerWasmBackpropKernels } from '../wasm-backprop-kernels';
+import { exportTflite } from '../../tflite/export-tflite';
+import type { TfliteKind, TfliteSignature } from '../../tflite/writer';
 import { loadInMemory, streamFromCache } from './cached-source';
 
 export interface TrainRequest {
@@ -66,6 +68,18 @@ export interface SavedClassifier {
   evaluation: Evaluation | null;
 }
 
+/** A .tflite file ready for its LiteRT check: the check images as the file takes them, and the TF.js model's answers. */
+export interface PreparedTflite {
+  kind: TfliteKind;
+  file: Uint8Array;
+  signature: TfliteSignature;
+  labels: string[];
+  check: { inputs: ArrayBuffer; count: number; labels: number[]; tfjsTop1: number[]; tfjsMsPerImage: number };
+}
+
+/** Training images an int8 export calibrates on (spread evenly over the training split). */
+export const CALIBRATION_IMAGES = 300;
+
 export interface Classification {
   classIndex: number;
   className: string;
@@ -79,7 +93,7 @@ interface Loaded {
 }
 
 let loaded: Promise<Loaded> | null = null;
-let classifier: { model: tfl.LayersModel; classes: string[]; inputSize: number; runId: string } | null = null;
+let classifier: { model: tfl.LayersModel; classes: string[]; inputSize: number; runId: string; split: SplitAssignment | null } | null = null;
 let stopper: AbortController | null = null;
 
 function toArtifacts({ modelJson, weightData }: ModelArtifactsData): tf.io.ModelArtifacts {
@@ -186,7 +200,7 @@ const api = {
       { classes: request.classes, inputSize: request.inputSize, preprocessing: record.preprocessing },
       'float32',
     );
-    setClassifier({ model, classes: request.classes, inputSize: request.inputSize, runId: request.runId });
+    setClassifier({ model, classes: request.classes, inputSize: request.inputSize, runId: request.runId, split });
     let unsaved: string | null = null;
     try {
       await saveClassifier({
@@ -233,7 +247,7 @@ const api = {
       }),
     );
     const inputSize = model.inputs[0].shape[1] as number;
-    setClassifier({ model, classes: saved.classes, inputSize, runId });
+    setClassifier({ model, classes: saved.classes, inputSize, runId, split: (await loadCheckpoint(runId))?.split ?? null });
     return { classes: saved.classes, inputSize, history: saved.history ?? null, evaluation: saved.evaluation ?? null };
   },
 
@@ -259,6 +273,74 @@ const api = {
       quantization,
     );
     return Comlink.transfer({ modelJson, weightsBin }, [weightsBin]);
+  },
+
+  /**
+   * Which images a TFLite export needs: training images to calibrate int8 on and the held-out images (test, else
+   * validation) every file is checked on. Null when the classifier's split is unknown.
+   */
+  tfliteImageIds(): { calibration: string[]; check: string[] } | null {
+    if (!classifier) throw new Error('train a classifier first');
+    const { split } = classifier;
+    if (!split) return null;
+    const step = Math.max(1, split.train.length / CALIBRATION_IMAGES);
+    const calibration = Array.from({ length: Math.min(CALIBRATION_IMAGES, split.train.length) }, (_, i) => split.train[Math.floor(i * step)]);
+    return { calibration, check: split.test.length > 0 ? split.test : split.validation };
+  },
+
+  /**
+   * The trained classifier as a .tflite file of `kind` (int8: calibrated on `calibration`, decoded here), with the
+   * `check` images prepared as the file takes them (float32 preprocessed, or uint8 pixels) and the TF.js model's
+   * top-1 on each.
+   */
+  async exportTflite(kind: TfliteKind, calibration: Blob[], check: { images: Blob[]; labels: number[] }): Promise<PreparedTflite> {
+    if (!classifier) throw new Error('train a classifier first');
+    const { record } = await ready();
+    const { model, classes, inputSize } = classifier;
+    const pixelsOf = async (bytes: Blob) => resizeToSquare(await decodeImage(bytes, inputSize), inputSize);
+    async function* calibrationBatches() {
+      for (let i = 0; i < calibration.length; i += 16) {
+        const pixels = await Promise.all(calibration.slice(i, i + 16).map(pixelsOf));
+        const batch = tf.tidy(() => normalise(tf.stack(pixels), record.preprocessing) as tf.Tensor4D);
+        tf.dispose(pixels);
+        yield batch;
+        batch.dispose();
+      }
+    }
+    const exported = await exportTflite(model, {
+      kind,
+      labels: classes,
+      preprocessing: record.preprocessing,
+      calibration: kind === 'int8' ? calibrationBatches() : undefined,
+    });
+    const uint8 = exported.signature.input.type === 'uint8';
+    const per = inputSize * inputSize * 3;
+    const inputs = uint8 ? new Uint8Array(per * check.images.length) : new Float32Array(per * check.images.length);
+    const tfjsTop1: number[] = [];
+    let tfjsMs = 0;
+    for (let i = 0; i < check.images.length; i++) {
+      const pixels = await pixelsOf(check.images[i]);
+      const [values, top1, ms] = tf.tidy(() => {
+        const input = normalise(tf.expandDims(pixels), record.preprocessing);
+        const start = performance.now();
+        const top = (tf.argMax(model.predict(input) as tf.Tensor, 1).dataSync() as Int32Array)[0];
+        const took = performance.now() - start;
+        // Android hands the model bytes: the int8 file is checked on the rounded pixels.
+        return [(uint8 ? tf.round(pixels) : input).dataSync(), top, took] as const;
+      });
+      pixels.dispose();
+      inputs.set(values, i * per);
+      tfjsTop1.push(top1);
+      tfjsMs += ms;
+    }
+    const result: PreparedTflite = {
+      kind,
+      file: exported.file,
+      signature: exported.signature,
+      labels: exported.labels,
+      check: { inputs: inputs.buffer as ArrayBuffer, count: check.images.length, labels: check.labels, tfjsTop1, tfjsMsPerImage: tfjsMs / Math.max(1, check.images.length) },
+    };
+    return Comlink.transfer(result, [exported.file.buffer as ArrayBuffer, result.check.inputs]);
   },
 
   /** The image and nine augmented views as the training will see them, as bitmaps for the page. */

@@ -1,0 +1,95 @@
+/**
+ * A TFLite download the page may offer: the trainer worker writes the file (int8: calibrated on training images),
+ * a LiteRT.js worker runs it on the held-out images, and only a file that runs, has the input and output its
+ * README describes and is about as accurate as the TF.js model is zipped (model.tflite, labels.txt, README.md). Images come
+ * from the dataset the classifier was trained on; nothing leaves the visitor's computer.
+ */
+import * as Comlink from 'comlink';
+import type { ModelRecord } from '../../shared/records';
+import type { TrainWorkerApi } from '../trainer/worker/train.worker';
+import type { CheckResult, CheckWorkerApi } from '../tflite/check.worker';
+import { tfliteZip } from '../tflite/package';
+import type { TfliteKind, TfliteSignature } from '../tflite/writer';
+import type { DatasetChoice } from './dataset-source';
+
+/**
+ * A file whose accuracy on the held-out images is more than this below the TF.js model's is not offered; on a
+ * small held-out set at least MAX_IMAGES_LOST images must be lost (one image of 18 is already 5.6 points).
+ */
+export const MAX_ACCURACY_LOSS = 0.05;
+export const MAX_IMAGES_LOST = 2;
+
+export interface CheckedTflite {
+  kind: TfliteKind;
+  signature: TfliteSignature;
+  /** Bytes of model.tflite. */
+  fileBytes: number;
+  /** What LiteRT.js measured, when the file ran. */
+  check: CheckResult | null;
+  /** The TF.js model's own time per image on the same images, one at a time, in the trainer worker. */
+  tfjsMsPerImage: number;
+  /** The download, when the check passed; otherwise null and `failure` says why. */
+  zip: Uint8Array | null;
+  failure: string | null;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Why a checked file must not be offered, or null. */
+export function checkFailure(result: CheckResult, signature: TfliteSignature, classes: number, tfjsAccuracy: number, images: number): string | null {
+  if (result.input.dtype !== signature.input.type || !sameShape(result.input.shape, signature.input.shape)) {
+    return `LiteRT reads a ${result.input.dtype} ${JSON.stringify(result.input.shape)} input, the README says ${signature.input.type} ${JSON.stringify(signature.input.shape)}`;
+  }
+  if (result.output.dtype !== 'float32' || !sameShape(result.output.shape, [1, classes])) {
+    return `LiteRT gives a ${result.output.dtype} ${JSON.stringify(result.output.shape)} output for ${classes} labels`;
+  }
+  const imagesLost = Math.round((tfjsAccuracy - result.accuracy) * images);
+  if (result.accuracy < tfjsAccuracy - MAX_ACCURACY_LOSS && imagesLost > MAX_IMAGES_LOST) {
+    return `its accuracy on the held-out images (${(result.accuracy * 100).toFixed(1)}%) is more than ${MAX_ACCURACY_LOSS * 100} points below the TF.js model's (${(tfjsAccuracy * 100).toFixed(1)}%)`;
+  }
+  return null;
+}
+
+export async function checkedTflite(
+  trainer: Comlink.Remote<TrainWorkerApi>,
+  dataset: DatasetChoice | null,
+  model: ModelRecord,
+  kind: TfliteKind,
+): Promise<CheckedTflite> {
+  const ids = await trainer.tfliteImageIds();
+  if (!ids) throw new Error('this classifier\'s training split is no longer stored on this browser: train it again to export TFLite');
+  const byId = new Map(dataset?.images.map((image) => [image.imageId, image]) ?? []);
+  if (!dataset || [...ids.calibration, ...ids.check].some((id) => !byId.has(id))) {
+    throw new Error('choose the dataset this classifier was trained on first: its images calibrate and check the TFLite file');
+  }
+  const bytesOf = (list: string[]) => Promise.all(list.map((id) => byId.get(id)!.bytes()));
+  const prepared = await trainer.exportTflite(kind, kind === 'int8' ? await bytesOf(ids.calibration) : [], {
+    images: await bytesOf(ids.check),
+    labels: ids.check.map((id) => dataset.classes.indexOf(byId.get(id)!.class)),
+  });
+  const { signature, file } = prepared;
+  const outcome = { kind, signature, fileBytes: file.byteLength, tfjsMsPerImage: prepared.check.tfjsMsPerImage };
+  // A classic worker: LiteRT.js loads its wasm script with importScripts().
+  const worker = new Worker(new URL('../tflite/check.worker.ts', import.meta.url), { name: 'graft-tflite-check' });
+  try {
+    const checker = Comlink.wrap<CheckWorkerApi>(worker);
+    const copy = file.slice();
+    const result = await checker.check(
+      Comlink.transfer(
+        { file: copy, inputs: prepared.check.inputs, inputType: signature.input.type, count: prepared.check.count, classes: prepared.labels.length, labels: prepared.check.labels, tfjsTop1: prepared.check.tfjsTop1 },
+        [copy.buffer, prepared.check.inputs],
+      ),
+    );
+    const { labels, tfjsTop1 } = prepared.check;
+    const tfjsAccuracy = tfjsTop1.filter((top1, i) => top1 === labels[i]).length / Math.max(1, labels.length);
+    const failure = checkFailure(result, signature, prepared.labels.length, tfjsAccuracy, labels.length);
+    const zip = failure ? null : tfliteZip(file, { kind, signature, preprocessing: model.preprocessing, labels: prepared.labels });
+    return { ...outcome, check: result, zip, failure };
+  } catch (error) {
+    return { ...outcome, check: null, zip: null, failure: `LiteRT.js could not run it: ${error instanceof Error ? error.message : String(error)}` };
+  } finally {
+    worker.terminate();
+  }
+}
