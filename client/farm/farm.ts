@@ -5,6 +5,7 @@
  */
 import type * as Comlink from 'comlink';
 import type { BackendChoice, BackendReport, ExtractItem, ModelArtifactsData, WorkerMemory } from '../../shared/farm';
+import type { Augmentation } from '../../shared/augmentation';
 import type { ModelRecord } from '../../shared/records';
 import type { TensorCodec } from '../cache/codec';
 import type { ExtractWorkerApi, ExtractorInit } from './extract.worker';
@@ -27,6 +28,7 @@ export interface ExtractionJob {
   inputSize: number;
   fineTuneAt: number | string | null;
   cutCodec: TensorCodec;
+  augmentation: Augmentation;
   images: FarmImage[];
 }
 
@@ -109,6 +111,7 @@ export class Farm {
       fineTuneAt: job.fineTuneAt,
       datasetId: job.datasetId,
       cutCodec: job.cutCodec,
+      augmentation: job.augmentation,
     };
     const onAbort = () => {
       scheduler.cancel();

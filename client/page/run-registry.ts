@@ -2,6 +2,7 @@
  * Which dataset, model and settings each training run used, kept in localStorage (tiny, synchronous), so a
  * later visit can offer to resume a run whose checkpoints and features sit in IndexedDB.
  */
+import type { Augmentation } from '../../shared/augmentation';
 import type { PageSettings } from './session';
 
 export interface RunRecord {
@@ -11,6 +12,8 @@ export interface RunRecord {
   settings: PageSettings;
   pooledKey: string;
   cutKey: string | null;
+  /** How augmented views are made; runs saved before it was recorded used DEFAULT_AUGMENTATION. */
+  augmentation?: Augmentation;
   createdAt: number;
   /** Best validation accuracy reached so far, kept up to date after every epoch. */
   bestValAccuracy?: number;

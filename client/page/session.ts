@@ -4,6 +4,7 @@
  * events. It never touches pixels or tensors: the workers do.
  */
 import * as Comlink from 'comlink';
+import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import type { BackendChoice, BackendReport, ModelArtifactsData } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
 import type { Evaluation, History, SplitAssignment, TrainSettings } from '../../shared/training';
@@ -137,7 +138,7 @@ export class Session {
   async augmentationPreview(settings: PageSettings): Promise<ImageBitmap[]> {
     const image = this.dataset?.images[0];
     if (!image) throw new Error('choose a dataset first');
-    return this.#needTrainer().previewAugmentation(await image.bytes(), image.imageId, settings.inputSize, 9);
+    return this.#needTrainer().previewAugmentation(await image.bytes(), image.imageId, settings.inputSize, DEFAULT_AUGMENTATION, 9);
   }
 
   /** The run a start() would make (or continue): split, cache keys and identity. */
@@ -151,13 +152,14 @@ export class Session {
     const pooledKey = modelKey({ ...keyParts, cutLayer: record.bottleneck });
     const fineTuneSummary = runSettings.fineTuneEpochs > 0 ? await this.describe(runSettings) : null;
     const cutKey = fineTuneSummary ? modelKey({ ...keyParts, cutLayer: fineTuneSummary.fineTuneAtName }) : null;
-    const run: RunRecord = resume ?? {
+    const run: RunRecord = resume ? { augmentation: DEFAULT_AUGMENTATION, ...resume } : {
       runId: `run-${Date.now().toString(36)}`,
       datasetId: dataset.id,
       modelId: record.id,
       settings: runSettings,
       pooledKey,
       cutKey,
+      augmentation: DEFAULT_AUGMENTATION,
       createdAt: Date.now(),
     };
     return { run, split, dataset, record };
@@ -170,12 +172,13 @@ export class Session {
   async extract(plan: RunPlan, signal: AbortSignal): Promise<FarmProgress | null> {
     const { run, split, dataset, record } = plan;
     const { settings, pooledKey, cutKey } = run;
+    const augmentation = run.augmentation ?? DEFAULT_AUGMENTATION;
     this.farm = null;
     const train = new Set(split.train);
     const farmImages: FarmImage[] = [];
     for (const image of dataset.images) {
       const views = train.has(image.imageId) ? Array.from({ length: settings.augmentViews + 1 }, (_, v) => v) : [0];
-      const wanted = (v: number) => [featureKey(pooledKey, image.imageId, v), ...(cutKey ? [featureKey(cutKey, image.imageId, v)] : [])];
+      const wanted = (v: number) => [pooledKey, ...(cutKey ? [cutKey] : [])].map((key) => featureKey(key, image.imageId, v, augmentation));
       const missing = new Set(await missingKeys(views.flatMap(wanted)));
       const needed = views.filter((v) => wanted(v).some((key) => missing.has(key)));
       if (needed.length > 0) farmImages.push({ key: image.imageId, imageId: image.imageId, views: needed, bytes: image.bytes });
@@ -199,6 +202,7 @@ export class Session {
         inputSize: settings.inputSize,
         fineTuneAt: cutKey ? settings.fineTuneAt : null,
         cutCodec: CUT_CODEC,
+        augmentation,
         images: farmImages,
       },
       signal,
@@ -239,6 +243,7 @@ export class Session {
           inputSize: run.settings.inputSize,
           pooledKey: run.pooledKey,
           cutKey: run.cutKey,
+          augmentation: run.augmentation ?? DEFAULT_AUGMENTATION,
           resume: resume !== null,
         },
         Comlink.proxy((event: TrainEvent) => {

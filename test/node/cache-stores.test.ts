@@ -27,6 +27,7 @@ import {
   type NewFeature,
 } from '../../client/cache/feature-store';
 import { featureKey, modelKey } from '../../client/cache/keys';
+import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 
 const SHARED = fileURLToPath(new URL('../../../shared', import.meta.url));
 
@@ -65,8 +66,9 @@ function pooled(imageId: string, view: number): Float32Array {
   return values;
 }
 
-function bottleneckFeature(datasetId: string, imageId: string, view: number): NewFeature {
-  return { modelKey: BOTTLENECK, datasetId, imageId, view, tensors: [encodeTensor(pooled(imageId, view), [1280], 'float16')] };
+function bottleneckFeature(datasetId: string, imageId: string, view: number, augmentation = DEFAULT_AUGMENTATION): NewFeature {
+  const tensors = [encodeTensor(pooled(imageId, view), [1280], 'float16')];
+  return { modelKey: BOTTLENECK, datasetId, imageId, view, augmentation: view > 0 ? augmentation : null, tensors };
 }
 
 /** The activations crossing a cut below block 13: [14,14,32] and [14,14,192]. */
@@ -75,10 +77,10 @@ function cutFeature(datasetId: string, imageId: string, view: number): NewFeatur
     encodeTensor(new Float32Array(14 * 14 * 32).fill(view + 1), [14, 14, 32], 'uint8'),
     encodeTensor(new Float32Array(14 * 14 * 192).fill(0.5), [14, 14, 192], 'uint8'),
   ];
-  return { modelKey: CUT, datasetId, imageId, view, tensors };
+  return { modelKey: CUT, datasetId, imageId, view, augmentation: view > 0 ? DEFAULT_AUGMENTATION : null, tensors };
 }
 
-const keysOf = (features: NewFeature[]) => features.map((f) => featureKey(f.modelKey, f.imageId, f.view));
+const keysOf = (features: NewFeature[]) => features.map((f) => featureKey(f.modelKey, f.imageId, f.view, f.augmentation ?? undefined));
 
 /** Replaces IDBObjectStore.prototype.put for the duration of `body` (fake-indexeddb's class is the global one). */
 async function withPatchedPut<R>(
@@ -113,7 +115,7 @@ describe('feature store', () => {
     expect(records.at(-1)).toBeUndefined();
     batch.forEach((feature, i) => {
       const record = records[i]!;
-      expect(record.key).toBe(featureKey(BOTTLENECK, feature.imageId, feature.view));
+      expect(record.key).toBe(keysOf([feature])[0]);
       expect([record.datasetId, record.imageId, record.view, record.modelKey]).toEqual([
         'cats_vs_dogs',
         feature.imageId,
@@ -204,6 +206,23 @@ describe('feature store', () => {
     expect(await missingKeys(keys)).toEqual(leftToDo);
     const again = await getMany(leftToDo.slice(0, 3));
     expect(again).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('never reads an augmented view back for another augmentation: changed parameters mean a new extraction', async () => {
+    const rotated = { ...DEFAULT_AUGMENTATION, rotation: 0.1 };
+    await putBatch(CATS.slice(0, 3).flatMap((id) => [0, 1].map((view) => bottleneckFeature('cats_vs_dogs', id, view))));
+    const wanted = CATS.slice(0, 3).flatMap((id) => [featureKey(BOTTLENECK, id, 0, rotated), featureKey(BOTTLENECK, id, 1, rotated)]);
+    // The originals are still good; every augmented view has to be computed again with the new rotation.
+    expect(await missingKeys(wanted)).toEqual(wanted.filter((_, i) => i % 2 === 1));
+    await putBatch(CATS.slice(0, 3).map((id) => bottleneckFeature('cats_vs_dogs', id, 1, rotated)));
+    expect(await missingKeys(wanted)).toEqual([]);
+    const [record] = await getMany([featureKey(BOTTLENECK, CATS[0]!, 1, rotated)]);
+    expect(record!.augmentation).toEqual(rotated);
+  });
+
+  it('refuses an augmented view stored without its augmentation', async () => {
+    const feature = { ...bottleneckFeature('cats_vs_dogs', CATS[0]!, 1), augmentation: null };
+    await expect(putBatch([feature])).rejects.toThrow(/augmentation/);
   });
 
   it('summarises and clears per dataset and model', async () => {
