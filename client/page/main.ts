@@ -101,7 +101,7 @@ const classify = mountClassify(byId('classify'), {
 const exportPanel = mountExport(byId('export'), { onExport: (kind) => void download(kind) });
 const cachePanel = mountCachePanel(byId('coming-back'), {
   onResume: (runId) => void resumeRun(runId),
-  onClear: () => void session.clearCache().then(refreshCache).catch(fail),
+  onClear: () => void session.clearCache().then(forgetClassifier).then(refreshCache).catch(fail),
 });
 
 function updateStartBlocked(): void {
@@ -213,6 +213,13 @@ async function resumeRun(runId: string): Promise<void> {
   await started;
 }
 
+/** After "Delete everything": no classifier is left to classify with or export. */
+function forgetClassifier(): void {
+  classify.clear();
+  classify.setEnabled(false, 'Train a classifier first.');
+  exportPanel.update(null);
+}
+
 /** "Coming back": per dataset and model, the images cached (pooled features) and the bytes of everything cached. */
 async function refreshCache(): Promise<void> {
   const overview = await session.cacheOverview();
@@ -232,10 +239,10 @@ async function refreshCache(): Promise<void> {
     runs: overview.runs.map(({ run, ...c }) => ({
       runId: c.runId,
       datasetName: c.datasetId,
-      modelName: run ? modelName(run.modelId) : '',
+      modelName: modelName(run.modelId),
       epoch: c.epoch,
-      totalEpochs: run ? run.settings.headEpochs + run.settings.fineTuneEpochs : null,
-      bestValAccuracy: run?.bestValAccuracy ?? null,
+      totalEpochs: run.settings.headEpochs + run.settings.fineTuneEpochs,
+      bestValAccuracy: run.bestValAccuracy ?? null,
       savedAt: c.savedAt,
     })),
   });

@@ -30,6 +30,8 @@ export function loadRun(runId: string): RunRecord | null {
   return text ? (JSON.parse(text) as RunRecord) : null;
 }
 
-export function forgetRun(runId: string): void {
-  localStorage.removeItem(PREFIX + runId);
+/** Forgets every run this browser knows of. */
+export function forgetAllRuns(): void {
+  const keys = Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i));
+  for (const key of keys) if (key?.startsWith(PREFIX)) localStorage.removeItem(key);
 }

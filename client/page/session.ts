@@ -11,14 +11,15 @@ import type { Evaluation, History, SplitAssignment, TrainSettings } from '../../
 import { downloadModel, listDatasets, listModels, requestCounter } from '../api/storage-client';
 import { listCheckpoints, type CheckpointSummary } from '../cache/checkpoint-store';
 import { listClassifiers } from '../cache/classifier-store';
-import { clear, missingKeys, summary, type CacheSummaryEntry } from '../cache/feature-store';
+import { clearEverything } from '../cache/db';
+import { missingKeys, summary, type CacheSummaryEntry } from '../cache/feature-store';
 import { featureKey, modelKey } from '../cache/keys';
 import { Farm, threadsPerWorker, type FarmImage, type FarmProgress } from '../farm/farm';
 import type { ModelSummary } from '../trainer/base-model';
 import { splitImages } from '../trainer/split';
 import type { Classification, TrainEvent, TrainOutcome, TrainWorkerApi } from '../trainer/worker/train.worker';
 import { droppedFolder, isDroppedFolderId, storedDataset, type DatasetChoice } from './dataset-source';
-import { forgetRun, loadRun, rememberRun, type RunRecord } from './run-registry';
+import { forgetAllRuns, loadRun, rememberRun, type RunRecord } from './run-registry';
 
 export type SessionState = 'idle' | 'extracting' | 'training' | 'paused' | 'done' | 'error';
 
@@ -302,18 +303,25 @@ export class Session {
     await this.start(run.settings, run);
   }
 
-  async cacheOverview(): Promise<{ features: CacheSummaryEntry[]; runs: (CheckpointSummary & { run: RunRecord | null })[]; persisted: boolean }> {
+  /** What this browser holds: cached features, and the runs that can be resumed (checkpoint and run record). */
+  async cacheOverview(): Promise<{ features: CacheSummaryEntry[]; runs: (CheckpointSummary & { run: RunRecord })[]; persisted: boolean }> {
     const [features, checkpoints, persisted] = await Promise.all([
       summary(),
       listCheckpoints(),
       navigator.storage?.persisted?.() ?? Promise.resolve(false),
     ]);
-    return { features, runs: checkpoints.map((c) => ({ ...c, run: loadRun(c.runId) })), persisted };
+    const runs = checkpoints.flatMap((c) => {
+      const run = loadRun(c.runId);
+      return run ? [{ ...c, run }] : [];
+    });
+    return { features, runs, persisted };
   }
 
+  /** Deletes everything Graft keeps on this browser: features, checkpoints, classifiers and the runs' records. */
   async clearCache(): Promise<void> {
-    await clear();
-    for (const run of (await listCheckpoints())) forgetRun(run.runId);
+    await clearEverything();
+    forgetAllRuns();
+    await this.#trainer?.forgetClassifier();
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * The IndexedDB stores (features, checkpoints, classifiers) on fake-indexeddb: batches are all-or-nothing,
  * a full disk becomes CacheFullError with counts, resume sees exactly what is missing across connections,
- * and the cache panel's summary and clear work per dataset and model. Image ids are the sha256 of the
+ * the cache panel's summary and clear work per dataset and model, and clearing everything leaves nothing. Image ids are the sha256 of the
  * shared photos and the model key uses the shared MobileNetV2's real weights hash.
  */
 import 'fake-indexeddb/auto';
@@ -15,7 +15,7 @@ import type { History, NamedArray, TrainSettings } from '../../shared/training';
 import { deleteCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint, type TrainingCheckpoint } from '../../client/cache/checkpoint-store';
 import { deleteClassifier, listClassifiers, loadClassifier, saveClassifier, type ClassifierRecord } from '../../client/cache/classifier-store';
 import { decodeTensor, encodeTensor, type EncodedTensor } from '../../client/cache/codec';
-import { closeDB, DB_NAME, DB_VERSION, getDB } from '../../client/cache/db';
+import { clearEverything, closeDB, DB_NAME, DB_VERSION, getDB } from '../../client/cache/db';
 import {
   CacheFullError,
   clear,
@@ -349,27 +349,27 @@ describe('checkpoint store', () => {
   });
 });
 
-describe('classifier store', () => {
-  function classifier(runId: string, name: string, savedAt: number): ClassifierRecord {
-    const weights = new Float32Array(1280 * 2 + 2).map((_, i) => Math.cos(i));
-    return {
-      runId,
-      name,
-      classes: ['cats', 'dogs'],
-      savedAt,
-      artifacts: {
-        modelTopology: { class_name: 'Sequential', config: { name: name } },
-        weightSpecs: [
-          { name: 'dense/kernel', shape: [1280, 2], dtype: 'float32' },
-          { name: 'dense/bias', shape: [2], dtype: 'float32' },
-        ],
-        weightData: weights.buffer,
-        format: 'layers-model',
-        generatedBy: 'TensorFlow.js tfjs-layers v4.22.0',
-      },
-    };
-  }
+function classifier(runId: string, name: string, savedAt: number): ClassifierRecord {
+  const weights = new Float32Array(1280 * 2 + 2).map((_, i) => Math.cos(i));
+  return {
+    runId,
+    name,
+    classes: ['cats', 'dogs'],
+    savedAt,
+    artifacts: {
+      modelTopology: { class_name: 'Sequential', config: { name: name } },
+      weightSpecs: [
+        { name: 'dense/kernel', shape: [1280, 2], dtype: 'float32' },
+        { name: 'dense/bias', shape: [2], dtype: 'float32' },
+      ],
+      weightData: weights.buffer,
+      format: 'layers-model',
+      generatedBy: 'TensorFlow.js tfjs-layers v4.22.0',
+    },
+  };
+}
 
+describe('classifier store', () => {
   it('saves, lists without artifacts (newest first), loads and deletes', async () => {
     await saveClassifier(classifier('run-a', 'cats or dogs', 100));
     await saveClassifier(classifier('run-b', 'second try', 200));
@@ -390,5 +390,22 @@ describe('classifier store', () => {
     (noBuffer.artifacts as { weightData: unknown }).weightData = [noBuffer.artifacts.weightData];
     await expect(saveClassifier(noBuffer)).rejects.toThrow(/weightData/);
     expect(await listClassifiers()).toEqual([]);
+  });
+});
+
+describe('clearing everything', () => {
+  it('empties the features, the checkpoints and the classifiers, and says how many of each went', async () => {
+    await putBatch(CATS.slice(0, 3).map((id) => bottleneckFeature('cats_vs_dogs', id, 0)));
+    await saveCheckpoint(checkpoint('run-a', 1, 1000));
+    await saveCheckpoint(checkpoint('run-b', 2, 2000));
+    await saveClassifier(classifier('run-a', 'cats or dogs', 100));
+
+    expect(await clearEverything()).toEqual({ features: 3, checkpoints: 2, classifiers: 1 });
+    expect(await summary()).toEqual([]);
+    expect(await listCheckpoints()).toEqual([]);
+    expect(await listClassifiers()).toEqual([]);
+    // Still usable afterwards.
+    await saveCheckpoint(checkpoint('run-c', 1, 3000));
+    expect((await listCheckpoints()).map((c) => c.runId)).toEqual(['run-c']);
   });
 });

@@ -209,6 +209,11 @@ const api = {
     return { classes: saved.classes, inputSize };
   },
 
+  /** Drops the classifier in use (its saved copy is the cache's business). */
+  forgetClassifier(): void {
+    setClassifier(null);
+  },
+
   /** Top classes of any image (decoded here, never on the page). */
   async classify(bytes: Blob, top = 3): Promise<Classification[]> {
     if (!classifier) throw new Error('train a classifier first');
