@@ -186,10 +186,13 @@ export class Farm {
         await new Promise<void>((resolve) => (this.#wake = chainWake(this.#wake, resolve)));
         continue;
       }
+      const items = await this.#fetchBytes(chunk, workerId);
+      if (items.length === 0) {
+        this.#wakeAll();
+        this.#emit();
+        continue;
+      }
       try {
-        const items: ExtractItem[] = await Promise.all(
-          chunk.map(async (image) => ({ key: image.key, imageId: image.imageId, views: image.views, bytes: await image.bytes() })),
-        );
         slot.status.state = 'working';
         this.#emit();
         const result = await slot.bridge.call(signal, (remote) => remote.extract(items));
@@ -224,6 +227,18 @@ export class Farm {
       }
       this.#emit();
     }
+  }
+
+  /** The chunk's images with their bytes; an image whose bytes cannot be had fails alone, with the reason. */
+  async #fetchBytes(chunk: FarmImage[], workerId: string): Promise<ExtractItem[]> {
+    const fetched = await Promise.allSettled(chunk.map((image) => image.bytes()));
+    const items: ExtractItem[] = [];
+    fetched.forEach((result, i) => {
+      const { key, imageId, views } = chunk[i];
+      if (result.status === 'fulfilled') items.push({ key, imageId, views, bytes: result.value });
+      else this.#scheduler!.fail(workerId, key, `not downloaded: ${(result.reason as Error)?.message ?? String(result.reason)}`);
+    });
+    return items;
   }
 
   #wakeAll(): void {

@@ -209,8 +209,11 @@ export class Session {
       signal,
     );
     const failed = new Set(outcome.failed.map((f) => f.key));
-    if (failed.size > 0) this.#emit('info', `${failed.size} image(s) could not be read and are left out of training`);
     for (const key of ['train', 'validation', 'test'] as const) split[key] = split[key].filter((id) => !failed.has(id));
+    if (failed.size > 0) {
+      const total = dataset.images.length;
+      this.#emit('info', `Training on ${total - failed.size} of ${total} images: ${failed.size} could not be read (listed with the reason under Feature extraction).`);
+    }
     return this.lastExtraction;
   }
 
