@@ -161,6 +161,8 @@ async function refreshSummary(): Promise<void> {
     const summary = await session.describe(s);
     modelSummary.update(summary, { fineTuneEpochs: s.fineTuneEpochs });
     settingsForm.setLayerNames(summary.layers.map((l) => l.name));
+    // Said before Start: the storage the run needs, and how it is cut down when there is less.
+    controls.setNote(session.dataset ? (await session.storagePlan(s)).message : null);
   } catch (error) {
     fail(error);
   }

@@ -3,6 +3,7 @@
  * later visit can offer to resume a run whose checkpoints and features sit in IndexedDB.
  */
 import type { Augmentation } from '../../shared/augmentation';
+import type { TensorCodec } from '../cache/codec';
 import type { PageSettings } from './session';
 
 export interface RunRecord {
@@ -14,6 +15,8 @@ export interface RunRecord {
   cutKey: string | null;
   /** How augmented views are made; runs saved before it was recorded used DEFAULT_AUGMENTATION. */
   augmentation?: Augmentation;
+  /** Precision of its cached cut activations when storage made it other than the session's float16. */
+  cutCodec?: TensorCodec;
   createdAt: number;
   /** Best validation accuracy reached so far, kept up to date after every epoch. */
   bestValAccuracy?: number;

@@ -20,6 +20,8 @@ import { splitImages } from '../trainer/split';
 import type { Classification, TrainEvent, TrainOutcome, TrainWorkerApi } from '../trainer/worker/train.worker';
 import { droppedFolder, isDroppedFolderId, storedDataset, type DatasetChoice } from './dataset-source';
 import { forgetAllRuns, loadRun, rememberRun, type RunRecord } from './run-registry';
+import { applyStorage, dropCutActivations, freeBytes, keepCachedImages, runFootprint } from './run-storage';
+import { chooseStorage, type CutStorage, type StoragePlan } from './storage-plan';
 
 export type SessionState = 'idle' | 'extracting' | 'training' | 'paused' | 'done' | 'error';
 
@@ -166,11 +168,54 @@ export class Session {
     return { run, split, dataset, record };
   }
 
+  /** What a run of these settings still has to store, and the plan that fits the browser's free space. */
+  async storagePlan(settings: PageSettings, available?: number | null, failed: CutStorage[] = []): Promise<StoragePlan> {
+    const plan = await this.plan(settings);
+    const footprint = await runFootprint(plan, await this.describe(plan.run.settings));
+    return chooseStorage(footprint, available === undefined ? await freeBytes() : available, failed);
+  }
+
+  /** Cuts a run down to the storage it has and says so. */
+  #fitStorage(plan: RunPlan, storage: StoragePlan, why = ''): void {
+    applyStorage(plan, storage);
+    rememberRun(plan.run);
+    if (storage.degraded) this.#emit('info', why + storage.message);
+  }
+
+  /**
+   * The cache filled up during extraction: drops the run's cut activations (they free the most) and plans again
+   * with the space that freed; with only pooled features left to store, trains on the images that are cached
+   * (returns false: extraction is over).
+   */
+  async #shortOfSpace(plan: RunPlan): Promise<boolean> {
+    if (plan.run.cutKey !== null) {
+      const freed = await dropCutActivations(plan);
+      const failed: CutStorage[] = plan.run.cutCodec === 'uint8' ? ['float16', 'uint8'] : ['float16'];
+      this.#fitStorage(plan, await this.storagePlan(plan.run.settings, freed, failed), 'Browser storage ran short during extraction. ');
+      return true;
+    }
+    const { before, after } = await keepCachedImages(plan);
+    this.#emit('info', `Browser storage is full: training on the ${after} of ${before} images whose features fit.`);
+    return false;
+  }
+
   /**
    * Fills the feature cache for a plan: only the views the cache lacks go through the base model. Images that
-   * cannot be decoded are reported and dropped from the split.
+   * cannot be read are reported and dropped from the split. When the cache fills up the run is cut down
+   * (#shortOfSpace) and extraction goes on, so it never ends with nothing to train.
    */
   async extract(plan: RunPlan, signal: AbortSignal): Promise<FarmProgress | null> {
+    for (;;) {
+      try {
+        return await this.#extractMissing(plan, signal);
+      } catch (error) {
+        if ((error as Error).name !== 'CacheFullError' || signal.aborted) throw error;
+        if (!(await this.#shortOfSpace(plan))) return this.lastExtraction;
+      }
+    }
+  }
+
+  async #extractMissing(plan: RunPlan, signal: AbortSignal): Promise<FarmProgress | null> {
     const { run, split, dataset, record } = plan;
     const { settings, pooledKey, cutKey } = run;
     const augmentation = run.augmentation ?? DEFAULT_AUGMENTATION;
@@ -202,7 +247,7 @@ export class Session {
         artifacts: await this.#artifacts.get(record.id)!,
         inputSize: settings.inputSize,
         fineTuneAt: cutKey ? settings.fineTuneAt : null,
-        cutCodec: CUT_CODEC,
+        cutCodec: run.cutCodec ?? CUT_CODEC,
         augmentation,
         images: farmImages,
       },
@@ -227,6 +272,8 @@ export class Session {
       await this.chooseModel(plan.record, plan.run.settings.backend);
       const trainer = this.#needTrainer();
       rememberRun(plan.run);
+      // A new run is cut down to the free space up front; a resumed one keeps its stages.
+      if (!resume) this.#fitStorage(plan, await this.storagePlan(plan.run.settings));
       this.#lastRun = plan.run;
       this.#setState('extracting');
       await this.extract(plan, signal);
