@@ -135,7 +135,9 @@ function chooseData(load: () => Promise<DatasetChoice>, id: string | null): Prom
       banner.showInfo(`${dataset.skipped.length} file(s) skipped: ${dataset.skipped.slice(0, 3).map((s) => `${s.file} (${s.reason})`).join(', ')}`);
     }
     const samples = dataset.classes.flatMap((name) => dataset.images.filter((i) => i.class === name).slice(0, SAMPLES_PER_CLASS));
-    const shown = await Promise.all(samples.map(async (i) => ({ url: URL.createObjectURL(await i.bytes()), label: i.class })));
+    // A sample whose bytes cannot be had is left out here; the run reports it with the reason.
+    const fetched = await Promise.allSettled(samples.map(async (i) => ({ url: URL.createObjectURL(await i.bytes()), label: i.class })));
+    const shown = fetched.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     sampleUrls.forEach((url) => URL.revokeObjectURL(url));
     sampleUrls = shown.map((s) => s.url);
     sampleGrid.update(shown);
