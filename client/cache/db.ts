@@ -89,6 +89,21 @@ export function getDB(): Promise<GraftDatabase> {
   return opening;
 }
 
+export type StoreName = 'features' | 'checkpoints' | 'classifiers';
+
+/**
+ * Empties every store (cached features, checkpoints, trained classifiers) in one transaction: all of it or,
+ * if anything fails, none of it. Returns how many records each store held.
+ */
+export async function clearEverything(): Promise<Record<StoreName, number>> {
+  const db = await getDB();
+  const names: StoreName[] = ['features', 'checkpoints', 'classifiers'];
+  const tx = db.transaction(names, 'readwrite');
+  const counts = await Promise.all(names.map((name) => tx.objectStore(name).count()));
+  await Promise.all([...names.map((name) => tx.objectStore(name).clear()), tx.done]);
+  return Object.fromEntries(names.map((name, i) => [name, counts[i]])) as Record<StoreName, number>;
+}
+
 /** Closes this context's connection (the next call to getDB opens a new one). */
 export async function closeDB(): Promise<void> {
   const opening = dbPromise;

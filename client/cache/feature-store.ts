@@ -3,9 +3,10 @@
  * workers in one transaction per batch and read by the page and the trainer. Resume is bookkeeping over
  * keys: whatever missingKeys returns is what is left to compute; nothing stored is ever computed again.
  *
- * A record's key is featureKey(modelKey, imageId, view), so an image that two datasets share is stored
+ * A record's key is featureKey(modelKey, imageId, view, augmentation), so an image that two datasets share is stored
  * once, under the dataset whose extraction stored it first; summary() and clear() count it there.
  */
+import type { Augmentation } from '../../shared/augmentation';
 import { checkEncodedTensor, type EncodedTensor } from './codec';
 import { getDB } from './db';
 import { featureKey } from './keys';
@@ -19,6 +20,8 @@ export interface FeatureRecord {
   imageId: string;
   /** 0 = the original image, 1..K = augmented views. */
   view: number;
+  /** What made an augmented view (part of its key); null for view 0. */
+  augmentation: Augmentation | null;
   /** Bottleneck features (one [1280] tensor) or every tensor crossing the cut, in the model's order. */
   tensors: EncodedTensor[];
   /** ms since the epoch, set by putBatch. */
@@ -65,9 +68,10 @@ function toStoredRecord(feature: NewFeature, index: number, createdAt: number): 
       checkEncodedTensor(tensor);
       bytes += tensor.data.byteLength;
     }
-    const key = featureKey(feature.modelKey, feature.imageId, feature.view);
+    const key = featureKey(feature.modelKey, feature.imageId, feature.view, feature.augmentation ?? undefined);
     const { modelKey, datasetId, imageId, view, tensors } = feature;
-    return { key, modelKey, datasetId, imageId, view, tensors, createdAt, bytes };
+    const augmentation = view === 0 ? null : feature.augmentation;
+    return { key, modelKey, datasetId, imageId, view, augmentation, tensors, createdAt, bytes };
   } catch (error) {
     throw new TypeError(`feature ${index + 1} is not storable: ${(error as Error).message}`, { cause: error });
   }

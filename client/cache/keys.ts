@@ -3,6 +3,7 @@
  * A key changes whenever anything that changes the stored numbers changes, so a cached feature is never
  * read for the wrong model and never has to be recomputed for the right one.
  */
+import type { Augmentation } from '../../shared/augmentation';
 import { CONTENT_HASH_LENGTH } from '../../shared/names';
 
 /** What identifies the numbers a base model produces for an image. */
@@ -37,14 +38,33 @@ export function modelKey({ modelId, weightsHash, inputSize, cutLayer }: ModelKey
 }
 
 /**
- * `<modelKey>|<imageId>|<view>`. imageId is the image's sha256 (ImageEntry.id); view 0 is the original image,
- * 1..K its augmented views. Keys of one model share a prefix, so they also sort together.
+ * `<modelKey>|<imageId>|<view>`, and for an augmented view `|<augmentationTag>` after it. imageId is the
+ * image's sha256 (ImageEntry.id); view 0 is the original image, 1..K its augmented views, which are a function
+ * of every augmentation parameter, so those are in their key. Keys of one model share a prefix, so they also
+ * sort together.
  */
-export function featureKey(modelKeyString: string, imageId: string, view: number): string {
+export function featureKey(modelKeyString: string, imageId: string, view: number, augmentation?: Augmentation): string {
   if (!modelKeyString.startsWith('m1|')) throw new TypeError(`not a model key: ${JSON.stringify(modelKeyString)}`);
   if (imageId.length === 0 || imageId.includes('|')) throw new TypeError(`image id ${JSON.stringify(imageId)} cannot be part of a cache key`);
   if (!Number.isInteger(view) || view < 0) throw new TypeError(`view must be a non-negative integer, got ${view}`);
-  return `${modelKeyString}|${imageId}|${view}`;
+  if (view === 0) return `${modelKeyString}|${imageId}|0`;
+  if (!augmentation) throw new TypeError(`view ${view} is augmented: its key needs the augmentation's parameters`);
+  return `${modelKeyString}|${imageId}|${view}|${augmentationTag(augmentation)}`;
+}
+
+/**
+ * `a1,<flip>,<rotation>,<zoom>,<fill>,<interpolation>`: every parameter that changes an augmented view's pixels.
+ * `a1` is the way views are drawn from (image id, view) (augment.ts); a new way needs a new version.
+ */
+export function augmentationTag({ flip, rotation, zoom, fill, interpolation }: Augmentation): string {
+  for (const [name, factor] of [['rotation', rotation], ['zoom', zoom]] as const) {
+    if (!(factor >= 0 && Number.isFinite(factor))) throw new TypeError(`augmentation ${name} must be a number >= 0, got ${factor}`);
+  }
+  const words = [flip, fill, interpolation];
+  if (words.some((word) => typeof word !== 'string' || !/^[a-z]+$/.test(word))) {
+    throw new TypeError(`augmentation flip, fill and interpolation must be plain words, got ${JSON.stringify(words)}`);
+  }
+  return `a1,${flip},${rotation},${zoom},${fill},${interpolation}`;
 }
 
 /** The parts of a modelKey() string (the weights hash as its stored prefix). */

@@ -1,30 +1,30 @@
 /**
- * The seeds' augmentation (RandomFlip('horizontal'), RandomRotation(0.2), RandomZoom(0.2), Keras defaults:
- * bilinear, fill_mode 'reflect'), applied to a resized [size, size, 3] image in one projective transform.
+ * Augmentation (by default the seeds' RandomFlip('horizontal'), RandomRotation(0.2), RandomZoom(0.2), Keras
+ * defaults: bilinear, fill_mode 'reflect'; see shared/augmentation.ts), applied to a resized [size, size, 3]
+ * image in one projective transform.
  *
  * Each augmented view is a pure function of (image id, view number): the parameters come from a PRNG seeded by
  * both, so a cached view can be recomputed identically, and the preview shows exactly what training sees.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Augmentation } from '../../shared/augmentation';
 import { hashSeed, mulberry32 } from '../../shared/seeded-random';
 
 export interface AugmentParams {
   flip: boolean;
-  /** Radians, uniform in [-0.2, 0.2] of a full turn. */
+  /** Radians, uniform in [-rotation, rotation] of a full turn. */
   angle: number;
-  /** Keras RandomZoom factor: >0 zooms out, <0 zooms in; uniform in [-0.2, 0.2]. */
+  /** Keras RandomZoom factor: >0 zooms out, <0 zooms in; uniform in [-zoom, zoom]. */
   zoom: number;
 }
 
-export const ROTATION_FACTOR = 0.2;
-export const ZOOM_FACTOR = 0.2;
-
-export function augmentParams(imageId: string, view: number): AugmentParams {
+/** The flip, angle and zoom of one view; a change here changes every view: bump the tag's version in keys.ts. */
+export function augmentParams(imageId: string, view: number, augmentation: Augmentation): AugmentParams {
   const random = mulberry32(hashSeed(`${imageId}#${view}`));
   return {
-    flip: random() < 0.5,
-    angle: (random() * 2 - 1) * ROTATION_FACTOR * 2 * Math.PI,
-    zoom: (random() * 2 - 1) * ZOOM_FACTOR,
+    flip: random() < 0.5 && augmentation.flip === 'horizontal',
+    angle: (random() * 2 - 1) * augmentation.rotation * 2 * Math.PI,
+    zoom: (random() * 2 - 1) * augmentation.zoom,
   };
 }
 
@@ -47,11 +47,11 @@ export function transformMatrix(params: AugmentParams, size: number): number[] {
   return [a0, a1, c - a0 * c - a1 * c, b0, b1, c - b0 * c - b1 * c, 0, 0];
 }
 
-/** One augmented view of a batch of [n, size, size, 3] images; view 0 is the image itself. */
-export function augment(images: tf.Tensor4D, params: AugmentParams[]): tf.Tensor4D {
+/** One augmented view of a batch of [n, size, size, 3] images, sampled and filled as `augmentation` says. */
+export function augment(images: tf.Tensor4D, params: AugmentParams[], augmentation: Pick<Augmentation, 'fill' | 'interpolation'>): tf.Tensor4D {
   const size = images.shape[1];
   return tf.tidy(() => {
     const transforms = tf.tensor2d(params.map((p) => transformMatrix(p, size)), [params.length, 8]);
-    return tf.image.transform(images, transforms, 'bilinear', 'reflect');
+    return tf.image.transform(images, transforms, augmentation.interpolation, augmentation.fill);
   });
 }

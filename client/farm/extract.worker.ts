@@ -6,6 +6,7 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendChoice, BackendReport, ExtractItem, ExtractResult, ModelArtifactsData, WorkerMemory } from '../../shared/farm';
+import type { Augmentation } from '../../shared/augmentation';
 import type { ModelRecord } from '../../shared/records';
 import { encodeTensor, type TensorCodec } from '../cache/codec';
 import { modelKey } from '../cache/keys';
@@ -26,6 +27,8 @@ export interface ExtractorInit {
   datasetId: string;
   /** Precision of the stored cut activations (pooled features are always float32: they are small). */
   cutCodec: TensorCodec;
+  /** How augmented views are made (their cache keys include it). */
+  augmentation: Augmentation;
 }
 
 interface State {
@@ -90,6 +93,7 @@ const api = {
     const records: NewFeature[] = [];
     let passes = 0;
     const views = [...new Set(decoded.flatMap((d) => d.item.views))].sort((a, b) => a - b);
+    const { augmentation } = s.init;
     const batch = tf.stack(decoded.map((d) => d.image)) as tf.Tensor4D;
     tf.dispose(decoded.map((d) => d.image));
     try {
@@ -99,13 +103,15 @@ const api = {
         const input = tf.tidy(() => {
           const picked = members.length === decoded.length ? batch : tf.gather(batch, members.map((m) => m.i));
           const viewed =
-            view === 0 ? picked : augment(picked as tf.Tensor4D, members.map((m) => augmentParams(m.d.item.imageId, view)));
+            view === 0
+              ? picked
+              : augment(picked as tf.Tensor4D, members.map((m) => augmentParams(m.d.item.imageId, view, augmentation)), augmentation);
           return normalise(viewed, s.init.record.preprocessing) as tf.Tensor4D;
         });
         const features = await s.extractor.run(input).finally(() => input.dispose());
         passes += members.length;
         members.forEach(({ d }, j) => {
-          const common = { datasetId: s.init.datasetId, imageId: d.item.imageId, view };
+          const common = { datasetId: s.init.datasetId, imageId: d.item.imageId, view, augmentation: view === 0 ? null : augmentation };
           records.push({
             ...common,
             modelKey: s.pooledKey,

@@ -5,6 +5,7 @@
  */
 import type * as Comlink from 'comlink';
 import type { BackendChoice, BackendReport, ExtractItem, ModelArtifactsData, WorkerMemory } from '../../shared/farm';
+import type { Augmentation } from '../../shared/augmentation';
 import type { ModelRecord } from '../../shared/records';
 import type { TensorCodec } from '../cache/codec';
 import type { ExtractWorkerApi, ExtractorInit } from './extract.worker';
@@ -27,6 +28,7 @@ export interface ExtractionJob {
   inputSize: number;
   fineTuneAt: number | string | null;
   cutCodec: TensorCodec;
+  augmentation: Augmentation;
   images: FarmImage[];
 }
 
@@ -109,6 +111,7 @@ export class Farm {
       fineTuneAt: job.fineTuneAt,
       datasetId: job.datasetId,
       cutCodec: job.cutCodec,
+      augmentation: job.augmentation,
     };
     const onAbort = () => {
       scheduler.cancel();
@@ -183,10 +186,13 @@ export class Farm {
         await new Promise<void>((resolve) => (this.#wake = chainWake(this.#wake, resolve)));
         continue;
       }
+      const items = await this.#fetchBytes(chunk, workerId);
+      if (items.length === 0) {
+        this.#wakeAll();
+        this.#emit();
+        continue;
+      }
       try {
-        const items: ExtractItem[] = await Promise.all(
-          chunk.map(async (image) => ({ key: image.key, imageId: image.imageId, views: image.views, bytes: await image.bytes() })),
-        );
         slot.status.state = 'working';
         this.#emit();
         const result = await slot.bridge.call(signal, (remote) => remote.extract(items));
@@ -221,6 +227,18 @@ export class Farm {
       }
       this.#emit();
     }
+  }
+
+  /** The chunk's images with their bytes; an image whose bytes cannot be had fails alone, with the reason. */
+  async #fetchBytes(chunk: FarmImage[], workerId: string): Promise<ExtractItem[]> {
+    const fetched = await Promise.allSettled(chunk.map((image) => image.bytes()));
+    const items: ExtractItem[] = [];
+    fetched.forEach((result, i) => {
+      const { key, imageId, views } = chunk[i];
+      if (result.status === 'fulfilled') items.push({ key, imageId, views, bytes: result.value });
+      else this.#scheduler!.fail(workerId, key, `not downloaded: ${(result.reason as Error)?.message ?? String(result.reason)}`);
+    });
+    return items;
   }
 
   #wakeAll(): void {

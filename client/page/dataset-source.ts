@@ -32,9 +32,9 @@ export async function storedDataset(id: string): Promise<DatasetChoice> {
   const shard = (file: string) => {
     let blob = loaded.get(file);
     if (!blob) {
+      // getShard retries by itself; a shard that still fails stays failed for this choice of the dataset, so
+      // its other images fail at once with the same reason (choosing the dataset again tries it again).
       blob = getShard(manifest.id, shards.get(file)!);
-      // A failed download may be retried by the next image that needs the shard.
-      blob.catch(() => loaded.delete(file));
       loaded.set(file, blob);
     }
     return blob;

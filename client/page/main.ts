@@ -107,7 +107,7 @@ const cachePanel = mountCachePanel(byId('coming-back'), {
   onResume: (runId) => void restoreRun(runId, (id) => session.resumeRun(id)),
   onTrainAgain: (runId) => void restoreRun(runId, (id) => session.trainAgain(id)),
   onOpenResults: (runId) => void openResults(runId),
-  onClear: () => void session.clearCache().then(refreshCache).catch(fail),
+  onClear: () => void session.clearCache().then(forgetClassifier).then(refreshCache).catch(fail),
 });
 
 function updateStartBlocked(): void {
@@ -141,7 +141,9 @@ function chooseData(load: () => Promise<DatasetChoice>, id: string | null): Prom
       banner.showInfo(`${dataset.skipped.length} file(s) skipped: ${dataset.skipped.slice(0, 3).map((s) => `${s.file} (${s.reason})`).join(', ')}`);
     }
     const samples = dataset.classes.flatMap((name) => dataset.images.filter((i) => i.class === name).slice(0, SAMPLES_PER_CLASS));
-    const shown = await Promise.all(samples.map(async (i) => ({ url: URL.createObjectURL(await i.bytes()), label: i.class })));
+    // A sample whose bytes cannot be had is left out here; the run reports it with the reason.
+    const fetched = await Promise.allSettled(samples.map(async (i) => ({ url: URL.createObjectURL(await i.bytes()), label: i.class })));
+    const shown = fetched.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     sampleUrls.forEach((url) => URL.revokeObjectURL(url));
     sampleUrls = shown.map((s) => s.url);
     sampleGrid.update(shown);
@@ -167,6 +169,8 @@ async function refreshSummary(): Promise<void> {
     const summary = await session.describe(s);
     modelSummary.update(summary, { fineTuneEpochs: s.fineTuneEpochs });
     settingsForm.setLayerNames(summary.layers.map((l) => l.name));
+    // Said before Start: the storage the run needs, and how it is cut down when there is less.
+    controls.setNote(session.dataset ? (await session.storagePlan(s)).message : null);
   } catch (error) {
     fail(error);
   }
@@ -242,9 +246,18 @@ async function openResults(runId: string): Promise<void> {
     const saved = await session.openResults(runId);
     classify.setEnabled(true);
     exportPanel.update({ classes: saved.classes, inputSize: saved.inputSize, preprocessing: session.model!.preprocessing });
+    tflitePanel.setReady(true, session.model!.preprocessing);
   } catch (error) {
     fail(error);
   }
+}
+
+/** After "Delete everything": no classifier is left to classify with or export. */
+function forgetClassifier(): void {
+  classify.clear();
+  classify.setEnabled(false, 'Train a classifier first.');
+  exportPanel.update(null);
+  tflitePanel.setReady(false);
 }
 
 /** "Coming back": per dataset and model, the images cached (pooled features) and the bytes of everything cached. */
@@ -264,15 +277,15 @@ async function refreshCache(): Promise<void> {
     persisted: overview.persisted,
     entries: [...entries.values()],
     runs: overview.runs.map(({ run, ...c }) => {
-      const totalEpochs = run ? run.settings.headEpochs + run.settings.fineTuneEpochs : null;
+      const totalEpochs = run.settings.headEpochs + run.settings.fineTuneEpochs;
       return {
         runId: c.runId,
         datasetName: c.datasetId,
-        modelName: run ? modelName(run.modelId) : '',
+        modelName: modelName(run.modelId),
         epoch: c.epoch,
         totalEpochs,
-        bestValAccuracy: run?.bestValAccuracy ?? null,
-        finished: totalEpochs !== null && c.epoch >= totalEpochs,
+        bestValAccuracy: run.bestValAccuracy ?? null,
+        finished: c.epoch >= totalEpochs,
         hasResults: c.hasClassifier,
         savedAt: c.savedAt,
       };

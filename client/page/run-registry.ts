@@ -2,6 +2,8 @@
  * Which dataset, model and settings each training run used, kept in localStorage (tiny, synchronous), so a
  * later visit can offer to resume a run whose checkpoints and features sit in IndexedDB.
  */
+import type { Augmentation } from '../../shared/augmentation';
+import type { TensorCodec } from '../cache/codec';
 import type { PageSettings } from './session';
 
 export interface RunRecord {
@@ -11,6 +13,10 @@ export interface RunRecord {
   settings: PageSettings;
   pooledKey: string;
   cutKey: string | null;
+  /** How augmented views are made; runs saved before it was recorded used DEFAULT_AUGMENTATION. */
+  augmentation?: Augmentation;
+  /** Precision of its cached cut activations when storage made it other than the session's float16. */
+  cutCodec?: TensorCodec;
   createdAt: number;
   /** Best validation accuracy reached so far, kept up to date after every epoch. */
   bestValAccuracy?: number;
@@ -27,6 +33,8 @@ export function loadRun(runId: string): RunRecord | null {
   return text ? (JSON.parse(text) as RunRecord) : null;
 }
 
-export function forgetRun(runId: string): void {
-  localStorage.removeItem(PREFIX + runId);
+/** Forgets every run this browser knows of. */
+export function forgetAllRuns(): void {
+  const keys = Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i));
+  for (const key of keys) if (key?.startsWith(PREFIX)) localStorage.removeItem(key);
 }

@@ -4,20 +4,24 @@
  * events. It never touches pixels or tensors: the workers do.
  */
 import * as Comlink from 'comlink';
+import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import type { BackendChoice, BackendReport, ModelArtifactsData } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
 import type { Evaluation, History, SplitAssignment, TrainSettings } from '../../shared/training';
 import { downloadModel, listDatasets, listModels, requestCounter } from '../api/storage-client';
 import { listCheckpoints, type CheckpointSummary } from '../cache/checkpoint-store';
 import { listClassifiers } from '../cache/classifier-store';
-import { clear, missingKeys, summary, type CacheSummaryEntry } from '../cache/feature-store';
+import { clearEverything } from '../cache/db';
+import { missingKeys, summary, type CacheSummaryEntry } from '../cache/feature-store';
 import { featureKey, modelKey } from '../cache/keys';
 import { Farm, threadsPerWorker, type FarmImage, type FarmProgress } from '../farm/farm';
 import type { ModelSummary } from '../trainer/base-model';
 import { splitImages } from '../trainer/split';
 import type { Classification, SavedClassifier, TrainEvent, TrainOutcome, TrainWorkerApi } from '../trainer/worker/train.worker';
 import { droppedFolder, isDroppedFolderId, storedDataset, type DatasetChoice } from './dataset-source';
-import { forgetRun, loadRun, rememberRun, type RunRecord } from './run-registry';
+import { forgetAllRuns, loadRun, rememberRun, type RunRecord } from './run-registry';
+import { applyStorage, dropCutActivations, freeBytes, keepCachedImages, runFootprint } from './run-storage';
+import { chooseStorage, type CutStorage, type StoragePlan } from './storage-plan';
 import type { TfliteKind } from '../tflite/writer';
 import { checkedTflite, type CheckedTflite } from './tflite-export';
 
@@ -141,7 +145,7 @@ export class Session {
   async augmentationPreview(settings: PageSettings): Promise<ImageBitmap[]> {
     const image = this.dataset?.images[0];
     if (!image) throw new Error('choose a dataset first');
-    return this.#needTrainer().previewAugmentation(await image.bytes(), image.imageId, settings.inputSize, 9);
+    return this.#needTrainer().previewAugmentation(await image.bytes(), image.imageId, settings.inputSize, DEFAULT_AUGMENTATION, 9);
   }
 
   /** The run a start() would make (or continue): split, cache keys and identity. */
@@ -155,31 +159,76 @@ export class Session {
     const pooledKey = modelKey({ ...keyParts, cutLayer: record.bottleneck });
     const fineTuneSummary = runSettings.fineTuneEpochs > 0 ? await this.describe(runSettings) : null;
     const cutKey = fineTuneSummary ? modelKey({ ...keyParts, cutLayer: fineTuneSummary.fineTuneAtName }) : null;
-    const run: RunRecord = resume ?? {
+    const run: RunRecord = resume ? { augmentation: DEFAULT_AUGMENTATION, ...resume } : {
       runId: `run-${Date.now().toString(36)}`,
       datasetId: dataset.id,
       modelId: record.id,
       settings: runSettings,
       pooledKey,
       cutKey,
+      augmentation: DEFAULT_AUGMENTATION,
       createdAt: Date.now(),
     };
     return { run, split, dataset, record };
   }
 
+  /** What a run of these settings still has to store, and the plan that fits the browser's free space. */
+  async storagePlan(settings: PageSettings, available?: number | null, failed: CutStorage[] = []): Promise<StoragePlan> {
+    const plan = await this.plan(settings);
+    const footprint = await runFootprint(plan, await this.describe(plan.run.settings));
+    return chooseStorage(footprint, available === undefined ? await freeBytes() : available, failed);
+  }
+
+  /** Cuts a run down to the storage it has and says so. */
+  #fitStorage(plan: RunPlan, storage: StoragePlan, why = ''): void {
+    applyStorage(plan, storage);
+    rememberRun(plan.run);
+    if (storage.degraded) this.#emit('info', why + storage.message);
+  }
+
+  /**
+   * The cache filled up during extraction: drops the run's cut activations (they free the most) and plans again
+   * with the space that freed; with only pooled features left to store, trains on the images that are cached
+   * (returns false: extraction is over).
+   */
+  async #shortOfSpace(plan: RunPlan): Promise<boolean> {
+    if (plan.run.cutKey !== null) {
+      const freed = await dropCutActivations(plan);
+      const failed: CutStorage[] = plan.run.cutCodec === 'uint8' ? ['float16', 'uint8'] : ['float16'];
+      this.#fitStorage(plan, await this.storagePlan(plan.run.settings, freed, failed), 'Browser storage ran short during extraction. ');
+      return true;
+    }
+    const { before, after } = await keepCachedImages(plan);
+    this.#emit('info', `Browser storage is full: training on the ${after} of ${before} images whose features fit.`);
+    return false;
+  }
+
   /**
    * Fills the feature cache for a plan: only the views the cache lacks go through the base model. Images that
-   * cannot be decoded are reported and dropped from the split.
+   * cannot be read are reported and dropped from the split. When the cache fills up the run is cut down
+   * (#shortOfSpace) and extraction goes on, so it never ends with nothing to train.
    */
   async extract(plan: RunPlan, signal: AbortSignal): Promise<FarmProgress | null> {
+    for (;;) {
+      try {
+        return await this.#extractMissing(plan, signal);
+      } catch (error) {
+        if ((error as Error).name !== 'CacheFullError' || signal.aborted) throw error;
+        if (!(await this.#shortOfSpace(plan))) return this.lastExtraction;
+      }
+    }
+  }
+
+  async #extractMissing(plan: RunPlan, signal: AbortSignal): Promise<FarmProgress | null> {
     const { run, split, dataset, record } = plan;
     const { settings, pooledKey, cutKey } = run;
+    const augmentation = run.augmentation ?? DEFAULT_AUGMENTATION;
     this.farm = null;
     const train = new Set(split.train);
     const farmImages: FarmImage[] = [];
     for (const image of dataset.images) {
       const views = train.has(image.imageId) ? Array.from({ length: settings.augmentViews + 1 }, (_, v) => v) : [0];
-      const wanted = (v: number) => [featureKey(pooledKey, image.imageId, v), ...(cutKey ? [featureKey(cutKey, image.imageId, v)] : [])];
+      const wanted = (v: number) => [pooledKey, ...(cutKey ? [cutKey] : [])].map((key) => featureKey(key, image.imageId, v, augmentation));
       const missing = new Set(await missingKeys(views.flatMap(wanted)));
       const needed = views.filter((v) => wanted(v).some((key) => missing.has(key)));
       if (needed.length > 0) farmImages.push({ key: image.imageId, imageId: image.imageId, views: needed, bytes: image.bytes });
@@ -202,14 +251,18 @@ export class Session {
         artifacts: await this.#artifacts.get(record.id)!,
         inputSize: settings.inputSize,
         fineTuneAt: cutKey ? settings.fineTuneAt : null,
-        cutCodec: CUT_CODEC,
+        cutCodec: run.cutCodec ?? CUT_CODEC,
+        augmentation,
         images: farmImages,
       },
       signal,
     );
     const failed = new Set(outcome.failed.map((f) => f.key));
-    if (failed.size > 0) this.#emit('info', `${failed.size} image(s) could not be read and are left out of training`);
     for (const key of ['train', 'validation', 'test'] as const) split[key] = split[key].filter((id) => !failed.has(id));
+    if (failed.size > 0) {
+      const total = dataset.images.length;
+      this.#emit('info', `Training on ${total - failed.size} of ${total} images: ${failed.size} could not be read (listed with the reason under Feature extraction).`);
+    }
     return this.lastExtraction;
   }
 
@@ -229,6 +282,8 @@ export class Session {
       await this.chooseModel(plan.record, plan.run.settings.backend);
       const trainer = this.#needTrainer();
       rememberRun(plan.run);
+      // A new run is cut down to the free space up front; a resumed one keeps its stages.
+      if (!resume) this.#fitStorage(plan, await this.storagePlan(plan.run.settings));
       this.#lastRun = plan.run;
       this.#setState('extracting');
       await this.extract(plan, signal);
@@ -250,6 +305,7 @@ export class Session {
           inputSize: run.settings.inputSize,
           pooledKey: run.pooledKey,
           cutKey: run.cutKey,
+          augmentation: run.augmentation ?? DEFAULT_AUGMENTATION,
           resume: resume !== null,
         },
         Comlink.proxy((event: TrainEvent) => {
@@ -343,9 +399,10 @@ export class Session {
     return run;
   }
 
+  /** What this browser holds: cached features, and the runs that can be resumed (checkpoint and run record). */
   async cacheOverview(): Promise<{
     features: CacheSummaryEntry[];
-    runs: (CheckpointSummary & { run: RunRecord | null; hasClassifier: boolean })[];
+    runs: (CheckpointSummary & { run: RunRecord; hasClassifier: boolean })[];
     persisted: boolean;
   }> {
     const [features, checkpoints, classifiers, persisted] = await Promise.all([
@@ -355,12 +412,18 @@ export class Session {
       navigator.storage?.persisted?.() ?? Promise.resolve(false),
     ]);
     const saved = new Set(classifiers.map((c) => c.runId));
-    return { features, runs: checkpoints.map((c) => ({ ...c, run: loadRun(c.runId), hasClassifier: saved.has(c.runId) })), persisted };
+    const runs = checkpoints.flatMap((c) => {
+      const run = loadRun(c.runId);
+      return run ? [{ ...c, run, hasClassifier: saved.has(c.runId) }] : [];
+    });
+    return { features, runs, persisted };
   }
 
+  /** Deletes everything Graft keeps on this browser: features, checkpoints, classifiers and the runs' records. */
   async clearCache(): Promise<void> {
-    await clear();
-    for (const run of (await listCheckpoints())) forgetRun(run.runId);
+    await clearEverything();
+    forgetAllRuns();
+    await this.#trainer?.forgetClassifier();
   }
 
   /**

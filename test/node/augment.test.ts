@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { augment, augmentParams, ROTATION_FACTOR, ZOOM_FACTOR } from '../../client/farm/augment';
+import { augment, augmentParams } from '../../client/farm/augment';
+import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import { decodeImage, FLOWERS_DIR, listClassFolder } from '../support/node-features';
 import { resizeToSquare } from '../../client/farm/preprocess';
 import { useBackend } from '../support/tf-node';
@@ -22,19 +23,19 @@ const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(t
 
 describe('augmentation', () => {
   it('with no flip, rotation or zoom, returns the image', () => {
-    const same = augment(photo, [{ flip: false, angle: 0, zoom: 0 }]);
+    const same = augment(photo, [{ flip: false, angle: 0, zoom: 0 }], DEFAULT_AUGMENTATION);
     expect(maxAbsDiff(same, photo)).toBeLessThan(1e-3);
   });
 
   it('flips horizontally: the mirror image of the photo', () => {
-    const flipped = augment(photo, [{ flip: true, angle: 0, zoom: 0 }]);
+    const flipped = augment(photo, [{ flip: true, angle: 0, zoom: 0 }], DEFAULT_AUGMENTATION);
     expect(maxAbsDiff(flipped, tf.reverse(photo, 2))).toBeLessThan(1e-3);
     // and not the photo itself
     expect(maxAbsDiff(flipped, photo)).toBeGreaterThan(10);
   });
 
   it('rotates a quarter turn into a rotated copy of the photo', () => {
-    const turned = augment(photo, [{ flip: false, angle: Math.PI / 2, zoom: 0 }]);
+    const turned = augment(photo, [{ flip: false, angle: Math.PI / 2, zoom: 0 }], DEFAULT_AUGMENTATION);
     const candidates = [tf.transpose(tf.reverse(photo, 2), [0, 2, 1, 3]), tf.reverse(tf.transpose(photo, [0, 2, 1, 3]), 2)];
     // The outermost pixels sample a hair outside the image (cos(pi/2) is 6e-17, not 0), where the fill mode
     // takes over: compare the inside.
@@ -43,18 +44,18 @@ describe('augmentation', () => {
   });
 
   it('zooms out with reflect padding: no empty border', () => {
-    const zoomedOut = augment(photo, [{ flip: false, angle: 0, zoom: ZOOM_FACTOR }]);
+    const zoomedOut = augment(photo, [{ flip: false, angle: 0, zoom: DEFAULT_AUGMENTATION.zoom }], DEFAULT_AUGMENTATION);
     const corner = tf.tidy(() => tf.mean(tf.slice(zoomedOut, [0, 0, 0, 0], [1, 4, 4, 3])).dataSync()[0]);
     expect(corner).toBeGreaterThan(1);
     expect(maxAbsDiff(zoomedOut, photo)).toBeGreaterThan(10);
   });
 
   it('draws views deterministically per (image, view), within the seeds\' ranges, and differently per view', () => {
-    const views = Array.from({ length: 200 }, (_, v) => augmentParams('a'.repeat(64), v + 1));
-    expect(augmentParams('a'.repeat(64), 3)).toEqual(views[2]);
+    const views = Array.from({ length: 200 }, (_, v) => augmentParams('a'.repeat(64), v + 1, DEFAULT_AUGMENTATION));
+    expect(augmentParams('a'.repeat(64), 3, DEFAULT_AUGMENTATION)).toEqual(views[2]);
     for (const p of views) {
-      expect(Math.abs(p.angle)).toBeLessThanOrEqual(ROTATION_FACTOR * 2 * Math.PI);
-      expect(Math.abs(p.zoom)).toBeLessThanOrEqual(ZOOM_FACTOR);
+      expect(Math.abs(p.angle)).toBeLessThanOrEqual(DEFAULT_AUGMENTATION.rotation * 2 * Math.PI);
+      expect(Math.abs(p.zoom)).toBeLessThanOrEqual(DEFAULT_AUGMENTATION.zoom);
     }
     const flips = views.filter((p) => p.flip).length;
     expect(flips).toBeGreaterThan(70);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { featureKey, modelKey, type ModelKeyParts } from '../../client/cache/keys';
+import { DEFAULT_AUGMENTATION, type Augmentation } from '../../shared/augmentation';
 
 const SHARED = fileURLToPath(new URL('../../../shared', import.meta.url));
 
@@ -80,8 +81,8 @@ describe('featureKey', () => {
     const keys = [
       featureKey(model, a, 0),
       featureKey(model, b, 0),
-      featureKey(model, a, 1),
-      featureKey(model, a, 10),
+      featureKey(model, a, 1, DEFAULT_AUGMENTATION),
+      featureKey(model, a, 10, DEFAULT_AUGMENTATION),
       featureKey(modelKey({ ...base, cutLayer: 'block_13_expand' }), a, 0),
       featureKey(modelKey({ ...base, weightsHash: v1Hash }), a, 0),
       featureKey(modelKey({ ...base, inputSize: 160 }), a, 0),
@@ -90,8 +91,28 @@ describe('featureKey', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
+  it('changes for an augmented view with every augmentation parameter, and not for view 0', () => {
+    const variants: Augmentation[] = [
+      DEFAULT_AUGMENTATION,
+      { ...DEFAULT_AUGMENTATION, flip: 'none' },
+      { ...DEFAULT_AUGMENTATION, rotation: 0.1 },
+      { ...DEFAULT_AUGMENTATION, zoom: 0.3 },
+      { ...DEFAULT_AUGMENTATION, fill: 'nearest' },
+      { ...DEFAULT_AUGMENTATION, interpolation: 'nearest' },
+    ];
+    const augmented = variants.map((augmentation) => featureKey(model, a, 1, augmentation));
+    expect(new Set(augmented).size).toBe(variants.length);
+    expect(featureKey(model, a, 1, { ...DEFAULT_AUGMENTATION })).toBe(augmented[0]);
+    // The original image is the same whatever the augmentation: its features stay cached.
+    expect(new Set(variants.map((augmentation) => featureKey(model, a, 0, augmentation)))).toEqual(new Set([featureKey(model, a, 0)]));
+  });
+
+  it('refuses an augmented view without its augmentation', () => {
+    expect(() => featureKey(model, a, 1)).toThrow(/augmentation/);
+  });
+
   it('starts with its model key, so one model’s features sort together', () => {
-    expect(featureKey(model, a, 3).startsWith(`${model}|`)).toBe(true);
+    expect(featureKey(model, a, 3, DEFAULT_AUGMENTATION).startsWith(`${model}|`)).toBe(true);
   });
 
   it('refuses a negative or fractional view and an empty image id', () => {

@@ -1,7 +1,7 @@
 /**
  * The IndexedDB stores (features, checkpoints, classifiers) on fake-indexeddb: batches are all-or-nothing,
  * a full disk becomes CacheFullError with counts, resume sees exactly what is missing across connections,
- * and the cache panel's summary and clear work per dataset and model. Image ids are the sha256 of the
+ * the cache panel's summary and clear work per dataset and model, and clearing everything leaves nothing. Image ids are the sha256 of the
  * shared photos and the model key uses the shared MobileNetV2's real weights hash.
  */
 import 'fake-indexeddb/auto';
@@ -15,7 +15,7 @@ import type { History, NamedArray, TrainSettings } from '../../shared/training';
 import { deleteCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint, type TrainingCheckpoint } from '../../client/cache/checkpoint-store';
 import { deleteClassifier, listClassifiers, loadClassifier, saveClassifier, type ClassifierRecord } from '../../client/cache/classifier-store';
 import { decodeTensor, encodeTensor, type EncodedTensor } from '../../client/cache/codec';
-import { closeDB, DB_NAME, DB_VERSION, getDB } from '../../client/cache/db';
+import { clearEverything, closeDB, DB_NAME, DB_VERSION, getDB } from '../../client/cache/db';
 import {
   CacheFullError,
   clear,
@@ -28,6 +28,7 @@ import {
 } from '../../client/cache/feature-store';
 import { featureKey, modelKey } from '../../client/cache/keys';
 import { StorageFullError } from '../../client/cache/quota';
+import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 
 const SHARED = fileURLToPath(new URL('../../../shared', import.meta.url));
 
@@ -66,8 +67,9 @@ function pooled(imageId: string, view: number): Float32Array {
   return values;
 }
 
-function bottleneckFeature(datasetId: string, imageId: string, view: number): NewFeature {
-  return { modelKey: BOTTLENECK, datasetId, imageId, view, tensors: [encodeTensor(pooled(imageId, view), [1280], 'float16')] };
+function bottleneckFeature(datasetId: string, imageId: string, view: number, augmentation = DEFAULT_AUGMENTATION): NewFeature {
+  const tensors = [encodeTensor(pooled(imageId, view), [1280], 'float16')];
+  return { modelKey: BOTTLENECK, datasetId, imageId, view, augmentation: view > 0 ? augmentation : null, tensors };
 }
 
 /** The activations crossing a cut below block 13: [14,14,32] and [14,14,192]. */
@@ -76,10 +78,10 @@ function cutFeature(datasetId: string, imageId: string, view: number): NewFeatur
     encodeTensor(new Float32Array(14 * 14 * 32).fill(view + 1), [14, 14, 32], 'uint8'),
     encodeTensor(new Float32Array(14 * 14 * 192).fill(0.5), [14, 14, 192], 'uint8'),
   ];
-  return { modelKey: CUT, datasetId, imageId, view, tensors };
+  return { modelKey: CUT, datasetId, imageId, view, augmentation: view > 0 ? DEFAULT_AUGMENTATION : null, tensors };
 }
 
-const keysOf = (features: NewFeature[]) => features.map((f) => featureKey(f.modelKey, f.imageId, f.view));
+const keysOf = (features: NewFeature[]) => features.map((f) => featureKey(f.modelKey, f.imageId, f.view, f.augmentation ?? undefined));
 
 const quotaError = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
 
@@ -126,7 +128,7 @@ describe('feature store', () => {
     expect(records.at(-1)).toBeUndefined();
     batch.forEach((feature, i) => {
       const record = records[i]!;
-      expect(record.key).toBe(featureKey(BOTTLENECK, feature.imageId, feature.view));
+      expect(record.key).toBe(keysOf([feature])[0]);
       expect([record.datasetId, record.imageId, record.view, record.modelKey]).toEqual([
         'cats_vs_dogs',
         feature.imageId,
@@ -217,6 +219,23 @@ describe('feature store', () => {
     expect(await missingKeys(keys)).toEqual(leftToDo);
     const again = await getMany(leftToDo.slice(0, 3));
     expect(again).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('never reads an augmented view back for another augmentation: changed parameters mean a new extraction', async () => {
+    const rotated = { ...DEFAULT_AUGMENTATION, rotation: 0.1 };
+    await putBatch(CATS.slice(0, 3).flatMap((id) => [0, 1].map((view) => bottleneckFeature('cats_vs_dogs', id, view))));
+    const wanted = CATS.slice(0, 3).flatMap((id) => [featureKey(BOTTLENECK, id, 0, rotated), featureKey(BOTTLENECK, id, 1, rotated)]);
+    // The originals are still good; every augmented view has to be computed again with the new rotation.
+    expect(await missingKeys(wanted)).toEqual(wanted.filter((_, i) => i % 2 === 1));
+    await putBatch(CATS.slice(0, 3).map((id) => bottleneckFeature('cats_vs_dogs', id, 1, rotated)));
+    expect(await missingKeys(wanted)).toEqual([]);
+    const [record] = await getMany([featureKey(BOTTLENECK, CATS[0]!, 1, rotated)]);
+    expect(record!.augmentation).toEqual(rotated);
+  });
+
+  it('refuses an augmented view stored without its augmentation', async () => {
+    const feature = { ...bottleneckFeature('cats_vs_dogs', CATS[0]!, 1), augmentation: null };
+    await expect(putBatch([feature])).rejects.toThrow(/augmentation/);
   });
 
   it('summarises and clears per dataset and model', async () => {
@@ -360,27 +379,27 @@ describe('checkpoint store', () => {
   });
 });
 
-describe('classifier store', () => {
-  function classifier(runId: string, name: string, savedAt: number): ClassifierRecord {
-    const weights = new Float32Array(1280 * 2 + 2).map((_, i) => Math.cos(i));
-    return {
-      runId,
-      name,
-      classes: ['cats', 'dogs'],
-      savedAt,
-      artifacts: {
-        modelTopology: { class_name: 'Sequential', config: { name: name } },
-        weightSpecs: [
-          { name: 'dense/kernel', shape: [1280, 2], dtype: 'float32' },
-          { name: 'dense/bias', shape: [2], dtype: 'float32' },
-        ],
-        weightData: weights.buffer,
-        format: 'layers-model',
-        generatedBy: 'TensorFlow.js tfjs-layers v4.22.0',
-      },
-    };
-  }
+function classifier(runId: string, name: string, savedAt: number): ClassifierRecord {
+  const weights = new Float32Array(1280 * 2 + 2).map((_, i) => Math.cos(i));
+  return {
+    runId,
+    name,
+    classes: ['cats', 'dogs'],
+    savedAt,
+    artifacts: {
+      modelTopology: { class_name: 'Sequential', config: { name: name } },
+      weightSpecs: [
+        { name: 'dense/kernel', shape: [1280, 2], dtype: 'float32' },
+        { name: 'dense/bias', shape: [2], dtype: 'float32' },
+      ],
+      weightData: weights.buffer,
+      format: 'layers-model',
+      generatedBy: 'TensorFlow.js tfjs-layers v4.22.0',
+    },
+  };
+}
 
+describe('classifier store', () => {
   it('saves, lists without artifacts (newest first), loads and deletes', async () => {
     await saveClassifier(classifier('run-a', 'cats or dogs', 100));
     await saveClassifier(classifier('run-b', 'second try', 200));
@@ -415,5 +434,22 @@ describe('classifier store', () => {
     (noBuffer.artifacts as { weightData: unknown }).weightData = [noBuffer.artifacts.weightData];
     await expect(saveClassifier(noBuffer)).rejects.toThrow(/weightData/);
     expect(await listClassifiers()).toEqual([]);
+  });
+});
+
+describe('clearing everything', () => {
+  it('empties the features, the checkpoints and the classifiers, and says how many of each went', async () => {
+    await putBatch(CATS.slice(0, 3).map((id) => bottleneckFeature('cats_vs_dogs', id, 0)));
+    await saveCheckpoint(checkpoint('run-a', 1, 1000));
+    await saveCheckpoint(checkpoint('run-b', 2, 2000));
+    await saveClassifier(classifier('run-a', 'cats or dogs', 100));
+
+    expect(await clearEverything()).toEqual({ features: 3, checkpoints: 2, classifiers: 1 });
+    expect(await summary()).toEqual([]);
+    expect(await listCheckpoints()).toEqual([]);
+    expect(await listClassifiers()).toEqual([]);
+    // Still usable afterwards.
+    await saveCheckpoint(checkpoint('run-c', 1, 3000));
+    expect((await listCheckpoints()).map((c) => c.runId)).toEqual(['run-c']);
   });
 });

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
 import { augment, augmentParams } from '../../client/farm/augment';
+import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import { normalise, resizeToSquare, type RgbaPixels } from '../../client/farm/preprocess';
 import { loadBaseModel, splitAtFineTune } from '../../client/trainer/base-model';
 
@@ -93,7 +94,7 @@ export async function preprocessImages(paths: string[], ids: string[], size: num
     for (const path of paths) resized.push(resizeToSquare(await decodeImage(path), size));
     return tf.tidy(() => {
       let batch = tf.stack(resized) as tf.Tensor4D;
-      if (view > 0) batch = augment(batch, ids.map((id) => augmentParams(id, view)));
+      if (view > 0) batch = augment(batch, ids.map((id) => augmentParams(id, view, DEFAULT_AUGMENTATION)), DEFAULT_AUGMENTATION);
       return normalise(batch, MOBILENET_PREPROCESSING) as tf.Tensor4D;
     });
   } finally {

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as ComlinkApi from 'comlink';
 import type { Page } from 'playwright-core';
+import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import type { BackendChoice, BackendReport, WorkerMemory } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
 import type { Evaluation, History } from '../../shared/training';
@@ -309,7 +310,7 @@ export function predictRun(
   page: Page,
   args: { workerPath: string; workers: number; images: number; batch: number; settings: PageSettings },
 ): Promise<PredictRun> {
-  return page.evaluate(async ({ workerPath, workers, images, batch, settings }) => {
+  return page.evaluate(async ({ workerPath, workers, images, batch, settings, augmentation }) => {
     const w = window as unknown as MeasureWindow;
     const record = w.measure.session.model!;
     // The base's files from the API, as the page downloads them for its farm.
@@ -333,6 +334,7 @@ export function predictRun(
       fineTuneAt: settings.fineTuneEpochs > 0 ? settings.fineTuneAt : null,
       datasetId: 'bench',
       cutCodec: 'float16',
+      augmentation,
     };
     const started = Array.from({ length: workers }, (_, i) => new Worker(workerPath, { type: 'module', name: `graft-bench-${i}` }));
     try {
@@ -345,5 +347,5 @@ export function predictRun(
     } finally {
       for (const worker of started) worker.terminate();
     }
-  }, args);
+  }, { ...args, augmentation: DEFAULT_AUGMENTATION });
 }

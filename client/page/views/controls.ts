@@ -19,6 +19,8 @@ export interface Controls {
   setState(state: RunState): void;
   /** Extra reason Start is unavailable (e.g. "Choose a dataset first."), or null. */
   setStartBlocked(reason: string | null): void;
+  /** What Start will do that the visitor should know first (e.g. the storage the run needs), or null. */
+  setNote(note: string | null): void;
 }
 
 /** Which buttons are enabled in each state. */
@@ -53,7 +55,8 @@ export function mountControls(el: HTMLElement, callbacks: ControlsCallbacks): Co
   };
   const status = h('p', { class: 'run-state', attrs: { role: 'status' } });
   const blocked = h('p', { class: 'muted small' });
-  replace(el, h('div', { class: 'button-row' }, Object.values(buttons)), status, blocked);
+  const note = h('p', { class: 'muted small start-note' });
+  replace(el, h('div', { class: 'button-row' }, Object.values(buttons)), status, blocked, note);
 
   let state: RunState = 'idle';
   let blockReason: string | null = null;
@@ -82,6 +85,9 @@ export function mountControls(el: HTMLElement, callbacks: ControlsCallbacks): Co
     setStartBlocked(reason) {
       blockReason = reason;
       render();
+    },
+    setNote(text) {
+      note.textContent = text ?? '';
     },
   };
 }

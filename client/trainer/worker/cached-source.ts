@@ -3,13 +3,14 @@
  * (1280 floats a sample), cut activations stream from IndexedDB a batch at a time (they are ~100x larger).
  * A sample missing from the cache is an error that names it: extraction must finish first.
  */
+import type { Augmentation } from '../../../shared/augmentation';
 import { decodeTensor } from '../../cache/codec';
 import { getMany, type StoredFeatureRecord } from '../../cache/feature-store';
 import { featureKey } from '../../cache/keys';
 import { memorySource, type SampleRef, type SampleSource } from '../sources';
 
-async function readRecords(modelKey: string, refs: readonly SampleRef[]): Promise<StoredFeatureRecord[]> {
-  const records = await getMany(refs.map((r) => featureKey(modelKey, r.imageId, r.view)));
+async function readRecords(modelKey: string, refs: readonly SampleRef[], augmentation: Augmentation): Promise<StoredFeatureRecord[]> {
+  const records = await getMany(refs.map((r) => featureKey(modelKey, r.imageId, r.view, augmentation)));
   const missing = records.findIndex((r) => r === undefined);
   if (missing >= 0) {
     const ref = refs[missing];
@@ -23,8 +24,9 @@ export async function loadInMemory(
   modelKey: string,
   refs: readonly SampleRef[],
   labelOf: (imageId: string) => number,
+  augmentation: Augmentation,
 ): Promise<SampleSource> {
-  const records = await readRecords(modelKey, refs);
+  const records = await readRecords(modelKey, refs, augmentation);
   return memorySource(
     records.map((record, i) => ({
       imageId: refs[i].imageId,
@@ -39,13 +41,14 @@ export function streamFromCache(
   modelKey: string,
   refs: readonly SampleRef[],
   labelOf: (imageId: string) => number,
+  augmentation: Augmentation,
 ): SampleSource {
   const labels = Int32Array.from(refs, (r) => labelOf(r.imageId));
   return {
     imageIds: refs.map((r) => r.imageId),
     labels,
     async batch(indices) {
-      const records = await readRecords(modelKey, indices.map((i) => refs[i]));
+      const records = await readRecords(modelKey, indices.map((i) => refs[i]), augmentation);
       const sizes = records[0].tensors.map((t) => t.shape.reduce((a, b) => a * b, 1));
       const inputs = sizes.map((size) => new Float32Array(size * records.length));
       records.forEach((record, row) => record.tensors.forEach((t, k) => inputs[k].set(decodeTensor(t), row * sizes[k])));

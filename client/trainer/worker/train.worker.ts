@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendChoice, BackendReport, ModelArtifactsData, WorkerMemory } from '../../../shared/farm';
+import type { Augmentation } from '../../../shared/augmentation';
 import type { ModelRecord } from '../../../shared/records';
 import type { EpochRecord, Evaluation, History, SplitAssignment, TrainingState, TrainSettings } from '../../../shared/training';
 import { loadCheckpoint, saveCheckpoint } from '../../cache/checkpoint-store';
@@ -40,6 +41,8 @@ export interface TrainRequest {
   /** Cache model keys of the pooled features and (when fine-tuning) of the cut activations. */
   pooledKey: string;
   cutKey: string | null;
+  /** How the cached augmented views were made (part of their keys). */
+  augmentation: Augmentation;
   /** Continue from the run's last checkpoint instead of starting over. */
   resume: boolean;
 }
@@ -154,19 +157,20 @@ const api = {
     const settings = checkpoint?.settings ?? request.settings;
     const split = checkpoint?.split ?? request.split;
     const labelOf = (id: string) => request.labels[id];
+    const { augmentation } = request;
     const samples = splitSamples(split, settings.augmentViews);
     const evalSplit = split.test.length > 0 ? 'test' : 'validation';
     const data: TrainingData = {
       head: {
-        train: await loadInMemory(request.pooledKey, samples.train, labelOf),
-        validation: await loadInMemory(request.pooledKey, samples.validation, labelOf),
+        train: await loadInMemory(request.pooledKey, samples.train, labelOf, augmentation),
+        validation: await loadInMemory(request.pooledKey, samples.validation, labelOf, augmentation),
       },
     };
     if (settings.fineTuneEpochs > 0) {
       if (!request.cutKey) throw new Error('fine-tuning needs the cut activations: extract them first');
       data.cut = {
-        train: streamFromCache(request.cutKey, samples.train, labelOf),
-        validation: streamFromCache(request.cutKey, samples.validation, labelOf),
+        train: streamFromCache(request.cutKey, samples.train, labelOf, augmentation),
+        validation: streamFromCache(request.cutKey, samples.validation, labelOf, augmentation),
       };
     }
     const callbacks = {
@@ -191,8 +195,8 @@ const api = {
 
     const evalRefs = samples[evalSplit];
     const evaluation = result.cutModel
-      ? await evaluate(result.cutModel, streamFromCache(request.cutKey!, evalRefs, labelOf), request.classes, evalSplit)
-      : await evaluate(result.head, await loadInMemory(request.pooledKey, evalRefs, labelOf), request.classes, evalSplit);
+      ? await evaluate(result.cutModel, streamFromCache(request.cutKey!, evalRefs, labelOf, augmentation), request.classes, evalSplit)
+      : await evaluate(result.head, await loadInMemory(request.pooledKey, evalRefs, labelOf, augmentation), request.classes, evalSplit);
 
     const model = buildClassifier(base, result.head);
     const exported = await exportLayersModel(
@@ -249,6 +253,11 @@ const api = {
     const inputSize = model.inputs[0].shape[1] as number;
     setClassifier({ model, classes: saved.classes, inputSize, runId, split: (await loadCheckpoint(runId))?.split ?? null });
     return { classes: saved.classes, inputSize, history: saved.history ?? null, evaluation: saved.evaluation ?? null };
+  },
+
+  /** Drops the classifier in use (its saved copy is the cache's business). */
+  forgetClassifier(): void {
+    setClassifier(null);
   },
 
   /** Top classes of any image (decoded here, never on the page). */
@@ -344,13 +353,13 @@ const api = {
   },
 
   /** The image and nine augmented views as the training will see them, as bitmaps for the page. */
-  async previewAugmentation(bytes: Blob, imageId: string, size: number, views = 9): Promise<ImageBitmap[]> {
+  async previewAugmentation(bytes: Blob, imageId: string, size: number, augmentation: Augmentation, views = 9): Promise<ImageBitmap[]> {
     const pixels = await decodeImage(bytes, size);
     const image = resizeToSquare(pixels, size);
     const batch = tf.tidy(() => tf.tile(tf.expandDims(image), [views + 1, 1, 1, 1]) as tf.Tensor4D);
-    const params = Array.from({ length: views + 1 }, (_, v) => augmentParams(imageId, v));
+    const params = Array.from({ length: views + 1 }, (_, v) => augmentParams(imageId, v, augmentation));
     const viewed = tf.tidy(() => {
-      const augmented = augment(tf.slice(batch, [1, 0, 0, 0], [views, size, size, 3]), params.slice(1));
+      const augmented = augment(tf.slice(batch, [1, 0, 0, 0], [views, size, size, 3]), params.slice(1), augmentation);
       return tf.concat([tf.slice(batch, [0, 0, 0, 0], [1, size, size, 3]), augmented]);
     });
     const rgb = (await viewed.data()) as Float32Array;
