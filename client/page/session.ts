@@ -19,6 +19,7 @@ import type { ModelSummary } from '../trainer/base-model';
 import { splitImages } from '../trainer/split';
 import type { Classification, TrainEvent, TrainOutcome, TrainWorkerApi } from '../trainer/worker/train.worker';
 import { droppedFolder, isDroppedFolderId, storedDataset, type DatasetChoice } from './dataset-source';
+import { BACKEND_NAMES, sentence } from './views/backend-text';
 import { forgetRun, loadRun, rememberRun, type RunRecord } from './run-registry';
 
 export type SessionState = 'idle' | 'extracting' | 'training' | 'paused' | 'done' | 'error';
@@ -147,7 +148,7 @@ export class Session {
           if (this.#classifierRunId) await remote.useSavedClassifier(this.#classifierRunId).catch(() => null);
           this.#trainerReport = report;
           this.#emit('trainer', report);
-          if (failures.length > 0) this.#emit('info', `${report.notes[0]}: it runs on ${report.backend} now.`);
+          if (failures.length > 0) this.#emit('info', `${sentence(report.notes[0])}: it runs on ${BACKEND_NAMES[report.backend]} now.`);
         },
       });
       this.#trainerFor = `${record.id}|${backend}`;

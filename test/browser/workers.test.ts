@@ -31,6 +31,9 @@ afterAll(async () => {
 const state = (page: Page) => page.evaluate(() => window.graft.session.state);
 const epochsDone = (page: Page) => page.locator('.curves-table tbody tr').count();
 
+/** The info line's text ('' when none is shown). */
+const infoBanner = (page: Page) => page.locator('#banner [role=status]').innerText();
+
 /** The error banner's text ('' when none is shown). */
 const errorBanner = (page: Page) => page.locator('#banner [role=alert] .banner-text').allInnerTexts().then((t) => t.join(' '));
 
@@ -52,6 +55,23 @@ it('a dataset picked while the trainer is still starting shows its preview and n
     expect(errors).toEqual([]);
     await page.close();
   }
+});
+
+it('a trainer whose start never finishes is replaced after the time limit, and the page says so', async () => {
+  const page = await chrome.context.newPage();
+  // The first trainer's script never arrives (a stalled request), so that worker never starts.
+  let stalled = false;
+  await page.route(/train\.worker-[^/]*\.js$/, async (route) => {
+    if (stalled) return route.continue();
+    stalled = true;
+  });
+  await page.goto(`${graft.origin}/`);
+  await page.waitForFunction(() => window.graft.ready.then(() => true), null, { timeout: 180_000 });
+  expect(stalled).toBe(true);
+  expect(await infoBanner(page)).toBe('The trainer was restarted after its start failed (it did not start within 90 s): it runs on WASM now.');
+  expect(await page.locator('#runtime-status').innerText()).toContain('Backend: WASM · SIMD');
+  expect(await errorBanner(page)).toBe('');
+  await page.close();
 });
 
 it('a trainer that dies mid-training ends the stage with a message, and Resume finishes the run with every epoch kept', async () => {
