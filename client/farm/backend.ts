@@ -15,6 +15,11 @@ const SELF_CHECK_TOLERANCE = 1e-3;
 
 let wasmPathsSet = false;
 
+/** Threads tfjs's WASM backend actually runs with: at most half the cores (what it gives a worker here). */
+export function usableWasmThreads(threads: number, cores: number): number {
+  return Math.max(1, Math.min(threads, Math.floor(cores / 2)));
+}
+
 async function initWasm(threads: number): Promise<boolean> {
   if (!wasmPathsSet) {
     wasm.setWasmPaths({
@@ -22,7 +27,11 @@ async function initWasm(threads: number): Promise<boolean> {
       'tfjs-backend-wasm-simd.wasm': wasmSimd,
       'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
     });
-    wasm.setThreadsCount(Math.max(1, threads));
+    const usable = usableWasmThreads(threads, navigator.hardwareConcurrency || 1);
+    // One thread: the plain SIMD build. The threaded build would still start a pool of 8 nested pthread
+    // workers, which costs memory for nothing and, in Firefox ESR, hung the worker's start in 6 of 10 loads.
+    if (usable === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    wasm.setThreadsCount(usable);
     wasmPathsSet = true;
   }
   return tf.setBackend('wasm');

@@ -1,7 +1,8 @@
 /**
  * The farm, on the main thread: N extraction workers fed dynamically from one WorkScheduler. It only moves
  * small things around (which images, Blob handles, progress): decoding, inference and cache writes happen in
- * the workers. A worker that dies has its images handed to the others and is replaced.
+ * the workers. A worker that dies has its images handed to the others and is replaced; a slot whose workers
+ * keep dying is given up, with the reason, and the run ends with a message if no worker is left.
  */
 import type * as Comlink from 'comlink';
 import type { BackendChoice, BackendReport, ExtractItem, ModelArtifactsData, WorkerMemory } from '../../shared/farm';
@@ -10,6 +11,7 @@ import type { ModelRecord } from '../../shared/records';
 import type { TensorCodec } from '../cache/codec';
 import type { ExtractWorkerApi, ExtractorInit } from './extract.worker';
 import { WorkScheduler, type Progress } from './scheduler';
+import { fallbackRequest, withStartFailures } from './start-fallback';
 import { WorkerBridge, WorkerDiedError } from './worker-bridge';
 
 export interface FarmImage {
@@ -47,6 +49,8 @@ export interface FarmWorkerStatus {
   state: WorkerState;
   done: number;
   imagesPerSecond: number;
+  /** Why the slot was given up (state 'dead'). */
+  stoppedBecause?: string;
 }
 
 /** A worker's memory after one of its batches. */
@@ -71,7 +75,12 @@ interface Slot {
   status: FarmWorkerStatus;
   /** Batches the slot's workers have finished. */
   batches: number;
+  /** Workers of this slot that died during the run. */
+  deaths: number;
 }
+
+/** Replacements a slot gets in one run: a worker that dies more often than this would keep dying. */
+export const MAX_RESPAWNS = 3;
 
 const spawnExtractWorker = () =>
   new Worker(new URL('./extract.worker.ts', import.meta.url), { type: 'module', name: 'graft-extract' });
@@ -125,7 +134,12 @@ export class Farm {
       this.#fatal = null;
       await Promise.all(this.#slots.map((slot) => this.#drive(slot, signal)));
       if (this.#fatal) throw this.#fatal;
-      return scheduler.snapshot();
+      const outcome = scheduler.snapshot();
+      if (!signal.aborted && outcome.queued + outcome.leased > 0) {
+        // Every slot was given up with images left: say why instead of training on a part of the data.
+        throw new Error(`Feature extraction stopped: ${this.#slots.map((s) => s.status.stoppedBecause).join('; ')}`);
+      }
+      return outcome;
     } finally {
       signal.removeEventListener('abort', onAbort);
       for (const slot of this.#slots) slot.bridge.terminate('finished');
@@ -149,32 +163,55 @@ export class Farm {
     const slot = this.#slots[id];
     if (!slot) return;
     slot.bridge.terminate('terminated on request');
-    this.#replace(slot);
+    this.#replace(slot, 'terminated on request');
   }
 
-  /** The slot's worker is gone: its leased images go back to the queue and a fresh worker takes its place. */
-  #replace(slot: Slot): void {
+  /**
+   * The slot's worker is gone: its leased images go back to the queue and a fresh worker takes its place, up
+   * to MAX_RESPAWNS times a run; after that the slot is given up and the other workers take its images.
+   */
+  #replace(slot: Slot, reason: string): void {
     this.#scheduler?.workerDied(`${slot.id}.${slot.generation}`);
     slot.generation++;
-    slot.status.state = 'restarting';
+    slot.deaths++;
     slot.status.report = null;
+    if (slot.deaths > MAX_RESPAWNS) {
+      this.#giveUp(slot, `${slot.bridge.name} stopped ${slot.deaths} times (last: ${reason}); given up`);
+      return;
+    }
+    slot.status.state = 'restarting';
+    this.#wakeAll();
+    this.#emit();
+  }
+
+  #giveUp(slot: Slot, reason: string): void {
+    slot.status.state = 'dead';
+    slot.status.stoppedBecause = reason;
     this.#wakeAll();
     this.#emit();
   }
 
   #makeSlot(id: number, init: ExtractorInit): Slot {
     const status: FarmWorkerStatus = { id, report: null, state: 'starting', done: 0, imagesPerSecond: 0 };
-    const bridge = new WorkerBridge<ExtractWorkerApi>(spawnExtractWorker, async (remote: Comlink.Remote<ExtractWorkerApi>) => {
-      status.report = await remote.init(init);
-      this.#emit();
+    const name = `extraction worker ${id}`;
+    const bridge = new WorkerBridge<ExtractWorkerApi>({
+      name,
+      spawn: spawnExtractWorker,
+      // A start that fails or hangs is tried again on a fresh worker with a backend more likely to start.
+      start: async (remote: Comlink.Remote<ExtractWorkerApi>, failures: string[]) => {
+        const request = fallbackRequest({ backend: init.backend, threads: init.threads }, failures.length);
+        status.report = withStartFailures(await remote.init({ ...init, ...request }), name, failures);
+        this.#emit();
+      },
     });
-    return { id, generation: 0, bridge, status, batches: 0 };
+    return { id, generation: 0, bridge, status, batches: 0, deaths: 0 };
   }
 
   /** One worker's loop: take a chunk, extract it, report, repeat; replace the worker if it dies. */
   async #drive(slot: Slot, signal: AbortSignal): Promise<void> {
     const scheduler = this.#scheduler!;
     for (;;) {
+      if (slot.status.state === 'dead') return;
       const workerId = `${slot.id}.${slot.generation}`;
       const chunk = scheduler.next(workerId);
       if (!chunk) {
@@ -213,16 +250,13 @@ export class Farm {
         }
         if (error instanceof WorkerDiedError) {
           // Replaced already if it was terminated on purpose; a crash is handled here.
-          if (workerId === `${slot.id}.${slot.generation}`) this.#replace(slot);
+          if (workerId === `${slot.id}.${slot.generation}`) this.#replace(slot, error.message);
           continue;
         }
-        // A worker that throws (not crashes) would throw again: stop it rather than loop.
+        // A worker that throws (not crashes), or that could not start at all, would fail again: stop it rather than loop.
         scheduler.workerDied(workerId);
-        this.#wakeAll();
         slot.bridge.terminate((error as Error).message);
-        slot.status.state = 'dead';
-        slot.status.report = slot.status.report && { ...slot.status.report, notes: [...slot.status.report.notes, (error as Error).message] };
-        this.#emit();
+        this.#giveUp(slot, (error as Error).message);
         return;
       }
       this.#emit();

@@ -15,15 +15,18 @@ import { clearEverything } from '../cache/db';
 import { missingKeys, summary, type CacheSummaryEntry } from '../cache/feature-store';
 import { featureKey, modelKey } from '../cache/keys';
 import { Farm, threadsPerWorker, type FarmImage, type FarmProgress } from '../farm/farm';
+import { fallbackRequest, withStartFailures } from '../farm/start-fallback';
+import { WorkerBridge, WorkerDiedError } from '../farm/worker-bridge';
 import type { ModelSummary } from '../trainer/base-model';
 import { splitImages } from '../trainer/split';
 import type { Classification, SavedClassifier, TrainEvent, TrainOutcome, TrainWorkerApi } from '../trainer/worker/train.worker';
 import { droppedFolder, isDroppedFolderId, storedDataset, type DatasetChoice } from './dataset-source';
+import { BACKEND_NAMES, sentence } from './views/backend-text';
 import { forgetAllRuns, loadRun, rememberRun, type RunRecord } from './run-registry';
 import { applyStorage, dropCutActivations, freeBytes, keepCachedImages, runFootprint } from './run-storage';
 import { chooseStorage, type CutStorage, type StoragePlan } from './storage-plan';
 import type { TfliteKind } from '../tflite/writer';
-import { checkedTflite, type CheckedTflite } from './tflite-export';
+import { checkedTflite, type CheckedTflite, type TfliteTrainer } from './tflite-export';
 
 export type SessionState = 'idle' | 'extracting' | 'training' | 'paused' | 'done' | 'error';
 
@@ -57,15 +60,27 @@ type Listener<K extends keyof SessionEvents> = (value: SessionEvents[K]) => void
 /** Precision of cached cut activations: float16 halves the size of float32 at no measurable accuracy cost. */
 const CUT_CODEC = 'float16';
 
+const TRAINER_NAME = 'the trainer';
+/** A training batch, an epoch's checkpoint or the final evaluation takes far less on any machine here. */
+const TRAINER_SILENCE_LIMIT_MS = 180_000;
+
+const spawnTrainer = () =>
+  new Worker(new URL('../trainer/worker/train.worker.ts', import.meta.url), { type: 'module', name: 'graft-trainer' });
+
 export class Session {
   state: SessionState = 'idle';
   dataset: DatasetChoice | null = null;
   model: ModelRecord | null = null;
   #artifacts = new Map<string, Promise<ModelArtifactsData>>();
-  #trainer: Comlink.Remote<TrainWorkerApi> | null = null;
-  #trainerWorker: Worker | null = null;
+  /** The trainer worker: a crash or a hang rejects its calls, and the next call starts a fresh one. */
+  #trainer: WorkerBridge<TrainWorkerApi> | null = null;
+  #trainerReport: BackendReport | null = null;
+  /** The model choice in progress (download, trainer start): trainer calls made meanwhile wait for it. */
+  #trainerChosen: Promise<unknown> = Promise.resolve();
   /** Model and backend the trainer worker was started with: another of either needs a fresh worker. */
   #trainerFor: string | null = null;
+  /** The saved classifier the trainer holds: a restarted trainer loads it again for classify and export. */
+  #classifierRunId: string | null = null;
   /** The farm of the extraction in progress (tests terminate one of its workers). */
   farm: Farm | null = null;
   /** The last progress the farm reported. */
@@ -75,6 +90,8 @@ export class Session {
   #running: Promise<void> | null = null;
   #listeners = new Map<keyof SessionEvents, Set<(value: never) => void>>();
   #lastRun: RunRecord | null = null;
+  /** Longest the trainer may train without a progress event before it counts as dead or hung. */
+  trainerSilenceLimitMs = TRAINER_SILENCE_LIMIT_MS;
 
   on<K extends keyof SessionEvents>(event: K, listener: Listener<K>): void {
     let set = this.#listeners.get(event);
@@ -112,6 +129,12 @@ export class Session {
   /** Downloads the base (once per page) and starts the trainer worker on it. */
   async chooseModel(record: ModelRecord, backend: BackendChoice): Promise<BackendReport> {
     this.model = record;
+    const chosen = this.#startTrainer(record, backend);
+    this.#trainerChosen = chosen.catch(() => undefined);
+    return chosen;
+  }
+
+  async #startTrainer(record: ModelRecord, backend: BackendChoice): Promise<BackendReport> {
     let artifacts = this.#artifacts.get(record.id);
     if (!artifacts) {
       artifacts = downloadModel(record);
@@ -120,32 +143,46 @@ export class Session {
     }
     const data = await artifacts;
     if (this.#trainerFor !== `${record.id}|${backend}`) {
-      this.#trainer?.[Comlink.releaseProxy]();
-      this.#trainerWorker?.terminate();
-      this.#trainerWorker = new Worker(new URL('../trainer/worker/train.worker.ts', import.meta.url), { type: 'module', name: 'graft-trainer' });
-      this.#trainer = Comlink.wrap<TrainWorkerApi>(this.#trainerWorker);
+      this.#trainer?.terminate('another base model or backend was chosen');
+      this.#trainerReport = null;
+      this.#trainer = new WorkerBridge<TrainWorkerApi>({
+        name: TRAINER_NAME,
+        spawn: spawnTrainer,
+        // Every (re)start: the backend (falling back after a failed start) and the base; then tell the page.
+        start: async (remote, failures) => {
+          const request = fallbackRequest({ backend, threads: threadsPerWorker(1) }, failures.length);
+          const report = withStartFailures(await remote.init({ ...request, artifacts: data, record }), TRAINER_NAME, failures);
+          // A classifier that no longer loads (cache cleared) must not stop the trainer: classify then asks to train.
+          if (this.#classifierRunId) await remote.useSavedClassifier(this.#classifierRunId).catch(() => null);
+          this.#trainerReport = report;
+          this.#emit('trainer', report);
+          if (failures.length > 0) this.#emit('info', `${sentence(report.notes[0])}: it runs on ${BACKEND_NAMES[report.backend]} now.`);
+        },
+      });
       this.#trainerFor = `${record.id}|${backend}`;
     }
-    const report = await this.#trainer!.init({ backend, threads: threadsPerWorker(1), artifacts: data, record });
-    this.#emit('trainer', report);
-    return report;
+    await this.#trainer!.started();
+    return this.#trainerReport!;
   }
 
-  #needTrainer(): Comlink.Remote<TrainWorkerApi> {
+  /** Runs a call on the trainer once the model being chosen has started it. */
+  async #callTrainer<T>(call: (trainer: Comlink.Remote<TrainWorkerApi>, alive: () => void) => Promise<T>, limitMs?: number): Promise<T> {
+    await this.#trainerChosen;
     if (!this.#trainer || !this.model) throw new Error('choose a base model first');
-    return this.#trainer;
+    return this.#trainer.call(undefined, call, limitMs);
   }
 
   describe(settings: PageSettings): Promise<ModelSummary> {
     const classes = this.dataset?.classes.length ?? 2;
-    return this.#needTrainer().describe(settings.inputSize, settings.fineTuneAt, classes, settings);
+    return this.#callTrainer((t) => t.describe(settings.inputSize, settings.fineTuneAt, classes, settings));
   }
 
   /** The first image of the dataset and nine augmented views of it, as training will see them. */
   async augmentationPreview(settings: PageSettings): Promise<ImageBitmap[]> {
     const image = this.dataset?.images[0];
     if (!image) throw new Error('choose a dataset first');
-    return this.#needTrainer().previewAugmentation(await image.bytes(), image.imageId, settings.inputSize, DEFAULT_AUGMENTATION, 9);
+    const bytes = await image.bytes();
+    return this.#callTrainer((t) => t.previewAugmentation(bytes, image.imageId, settings.inputSize, DEFAULT_AUGMENTATION, 9));
   }
 
   /** The run a start() would make (or continue): split, cache keys and identity. */
@@ -280,7 +317,6 @@ export class Session {
       const plan = await this.plan(settings, resume);
       // The trainer runs on the backend the run asks for (a no-op when it already does).
       await this.chooseModel(plan.record, plan.run.settings.backend);
-      const trainer = this.#needTrainer();
       rememberRun(plan.run);
       // A new run is cut down to the free space up front; a resumed one keeps its stages.
       if (!resume) this.#fitStorage(plan, await this.storagePlan(plan.run.settings));
@@ -294,7 +330,8 @@ export class Session {
       this.#setState('training');
       const { run, split, dataset } = plan;
       const labels = Object.fromEntries(dataset.images.map((i) => [i.imageId, dataset.classes.indexOf(i.class)]));
-      const outcome: TrainOutcome = await trainer.train(
+      let checkpointed: number | null = null;
+      const outcome = await this.#callTrainer<TrainOutcome>((trainer, alive) => trainer.train(
         {
           runId: run.runId,
           datasetId: dataset.id,
@@ -309,29 +346,36 @@ export class Session {
           resume: resume !== null,
         },
         Comlink.proxy((event: TrainEvent) => {
+          // Every event is a sign of life: a trainer that sends none for the bridge's limit counts as hung.
+          alive();
           if (event.kind === 'epoch') {
             run.bestValAccuracy = Math.max(run.bestValAccuracy ?? 0, event.record.valAccuracy);
             rememberRun(run);
           }
+          if (event.kind === 'checkpoint') checkpointed = event.epoch;
           this.#emit('train', event);
         }),
-      );
+      ), this.trainerSilenceLimitMs).catch((error: unknown) => {
+        throw error instanceof WorkerDiedError ? new TrainerLostError(error.message, checkpointed) : error;
+      });
       // Stopped by Pause (the state says so already) or by Cancel: nothing more to do here.
       if (signal.aborted || !outcome.finished) return;
+      this.#classifierRunId = run.runId;
       this.#emit('results', outcome);
       this.#setState('done');
       if (outcome.unsaved) this.#emit('error', outcome.unsaved);
     } catch (error) {
       if (signal.aborted) return;
       this.#emit('error', plainMessage(error));
-      this.#setState('error');
+      // The run lives on in its checkpoints: the stage ends, and Resume continues it in a fresh trainer.
+      this.#setState(error instanceof TrainerLostError ? 'paused' : 'error');
     }
   }
 
   /** Extraction: stop handing out images. Training: stop after the current batch (resume restarts that epoch). */
   pause(): void {
     if (this.state === 'extracting') this.farm?.pause();
-    if (this.state === 'training') void this.#trainer?.stop();
+    if (this.state === 'training') void this.#trainer?.interrupt((t) => t.stop());
     this.#setState('paused');
   }
 
@@ -357,7 +401,7 @@ export class Session {
 
   cancel(): void {
     this.#abort?.abort();
-    void this.#trainer?.stop();
+    void this.#trainer?.interrupt((t) => t.stop());
     this.#setState('idle');
   }
 
@@ -378,7 +422,8 @@ export class Session {
    * 'results' event when they were saved with it.
    */
   async openResults(runId: string): Promise<SavedClassifier> {
-    const saved = await this.#needTrainer().useSavedClassifier(runId);
+    const saved = await this.#callTrainer((t) => t.useSavedClassifier(runId));
+    if (saved) this.#classifierRunId = runId;
     if (!saved) throw new Error('this run’s classifier is no longer saved on this browser: train it again');
     if (saved.history && saved.evaluation) this.#emit('results', { history: saved.history, evaluation: saved.evaluation });
     return saved;
@@ -423,7 +468,8 @@ export class Session {
   async clearCache(): Promise<void> {
     await clearEverything();
     forgetAllRuns();
-    await this.#trainer?.forgetClassifier();
+    this.#classifierRunId = null;
+    await this.#trainer?.call(undefined, (t) => t.forgetClassifier());
   }
 
   /**
@@ -432,20 +478,39 @@ export class Session {
    */
   async restoreClassifier(): Promise<SavedClassifier | null> {
     const [newest] = await listClassifiers();
-    return newest ? this.#needTrainer().useSavedClassifier(newest.runId) : null;
+    if (!newest) return null;
+    const restored = await this.#callTrainer((t) => t.useSavedClassifier(newest.runId));
+    if (restored) this.#classifierRunId = newest.runId;
+    return restored;
   }
 
   classify(file: Blob): Promise<Classification[]> {
-    return this.#needTrainer().classify(file, 3);
+    return this.#callTrainer((t) => t.classify(file, 3));
   }
 
   exportModel(quantization: 'float32' | 'float16' | 'uint8') {
-    return this.#needTrainer().exportModel(quantization);
+    return this.#callTrainer((t) => t.exportModel(quantization));
   }
 
   /** The classifier as a .tflite file of `kind`, checked in LiteRT.js on the held-out images (tflite-export.ts). */
   exportTflite(kind: TfliteKind): Promise<CheckedTflite> {
-    return checkedTflite(this.#needTrainer(), this.dataset, this.model!, kind);
+    // The casts undo Comlink's Remote, which turns a union result into a union of promises.
+    const trainer: TfliteTrainer = {
+      tfliteImageIds: () => this.#callTrainer((t) => t.tfliteImageIds()) as ReturnType<TfliteTrainer['tfliteImageIds']>,
+      exportTflite: (...args) => this.#callTrainer((t) => t.exportTflite(...args)) as ReturnType<TfliteTrainer['exportTflite']>,
+    };
+    return checkedTflite(trainer, this.dataset, this.model!, kind);
+  }
+}
+
+/** The trainer worker crashed or hung mid-training: its run's checkpoints are intact. */
+class TrainerLostError extends Error {
+  override name = 'TrainerLostError';
+
+  /** @param epochsSaved epochs the run's last checkpoint of this stage holds (null: none saved in it) */
+  constructor(reason: string, epochsSaved: number | null) {
+    const from = epochsSaved === null ? 'its last checkpoint' : `its checkpoint after epoch ${epochsSaved}`;
+    super(`Training stopped: ${reason}. Nothing saved is lost: Resume continues the run from ${from}.`);
   }
 }
 

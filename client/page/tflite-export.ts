@@ -52,8 +52,14 @@ export function checkFailure(result: CheckResult, signature: TfliteSignature, cl
   return null;
 }
 
+/** The trainer calls an export makes (the session routes them through its worker bridge). */
+export interface TfliteTrainer {
+  tfliteImageIds(): Promise<Awaited<ReturnType<TrainWorkerApi['tfliteImageIds']>>>;
+  exportTflite(...args: Parameters<TrainWorkerApi['exportTflite']>): Promise<Awaited<ReturnType<TrainWorkerApi['exportTflite']>>>;
+}
+
 export async function checkedTflite(
-  trainer: Comlink.Remote<TrainWorkerApi>,
+  trainer: TfliteTrainer,
   dataset: DatasetChoice | null,
   model: ModelRecord,
   kind: TfliteKind,

@@ -1,7 +1,8 @@
 /**
  * The whole visit, as a user clicks it, in headless Chromium against the real `wrangler dev` seeded from
- * ../shared: pick a dataset, set epochs, start, close the tab mid-training, come back and resume, read the
- * curves, the confusion matrix and the gallery, classify a photo; pause and resume in both stages, come back to a
+ * ../shared: pick a dataset while the page is still starting, start with the default settings, close the tab
+ * mid-training, come back and resume, read the curves, the confusion matrix and the gallery, classify a photo
+ * (no error banner and no page error may appear on the way); pause and resume in both stages, come back to a
  * finished run, and a learning rate far too high. Screenshots go to .local/screens/.
  */
 import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
@@ -10,14 +11,14 @@ import { join } from 'node:path';
 import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { History } from '../../shared/training';
+import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { launchChromium, type Chromium } from '../support/browser';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
 
 const SCREENS = '.local/screens';
 const CLASSES = ['daisy', 'roses', 'tulips'];
 const PER_CLASS = 20;
-const HEAD_EPOCHS = 4;
-const FINE_TUNE_EPOCHS = 2;
+const { headEpochs: HEAD_EPOCHS, fineTuneEpochs: FINE_TUNE_EPOCHS } = DEFAULT_SETTINGS;
 
 let graft: SeededGraft;
 let chrome: Chromium;
@@ -33,19 +34,28 @@ afterAll(async () => {
   await graft?.close();
 });
 
+/** Opens the page without waiting for it to be ready, as a visitor who clicks at once. */
 async function openPage(page: Page): Promise<void> {
-  // Long tasks on the main thread, from the first moment of the page.
+  // Long tasks on the main thread and every error banner's text, from the first moment of the page.
   await page.addInitScript(() => {
     const tasks: { start: number; duration: number }[] = [];
-    (window as unknown as { longTasks: typeof tasks }).longTasks = tasks;
+    const banners: string[] = [];
+    Object.assign(window, { longTasks: tasks, errorBanners: banners });
     new PerformanceObserver((list) => list.getEntries().forEach((e) => tasks.push({ start: e.startTime, duration: e.duration }))).observe({
       type: 'longtask',
       buffered: true,
     });
+    new MutationObserver(() => {
+      const text = document.querySelector('#banner [role=alert] .banner-text')?.textContent ?? '';
+      if (text && banners.at(-1) !== text) banners.push(text);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
   });
   await page.goto(`${graft.origin}/`);
-  await page.evaluate(() => window.graft.ready.then(() => ((window as unknown as { readyAt: number }).readyAt = performance.now())));
+  await page.evaluate(() => void window.graft.ready.then(() => ((window as unknown as { readyAt: number }).readyAt = performance.now())));
 }
+
+/** Every error banner the page has shown since it opened. */
+const errorBanners = (page: Page) => page.evaluate(() => (window as unknown as { errorBanners: string[] }).errorBanners);
 
 /** Long tasks since the page was ready (the first render of the page is the browser's layout work, not ours). */
 function longTasksSinceReady(page: Page): Promise<{ start: number; duration: number }[]> {
@@ -92,14 +102,16 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   page.on('pageerror', (error) => errors.push(error.message));
   await openPage(page);
 
+  // The dataset is picked while the base model and the trainer's backend are still starting.
   await page.getByText('flowers-small').first().click();
+  await page.evaluate(() => window.graft.ready);
   await expect.poll(() => page.locator('#sample-grid img, #sample-grid canvas').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(CLASSES.length);
-  await page.getByLabel('Head epochs').fill(String(HEAD_EPOCHS));
-  await page.getByLabel('Fine-tune epochs').fill(String(FINE_TUNE_EPOCHS));
 
+  // The default settings, as a visitor who changes nothing.
   await page.getByRole('button', { name: 'Start', exact: false }).first().click();
   // Close the tab once two epochs are checkpointed: everything in memory is lost, IndexedDB keeps the rest.
   await expect.poll(() => epochsDone(page), { timeout: 300_000, interval: 500 }).toBeGreaterThanOrEqual(3);
+  expect(await errorBanners(page)).toEqual([]);
   // No long task while choosing, extracting and training (checked before the screenshot, which repaints the page).
   expect(await longTasksSinceReady(page)).toEqual([]);
   await page.screenshot({ path: join(SCREENS, 'e2e-2-training.png'), fullPage: true });
@@ -171,6 +183,7 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   const apiPaths = apiRequests.map((url) => new URL(url).pathname);
   console.log(`API requests in the whole visit (two page loads): ${apiPaths.length}\n${apiPaths.join('\n')}`);
   expect(apiPaths).toHaveLength(14);
+  expect(await errorBanners(back)).toEqual([]);
   expect(errors).toEqual([]);
   await back.close();
 });

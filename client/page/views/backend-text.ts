@@ -16,7 +16,8 @@ export function describeBackend(report: BackendReport): string {
   ].join(' · ');
 }
 
-function sentence(text: string): string {
+/** "the worker stopped:" -> "The worker stopped" (no trailing stop or colon). */
+export function sentence(text: string): string {
   const trimmed = text.trim().replace(/[.:]+$/, '');
   return trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
 }

@@ -4,7 +4,7 @@
  * the backend fallback notes in plain words.
  */
 import type { BackendReport } from '../../../shared/farm';
-import { fallbackNotes, describeBackend } from './backend-text';
+import { describeBackend, fallbackNotes, sentence } from './backend-text';
 import { h, replace, scrollRegion } from './dom';
 import { formatCount, formatDuration, formatPercent, formatRate, plural } from './format';
 
@@ -19,7 +19,7 @@ export interface ExtractionProgress {
   etaSeconds: number | null;
   forwardPasses: number;
   requests: number;
-  workers: { id: number; report: BackendReport | null; done: number; imagesPerSecond: number; state: WorkerState }[];
+  workers: { id: number; report: BackendReport | null; done: number; imagesPerSecond: number; state: WorkerState; stoppedBecause?: string }[];
 }
 
 export interface ExtractionProgressView {
@@ -119,7 +119,8 @@ export function mountExtractionProgress(el: HTMLElement): ExtractionProgressView
       );
     }
 
-    replace(notes, fallbackNotes(progress.workers).map((n) => h('li', { class: 'note' }, n)));
+    const stopped = progress.workers.flatMap((w) => (w.stoppedBecause ? [`${sentence(w.stoppedBecause)}.`] : []));
+    replace(notes, [...fallbackNotes(progress.workers), ...stopped].map((n) => h('li', { class: 'note' }, n)));
     replace(
       workersBody,
       progress.workers.map((w) =>

@@ -107,6 +107,7 @@ function toArtifacts({ modelJson, weightData }: ModelArtifactsData): tf.io.Model
   };
 }
 
+/** The backend and base, once init() has started them: every tf op of this worker waits for it. */
 async function ready(): Promise<Loaded> {
   if (!loaded) throw new Error('the trainer was not initialised with a base model');
   return loaded;
@@ -240,6 +241,7 @@ const api = {
    * history and evaluation when they were saved with it.
    */
   async useSavedClassifier(runId: string): Promise<SavedClassifier | null> {
+    await ready();
     const saved = await loadClassifier(runId);
     if (!saved) return null;
     const { artifacts } = saved;
@@ -354,6 +356,8 @@ const api = {
 
   /** The image and nine augmented views as the training will see them, as bitmaps for the page. */
   async previewAugmentation(bytes: Blob, imageId: string, size: number, augmentation: Augmentation, views = 9): Promise<ImageBitmap[]> {
+    // tf ops before the backend has started throw "Backend 'wasm' has not yet been initialized".
+    await ready();
     const pixels = await decodeImage(bytes, size);
     const image = resizeToSquare(pixels, size);
     const batch = tf.tidy(() => tf.tile(tf.expandDims(image), [views + 1, 1, 1, 1]) as tf.Tensor4D);
