@@ -400,7 +400,7 @@ it('lists only runs that can be resumed, and "Delete everything" leaves nothing 
   await openPage(page);
   // The earlier tests left runs (finished or not), checkpoints and classifiers.
   const runButtons = () => page.getByRole('button', { name: /^(Resume|Open results of|Train) / }).count();
-  expect(await runButtons()).toBeGreaterThan(0);
+  await expect.poll(runButtons, { timeout: 30_000 }).toBeGreaterThan(0);
   const before = await storeCounts(page);
   expect(before.checkpoints).toBeGreaterThan(0);
   expect(before.classifiers).toBeGreaterThan(0);
