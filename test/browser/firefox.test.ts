@@ -24,6 +24,12 @@ afterAll(async () => {
   await graft?.close();
 });
 
+/**
+ * The page's own readiness is what the tests wait for (graft.ready, 120 s). The navigation only needs the
+ * document: a fresh Firefox profile's first load event once took over puppeteer's default 30 s here.
+ */
+const NAVIGATION = { waitUntil: 'domcontentloaded', timeout: 90_000 } as const;
+
 /** The error banner's text ('' when none is shown); runs in the page. */
 const errorText = () => document.querySelector('#banner [role=alert] .banner-text')?.textContent ?? '';
 const runtimeText = (page: Page) => page.evaluate(() => document.getElementById('runtime-status')!.innerText);
@@ -33,7 +39,7 @@ it(`starts the trainer's backend on ${FRESH_LOADS} fresh loads in a row`, async 
     const firefox = await launchFirefox();
     try {
       const page = await firefox.newPage();
-      await page.goto(`${graft.origin}/`);
+      await page.goto(`${graft.origin}/`, NAVIGATION);
       // Ready means the base model is downloaded and the trainer's backend has started (or said why not).
       await page.waitForFunction(() => window.graft.ready.then(() => true), { timeout: 120_000 });
       expect(await runtimeText(page)).toMatch(/Backend: WASM · SIMD/);
@@ -49,7 +55,7 @@ it('trains a small flowers set with the default settings to results, without an 
     const page = await firefox.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push((error as Error).message));
-    await page.goto(`${graft.origin}/`);
+    await page.goto(`${graft.origin}/`, NAVIGATION);
     await page.locator('#dataset-picker input[value="flowers-ff"]').click();
     await page.waitForFunction(() => window.graft.ready.then(() => true), { timeout: 120_000 });
     // The samples show, or an error says why they do not.
