@@ -24,11 +24,8 @@ afterAll(async () => {
   await graft?.close();
 });
 
-/**
- * The page's own readiness is what the tests wait for (graft.ready, 120 s). The navigation only needs the
- * document: a fresh Firefox profile's first load event once took over puppeteer's default 30 s here.
- */
-const NAVIGATION = { waitUntil: 'domcontentloaded', timeout: 90_000 } as const;
+/** A fresh Firefox profile's first load event once took over puppeteer's default 30 s here. */
+const NAVIGATION = { timeout: 90_000 } as const;
 
 /** The error banner's text ('' when none is shown); runs in the page. */
 const errorText = () => document.querySelector('#banner [role=alert] .banner-text')?.textContent ?? '';
