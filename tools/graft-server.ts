@@ -4,7 +4,6 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,29 +29,22 @@ const PROBE_TIMEOUT_MS = 2_000;
 /** wrangler's output kept for the error message when it fails to start. */
 const OUTPUT_TAIL_CHARS = 8_000;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
+/** The origin in wrangler's `Ready on http://127.0.0.1:<port>` line, once it has printed it. */
+function readyOrigin(output: string): string | undefined {
+  return /Ready on (http:\/\/[\d.]+:\d+)/.exec(output.replace(/\x1b\[[0-9;]*m/g, ''))?.[1];
 }
 
 export async function startGraft(options: GraftServerOptions): Promise<GraftServer> {
   if (!existsSync(join(REPO_ROOT, 'dist', 'client'))) {
     throw new Error('dist/client is missing: wrangler dev serves the built page from it. Run `npx vite build` first.');
   }
-  const port = options.port || (await freePort());
-  // Several servers may run at once (tests, other checkouts): each gets its own inspector port too.
-  const inspectorPort = await freePort();
+  // Port 0: workerd binds a port the OS picks, so servers started at once (tests, other checkouts) never race for
+  // one that a probe found free a moment earlier. The origin is read from wrangler's "Ready on" line.
   const args = [
     'wrangler', 'dev',
     '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--inspector-port', String(inspectorPort),
+    '--port', String(options.port ?? 0),
+    '--inspector-port', '0',
     '--persist-to', resolve(options.persistTo),
     '--show-interactive-dev-session=false',
     ...(options.adminToken ? ['--var', `GRAFT_ADMIN_TOKEN:${options.adminToken}`] : []),
@@ -90,10 +82,14 @@ export async function startGraft(options: GraftServerOptions): Promise<GraftServ
     signal('SIGKILL');
   };
 
-  const origin = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (hasExited) throw new Error(`wrangler dev exited before Graft answered on ${origin}:\n${output}`);
+    if (hasExited) throw new Error(`wrangler dev exited before Graft answered:\n${output}`);
+    const origin = readyOrigin(output);
+    if (!origin) {
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
     try {
       // Something else may hold the port and never answer: each probe gives up on its own.
       const response = await fetch(`${origin}/api/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
@@ -104,5 +100,5 @@ export async function startGraft(options: GraftServerOptions): Promise<GraftServ
     await new Promise((r) => setTimeout(r, 250));
   }
   await stop();
-  throw new Error(`wrangler dev did not answer GET ${origin}/api/health within ${START_TIMEOUT_MS / 1000} s:\n${output}`);
+  throw new Error(`wrangler dev did not answer GET /api/health within ${START_TIMEOUT_MS / 1000} s:\n${output}`);
 }

@@ -115,6 +115,25 @@ describe('Graft under wrangler dev, seeded through its API', () => {
   });
 });
 
+describe('startGraft with several servers at once', () => {
+  // Tests, eval and bench start servers side by side: each must get its own port without racing the others.
+  it('starts three at the same moment, each answering on its own origin', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'graft-wrangler-many-'));
+    const started = await Promise.allSettled([0, 1, 2].map((i) => startGraft({ persistTo: join(work, `state-${i}`) })));
+    try {
+      const origins = started.map((s) => {
+        if (s.status === 'rejected') throw s.reason;
+        return s.value.origin;
+      });
+      expect(new Set(origins).size).toBe(3);
+      for (const origin of origins) expect((await fetch(`${origin}/api/health`)).status).toBe(200);
+    } finally {
+      await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+      await rm(work, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
 describe('startGraft when wrangler dev cannot start', () => {
   it("fails with wrangler's own output instead of waiting", async () => {
     const holder = createServer().listen(0, '127.0.0.1');
@@ -123,7 +142,7 @@ describe('startGraft when wrangler dev cannot start', () => {
     try {
       const port = (holder.address() as AddressInfo).port;
       await expect(startGraft({ persistTo: join(work, 'state'), port })).rejects.toThrow(
-        new RegExp(`wrangler dev exited before Graft answered on http://127\\.0\\.0\\.1:${port}:[\\s\\S]*Address already in use`),
+        new RegExp(`wrangler dev exited before Graft answered:[\\s\\S]*Address already in use \\(127\\.0\\.0\\.1:${port}\\)`),
       );
     } finally {
       holder.close();
