@@ -29,6 +29,7 @@ import { mountTrainingProgress } from './views/training-progress';
 import { isDroppedFolderId, type DatasetChoice } from './dataset-source';
 import { loadRun } from './run-registry';
 import { parseModelKey } from '../cache/keys';
+import { nextTask } from '../../shared/next-task';
 import { plainMessage, Session, type PageSettings } from './session';
 
 declare global {
@@ -83,12 +84,21 @@ const extraction = mountExtractionProgress(byId('extraction-progress'));
 const training = mountTrainingProgress(byId('training-progress'));
 const curves = mountCurves(byId('curves'));
 const thumbnails = new Map<string, Promise<string>>();
+
+/**
+ * One object URL per task: a gallery page's or the sample grid's images arrive together (from one shard), and
+ * two dozen URLs made at once (each a round trip to the browser process) are a long task on a busy machine.
+ */
+async function objectUrlInOwnTask(blob: Blob): Promise<string> {
+  await nextTask();
+  return URL.createObjectURL(blob);
+}
 const results = mountResults(byId('results'), {
   thumbnail: (imageId) => {
     let url = thumbnails.get(imageId);
     if (!url) {
       const image = session.dataset?.images.find((i) => i.imageId === imageId);
-      url = image ? image.bytes().then((b) => URL.createObjectURL(b)) : Promise.reject(new Error('image not in this dataset'));
+      url = image ? image.bytes().then(objectUrlInOwnTask) : Promise.reject(new Error('image not in this dataset'));
       thumbnails.set(imageId, url);
     }
     return url;
@@ -142,7 +152,7 @@ function chooseData(load: () => Promise<DatasetChoice>, id: string | null): Prom
     }
     const samples = dataset.classes.flatMap((name) => dataset.images.filter((i) => i.class === name).slice(0, SAMPLES_PER_CLASS));
     // A sample whose bytes cannot be had is left out here; the run reports it with the reason.
-    const fetched = await Promise.allSettled(samples.map(async (i) => ({ url: URL.createObjectURL(await i.bytes()), label: i.class })));
+    const fetched = await Promise.allSettled(samples.map(async (i) => ({ url: await objectUrlInOwnTask(await i.bytes()), label: i.class })));
     const shown = fetched.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     sampleUrls.forEach((url) => URL.revokeObjectURL(url));
     sampleUrls = shown.map((s) => s.url);

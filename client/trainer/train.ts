@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BestEpoch, EpochRecord, History, SplitAssignment, Stage, TrainingState, TrainSettings } from '../../shared/training';
 import { hashSeed } from '../../shared/seeded-random';
+import { nextTask } from '../../shared/next-task';
 import { setBaseTrainable, splitAtFineTune } from './base-model';
 import { keepBatchNormInInferenceMode } from './batch-norm-inference';
 import {
@@ -340,18 +341,6 @@ async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
   } finally {
     optimizer.dispose();
   }
-}
-
-/** Resolves in a task of its own (a message, unclamped unlike nested timers): lets pending messages in. */
-function nextTask(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
 }
 
 function prefetch(source: SampleSource, indices: number[]): Promise<SampleBatch> {

@@ -18,6 +18,8 @@ export interface Curves {
 
 const CHART_HEIGHT = 240;
 
+const EMPTY: CurveData = { x: [], accuracy: [], valAccuracy: [], loss: [], valLoss: [], fineTuneX: null, keptX: null };
+
 interface ChartSpec {
   title: string;
   metric: 'accuracy' | 'loss';
@@ -181,7 +183,7 @@ export function mountCurves(el: HTMLElement): Curves {
   function create(): void {
     destroyCharts();
     const colours = palette(el);
-    charts = SPECS.map((spec, i) => new uPlot(options(spec, chartWidth(i), colours), aligned(spec, data!), chartBoxes[i]));
+    charts = SPECS.map((spec, i) => new uPlot(options(spec, chartWidth(i), colours), aligned(spec, data ?? EMPTY), chartBoxes[i]));
   }
 
   /** Each box's width as the ResizeObserver last reported it: reading clientWidth would force a layout. */
@@ -223,32 +225,28 @@ export function mountCurves(el: HTMLElement): Curves {
     });
   });
   chartBoxes.forEach((box) => resize.observe(box));
-  const onScheme = () => {
-    if (charts.length) create();
-  };
-  dark.addEventListener('change', onScheme);
+  dark.addEventListener('change', create);
+  // Built now, while the page starts, not at the first epoch: a chart's first draw is the page's first canvas
+  // text, and the browser's font setup for it would make that epoch's update a long task.
+  create();
 
   return {
     update(history) {
       const next = history ? curveData(history) : null;
       if (!history || !next || next.x.length === 0) {
         data = null;
-        destroyCharts();
+        charts.forEach((chart, i) => chart.setData(aligned(SPECS[i], EMPTY)));
         replace(el, placeholder);
         return;
       }
       data = next;
-      if (charts.length === 0) {
-        replace(el, grid, table);
-        create();
-      } else {
-        charts.forEach((chart, i) => chart.setData(aligned(SPECS[i], next)));
-      }
+      if (!grid.isConnected) replace(el, grid, table);
+      charts.forEach((chart, i) => chart.setData(aligned(SPECS[i], next)));
       renderTable(next, history);
     },
     destroy() {
       resize.disconnect();
-      dark.removeEventListener('change', onScheme);
+      dark.removeEventListener('change', create);
       destroyCharts();
       replace(el);
     },
