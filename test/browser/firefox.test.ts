@@ -53,8 +53,11 @@ it('trains a small flowers set with the default settings to results, without an 
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push((error as Error).message));
     await page.goto(`${graft.origin}/`, NAVIGATION);
-    await page.locator('#dataset-picker input[value="flowers-ff"]').click();
+    // Picked once the page is ready: puppeteer clicks at coordinates without checking what is there, and the page
+    // still grows above the picker while it starts (the Chromium tests, through playwright, pick while it starts).
     await page.waitForFunction(() => window.graft.ready.then(() => true), { timeout: 120_000 });
+    await page.locator('#dataset-picker input[value="flowers-ff"]').click();
+    expect(await page.$eval('#dataset-picker input[value="flowers-ff"]', (input) => (input as HTMLInputElement).checked)).toBe(true);
     // The samples show, or an error says why they do not.
     await page.waitForFunction(
       () => document.querySelectorAll('#sample-grid img, #sample-grid canvas').length >= 3 || document.querySelector('#banner [role=alert] .banner-text'),

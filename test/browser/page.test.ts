@@ -40,7 +40,15 @@ async function openPage(page: Page): Promise<void> {
   await page.addInitScript(() => {
     const tasks: { start: number; duration: number }[] = [];
     const banners: string[] = [];
-    Object.assign(window, { longTasks: tasks, errorBanners: banners });
+    // Where the dataset picker's first choice sits on screen, each time it moves, until the page is ready.
+    const pickerTops: number[] = [];
+    Object.assign(window, { longTasks: tasks, errorBanners: banners, pickerTops });
+    const trackPicker = () => {
+      const top = document.querySelector('#dataset-picker input[type=radio]')?.getBoundingClientRect().top;
+      if (top !== undefined && pickerTops.at(-1) !== top) pickerTops.push(top);
+      if (!(window as unknown as { readyAt?: number }).readyAt) requestAnimationFrame(trackPicker);
+    };
+    requestAnimationFrame(trackPicker);
     new PerformanceObserver((list) => list.getEntries().forEach((e) => tasks.push({ start: e.startTime, duration: e.duration }))).observe({
       type: 'longtask',
       buffered: true,
@@ -105,6 +113,8 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   // The dataset is picked while the base model and the trainer's backend are still starting.
   await page.getByText('flowers-small').first().click();
   await page.evaluate(() => window.graft.ready);
+  // And it stayed where it was meanwhile: nothing above it grew under the visitor's pointer.
+  expect(await page.evaluate(() => (window as unknown as { pickerTops: number[] }).pickerTops)).toHaveLength(1);
   await expect.poll(() => page.locator('#sample-grid img, #sample-grid canvas').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(CLASSES.length);
 
   // The default settings, as a visitor who changes nothing.
