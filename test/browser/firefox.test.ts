@@ -53,8 +53,9 @@ it('trains a small flowers set with the default settings to results, without an 
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push((error as Error).message));
     await page.goto(`${graft.origin}/`, NAVIGATION);
-    // Picked once the page is ready: puppeteer clicks at coordinates without checking what is there, and the page
-    // still grows above the picker while it starts (the Chromium tests, through playwright, pick while it starts).
+    // Picked once the page is ready: puppeteer clicks at coordinates without checking what is there, so anything
+    // that moves while the page starts would take the click (the Chromium visit picks while it starts and checks
+    // that nothing moves).
     await page.waitForFunction(() => window.graft.ready.then(() => true), { timeout: 120_000 });
     await page.locator('#dataset-picker input[value="flowers-ff"]').click();
     expect(await page.$eval('#dataset-picker input[value="flowers-ff"]', (input) => (input as HTMLInputElement).checked)).toBe(true);
