@@ -5,31 +5,15 @@
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendChoice, BackendReport, ExtractItem, ExtractResult, ModelArtifactsData, WorkerMemory } from '../../shared/farm';
-import type { Augmentation } from '../../shared/augmentation';
-import type { ModelRecord } from '../../shared/records';
-import { encodeTensor, type TensorCodec } from '../cache/codec';
+import type { BackendReport, ExtractItem, ExtractorInit, ExtractResult, WorkerMemory } from '../../shared/farm';
+import { encodeTensor } from '../cache/codec';
 import { modelKey } from '../cache/keys';
 import { putBatch, type NewFeature } from '../cache/feature-store';
-import { augment, augmentParams } from './augment';
-import { selectBackend } from './backend';
-import { decodeImage } from './decode';
+import { augment, augmentParams } from '../engine/augment';
+import { selectBackend } from '../engine/backend';
+import { decodeImage } from '../engine/decode';
 import { Extractor } from './extractor';
-import { normalise, resizeToSquare } from './preprocess';
-
-export interface ExtractorInit {
-  backend: BackendChoice;
-  threads: number;
-  artifacts: ModelArtifactsData;
-  record: ModelRecord;
-  inputSize: number;
-  fineTuneAt: number | string | null;
-  datasetId: string;
-  /** Precision of the stored cut activations (pooled features are always float32: they are small). */
-  cutCodec: TensorCodec;
-  /** How augmented views are made (their cache keys include it). */
-  augmentation: Augmentation;
-}
+import { normalise, resizeToSquare } from '../engine/preprocess';
 
 interface State {
   init: ExtractorInit;

@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { loadBaseModel, splitAtFineTune, type CutTensor } from '../trainer/base-model';
+import { loadBaseModel, splitAtFineTune } from '../engine/base-model';
+import type { CutTensor } from '../../shared/trainer-messages';
 
 export interface ExtractorSpec {
   bottleneck: string;

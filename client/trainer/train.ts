@@ -18,8 +18,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BestEpoch, EpochRecord, History, SplitAssignment, Stage, TrainingState, TrainSettings } from '../../shared/training';
 import { hashSeed } from '../../shared/seeded-random';
-import { setBaseTrainable, splitAtFineTune } from './base-model';
-import { keepBatchNormInInferenceMode } from './batch-norm-inference';
+import type { BatchProgress } from '../../shared/trainer-messages';
+import { setBaseTrainable, splitAtFineTune } from '../engine/base-model';
+import { keepBatchNormInInferenceMode } from '../engine/batch-norm-inference';
 import {
   arraysToOptimizer,
   arraysToWeights,
@@ -44,17 +45,6 @@ export interface TrainingData {
   head: StageData;
   /** Stage 2: cut activations, one input per cut tensor in FineTuneSplit.cut order. Needed when fineTuneEpochs > 0. */
   cut?: StageData;
-}
-
-export interface BatchProgress {
-  stage: Stage;
-  epoch: number;
-  /** 1-based index of the batch just trained. */
-  batch: number;
-  batches: number;
-  /** Running means over the epoch so far. */
-  loss: number;
-  accuracy: number;
 }
 
 /** The loss went NaN, infinite or far above guessing: the steps overshoot. Nothing of this epoch was checkpointed. */

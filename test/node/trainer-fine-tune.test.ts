@@ -10,13 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainSettings } from '../../shared/training';
-import {
-  loadBaseModel,
-  resolveFineTuneAt,
-  splitAtFineTune,
-  summariseBase,
-  withInputSize,
-} from '../../client/trainer/base-model';
+import { loadBaseModel, resolveFineTuneAt, splitAtFineTune, summariseBase, withInputSize } from '../../client/engine/base-model';
 import type { TrainingState } from '../../shared/training';
 import { evaluate, predictSource } from '../../client/trainer/evaluate';
 import { artifactsFromFiles, buildClassifier, exportLayersModel } from '../../client/trainer/export';
