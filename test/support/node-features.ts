@@ -19,11 +19,11 @@ import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import { normalise, resizeToSquare, type RgbaPixels } from '../../client/engine/preprocess';
 import { loadBaseModel, splitAtFineTune } from '../../client/engine/base-model';
 
-export const SHARED_DIR = fileURLToPath(new URL('../../../shared', import.meta.url));
+export const SHARED_DIR = fileURLToPath(new URL('../../../shared/', import.meta.url));
 export const MOBILENET_V2_DIR = join(SHARED_DIR, 'models/mobilenet_v2_0.35_224_no_top');
 export const FLOWERS_DIR = join(SHARED_DIR, 'datasets/flowers');
 export const MOBILENET_PREPROCESSING = { scale: 1 / 127.5, offset: -1 };
-const CACHE_DIR = fileURLToPath(new URL('../../.local/test-cache', import.meta.url));
+const CACHE_DIR = fileURLToPath(new URL('../../.local/test-cache/', import.meta.url));
 
 export interface ImageFile {
   path: string;
