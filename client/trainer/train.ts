@@ -29,7 +29,7 @@ import {
 } from './checkpoint';
 import { batchTensors, lossAndAccuracy, predictSource, type Predictions } from './evaluate';
 import { applyHead, buildHead, reseedDropout } from './head';
-import { releaseModels } from './release';
+import { releaseModels } from '../engine/release';
 import { classWeights } from './class-weights';
 import { checkSettings } from './settings';
 import { seededShuffle } from './split';

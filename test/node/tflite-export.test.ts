@@ -16,7 +16,7 @@ import { loadBaseModel } from '../../client/engine/base-model';
 import { buildClassifier } from '../../client/trainer/export';
 import { FoldError } from '../../client/engine/fold';
 import { buildHead } from '../../client/trainer/head';
-import { releaseModels } from '../../client/trainer/release';
+import { releaseModels } from '../../client/engine/release';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { train } from '../../client/trainer/train';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';

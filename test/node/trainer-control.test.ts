@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingState, TrainSettings } from '../../shared/training';
 import type { BatchProgress } from '../../shared/trainer-messages';
-import { releaseModels } from '../../client/trainer/release';
+import { releaseModels } from '../../client/engine/release';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { resumeTraining, train, TrainingDivergedError, type TrainResult } from '../../client/trainer/train';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';

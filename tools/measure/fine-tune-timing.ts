@@ -15,7 +15,7 @@ import { keepBatchNormInInferenceMode } from '../../client/engine/batch-norm-inf
 import { EVALUATION_BATCH_SIZE } from '../../client/trainer/evaluate';
 import { buildClassifier } from '../../client/trainer/export';
 import { applyHead, buildHead } from '../../client/trainer/head';
-import { releaseModels } from '../../client/trainer/release';
+import { releaseModels } from '../../client/engine/release';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
 import { readModelArtifacts } from '../../test/support/node-features';
 import { useBackend } from '../../test/support/tf-node';

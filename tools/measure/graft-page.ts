@@ -289,8 +289,10 @@ export function extractionRun(page: Page, settings: PageSettings): Promise<Extra
 
 export interface PredictRun {
   backends: BackendReport[];
-  /** Timed seconds of each worker (after its warm-up batch). */
+  /** Timed seconds of each worker (after its warm-up batch), running the farm's compiled base. */
   seconds: number[];
+  /** The same with the layers model's predict (the path the compiled base replaced), in the same workers just before. */
+  layersSeconds: number[];
   before: WorkerMemory[];
   after: WorkerMemory[];
 }
@@ -304,7 +306,8 @@ export async function extractWorkerPath(): Promise<string> {
 
 /**
  * Forward passes alone: `workers` extraction workers of the farm's own build, started as the farm starts them
- * (threads shared out the same way), each running benchPredict(images, batch) at the same time.
+ * (threads shared out the same way), each running benchPredict(images, batch) at the same time: first with the
+ * layers model, then with the compiled base.
  */
 export function predictRun(
   page: Page,
@@ -341,9 +344,10 @@ export function predictRun(
       const remotes = started.map((worker) => w.Comlink.wrap<ExtractWorkerApi>(worker));
       const backends = await Promise.all(remotes.map((r) => r.init(init)));
       const before = await Promise.all(remotes.map((r) => r.memory()));
-      const seconds = await Promise.all(remotes.map((r) => r.benchPredict(images, batch)));
+      const layersSeconds = await Promise.all(remotes.map((r) => r.benchPredict(images, batch, 'layers')));
+      const seconds = await Promise.all(remotes.map((r) => r.benchPredict(images, batch, 'compiled')));
       const after = await Promise.all(remotes.map((r) => r.memory()));
-      return { backends, seconds, before, after };
+      return { backends, seconds, layersSeconds, before, after };
     } finally {
       for (const worker of started) worker.terminate();
     }

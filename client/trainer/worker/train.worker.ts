@@ -32,7 +32,7 @@ import { loadBaseModel, summariseBase } from '../../engine/base-model';
 import { evaluate } from '../evaluate';
 import { buildClassifier, exportLayersModel, type WeightQuantization } from '../export';
 import { buildHead } from '../head';
-import { releaseModels } from '../release';
+import { releaseModels } from '../../engine/release';
 import { splitSamples } from '../sources';
 import { resumeTraining, train, type TrainingData, type TrainResult } from '../train';
 import { registerWasmBackpropKernels } from '../wasm-backprop-kernels';
