@@ -1,6 +1,9 @@
 /**
- * Plain-data protocol between the page's farm controller and its extraction workers.
+ * Plain-data protocol between the page's farm controller and its extraction workers. The workers' comlink API
+ * itself is `ExtractWorkerApi` in client/farm/extract.worker.ts, which the page imports as a type only.
  */
+import type { Augmentation } from './augmentation';
+import type { ModelRecord } from './records';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu';
 
@@ -42,4 +45,22 @@ export interface WorkerMemory {
   numBytes: number;
   /** performance.memory.usedJSHeapSize where the browser exposes it. */
   jsHeapBytes: number | null;
+}
+
+/** How a cached feature tensor is stored: float32 as is, IEEE half precision, or 8-bit affine quantisation. */
+export type TensorCodec = 'float32' | 'float16' | 'uint8';
+
+/** What a farm worker starts with. */
+export interface ExtractorInit {
+  backend: BackendChoice;
+  threads: number;
+  artifacts: ModelArtifactsData;
+  record: ModelRecord;
+  inputSize: number;
+  fineTuneAt: number | string | null;
+  datasetId: string;
+  /** Precision of the stored cut activations (pooled features are always float32: they are small). */
+  cutCodec: TensorCodec;
+  /** How augmented views are made (their cache keys include it). */
+  augmentation: Augmentation;
 }

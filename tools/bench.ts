@@ -37,7 +37,7 @@ real page (and one fine-tuning comparison in Node). Takes a few minutes on two c
   --workers <n>             Workers of the N-worker runs. Default: navigator.hardwareConcurrency.
   --per-class <n>           Photos per flower class (5 classes). Default 60.
   --backend <b>             auto, wasm, webgpu (SwiftShader here) or cpu. Default auto.
-  --predict-images <n>      Forward passes per worker in the predict-only run. Default 96.
+  --predict-images <n>      Forward passes per worker in the predict-only runs (layers model, compiled base). Default 96.
   --head-epochs <n>         Head epochs (the first is warm-up). Default 3.
   --fine-tune-epochs <n>    Fine-tuning epochs from the cache (the first is warm-up). Default 2.
   -h, --help                Show this text.`;
@@ -166,6 +166,7 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   });
 
   const predictRate = (workers * options.predictImages) / Math.max(...predict.seconds);
+  const predictLayersRate = (workers * options.predictImages) / Math.max(...predict.layersSeconds);
   const pipeline1 = steadyRate(one);
   const pipelineN = steadyRate(many);
   const epochs = training.history!.epochs;
@@ -180,6 +181,7 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   out(`pipeline, 1 worker (${threads(one)} threads):   ${pipeline1.toFixed(2)} images/s after a ${one.startSeconds.toFixed(1)} s start (${(one.images / one.seconds).toFixed(2)} over the whole ${one.seconds.toFixed(1)} s)`);
   out(`pipeline, ${workers} workers (${threads(many)} threads): ${pipelineN.toFixed(2)} images/s after a ${many.startSeconds.toFixed(1)} s start (${(many.images / many.seconds).toFixed(2)} over the whole ${many.seconds.toFixed(1)} s)`);
   out(`forward passes alone, ${workers} workers: ${predictRate.toFixed(2)} images/s (batch ${MAX_CHUNK}; worker seconds ${predict.seconds.map((s) => s.toFixed(1)).join(', ')})`);
+  out(`the same with the layers model: ${predictLayersRate.toFixed(2)} images/s (compiled base speedup ${(predictRate / predictLayersRate).toFixed(2)})`);
   out(`farm speedup ${workers}/1: ${(pipelineN / pipeline1).toFixed(2)}; pipeline / forward passes alone: ${(pipelineN / predictRate).toFixed(2)}`);
   out(`head epoch (browser, ${session.trainer.backend}): ${headEpoch?.toFixed(3)} s`);
   out(`fine-tune epoch from the cut cache (browser, ${session.trainer.backend}): ${fineTuneEpoch?.toFixed(2)} s`);
@@ -211,6 +213,8 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     farm_start_s_1: round(one.startSeconds),
     farm_start_s_n: round(many.startSeconds),
     predict_images_per_s_n: round(predictRate),
+    predict_images_per_s_layers_n: round(predictLayersRate),
+    compiled_speedup: round(predictRate / predictLayersRate),
     farm_speedup: round(pipelineN / pipeline1),
     pipeline_ratio: round(pipelineN / predictRate),
     head_epoch_s: round(headEpoch),

@@ -3,9 +3,8 @@
  * Encoding happens before a write transaction opens and decoding after a read one closes; the bytes stay
  * on the machine that wrote them, so multi-byte codecs use the platform's byte order (typed arrays).
  */
+import type { TensorCodec } from '../../shared/farm';
 import { fromFloat16, toFloat16 } from '../../shared/float16';
-
-export type TensorCodec = 'float32' | 'float16' | 'uint8';
 
 /** A tensor as stored in IndexedDB: plain, structured-cloneable data. */
 export interface EncodedTensor {

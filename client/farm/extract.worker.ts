@@ -5,31 +5,15 @@
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendChoice, BackendReport, ExtractItem, ExtractResult, ModelArtifactsData, WorkerMemory } from '../../shared/farm';
-import type { Augmentation } from '../../shared/augmentation';
-import type { ModelRecord } from '../../shared/records';
-import { encodeTensor, type TensorCodec } from '../cache/codec';
+import type { BackendReport, ExtractItem, ExtractorInit, ExtractResult, WorkerMemory } from '../../shared/farm';
+import { encodeTensor } from '../cache/codec';
 import { modelKey } from '../cache/keys';
 import { putBatch, type NewFeature } from '../cache/feature-store';
-import { augment, augmentParams } from './augment';
-import { selectBackend } from './backend';
-import { decodeImage } from './decode';
-import { Extractor } from './extractor';
-import { normalise, resizeToSquare } from './preprocess';
-
-export interface ExtractorInit {
-  backend: BackendChoice;
-  threads: number;
-  artifacts: ModelArtifactsData;
-  record: ModelRecord;
-  inputSize: number;
-  fineTuneAt: number | string | null;
-  datasetId: string;
-  /** Precision of the stored cut activations (pooled features are always float32: they are small). */
-  cutCodec: TensorCodec;
-  /** How augmented views are made (their cache keys include it). */
-  augmentation: Augmentation;
-}
+import { augment, augmentParams } from '../engine/augment';
+import { selectBackend } from '../engine/backend';
+import { decodeImage } from '../engine/decode';
+import { Extractor, type BaseRunner } from './extractor';
+import { normalise, resizeToSquare } from '../engine/preprocess';
 
 interface State {
   init: ExtractorInit;
@@ -41,17 +25,22 @@ interface State {
 
 let state: Promise<State> | null = null;
 
-async function start(init: ExtractorInit): Promise<State> {
-  const report = await selectBackend(init.backend, init.threads);
+function loadExtractor(init: ExtractorInit, runner: BaseRunner): Promise<Extractor> {
   const { modelJson, weightData } = init.artifacts;
-  const extractor = await Extractor.load(
+  return Extractor.load(
     {
       modelTopology: modelJson.modelTopology as tf.io.ModelArtifacts['modelTopology'],
       weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
       weightData,
     },
     { bottleneck: init.record.bottleneck, inputSize: init.inputSize, fineTuneAt: init.fineTuneAt },
+    runner,
   );
+}
+
+async function start(init: ExtractorInit): Promise<State> {
+  const report = await selectBackend(init.backend, init.threads);
+  const extractor = await loadExtractor(init, 'compiled');
   const keyParts = { modelId: init.record.id, weightsHash: init.record.weightsHash, inputSize: init.inputSize };
   return {
     init,
@@ -140,27 +129,30 @@ const api = {
   },
 
   /**
-   * For `npm run bench`: seconds the loaded base takes for `images` forward passes (outputs read back, as
-   * extract() does) on random normalised input in batches of `batch`, after one warm-up batch. No decoding, no
-   * augmentation, no cache writes: the ceiling of extract()'s rate.
+   * For `npm run bench`: seconds the base takes for `images` forward passes (outputs read back, as extract()
+   * does) on random normalised input in batches of `batch`, after one warm-up batch. No decoding, no
+   * augmentation, no cache writes: the ceiling of extract()'s rate. `runner` 'compiled' times the farm's own
+   * base; 'layers' loads the layers model beside it for the time of the call (the path the compiled base replaced).
    */
-  async benchPredict(images: number, batch: number): Promise<number> {
+  async benchPredict(images: number, batch: number, runner: BaseRunner = 'compiled'): Promise<number> {
     if (!state) throw new Error('benchPredict() before init()');
     const s = await state;
     const size = s.init.inputSize;
+    const extractor = runner === 'compiled' ? s.extractor : await loadExtractor(s.init, runner);
     const input = tf.tidy(
       () => normalise(tf.randomUniform([batch, size, size, 3], 0, 255), s.init.record.preprocessing) as tf.Tensor4D,
     );
     try {
-      await s.extractor.run(input);
+      await extractor.run(input);
       const started = performance.now();
       for (let done = 0; done < images; done += batch) {
         const part = images - done < batch ? tf.slice(input, 0, images - done) : input;
-        await s.extractor.run(part).finally(() => part !== input && part.dispose());
+        await extractor.run(part).finally(() => part !== input && part.dispose());
       }
       return (performance.now() - started) / 1000;
     } finally {
       input.dispose();
+      if (extractor !== s.extractor) extractor.dispose();
     }
   },
 };

@@ -2,11 +2,17 @@
  * The base model as the farm runs it: one forward pass per batch gives the GAP-pooled bottleneck features
  * (what the head's first layer would compute, 1280 floats for MobileNetV2) and, when fine-tuning is planned,
  * the activations that cross the fine-tune cut (what stage 2 starts from, so the frozen layers never run again).
+ * The pass runs the compiled base (fold.ts: BatchNorm folded into the convs, ReLU6 fused; the cut tensors left
+ * exactly as the layers model makes them), or for comparison the layers model itself.
  * Plain tfjs: runs in a worker and in Node.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { loadBaseModel, splitAtFineTune, type CutTensor } from '../trainer/base-model';
+import { loadBaseModel, splitAtFineTune } from '../engine/base-model';
+import { foldModel } from '../engine/fold';
+import { releaseModels } from '../engine/release';
+import { CompiledGraph } from '../engine/run-folded';
+import type { CutTensor } from '../../shared/trainer-messages';
 
 export interface ExtractorSpec {
   bottleneck: string;
@@ -15,36 +21,64 @@ export interface ExtractorSpec {
   fineTuneAt: number | string | null;
 }
 
+/** How the base runs: folded into plain ops (what the farm uses), or the layers model's predict (the bench's reference). */
+export type BaseRunner = 'compiled' | 'layers';
+
 export interface ExtractedImage {
   pooled: Float32Array;
   /** One array per cut tensor, in `Extractor.cut` order; empty without fine-tuning. */
   cut: Float32Array[];
 }
 
+/** A forward pass: images -> the cut tensors then the bottleneck. */
+interface Forward {
+  run(images: tf.Tensor4D): tf.Tensor[];
+  dispose(): void;
+}
+
 export class Extractor {
   private constructor(
-    private readonly model: tfl.LayersModel,
+    private readonly forward: Forward,
     /** Tensors crossing the cut, empty without fine-tuning. */
     readonly cut: CutTensor[],
     /** Name of the first trainable layer (the cut's cache key), or null. */
     readonly cutLayer: string | null,
   ) {}
 
-  static async load(artifacts: tf.io.ModelArtifacts, spec: ExtractorSpec): Promise<Extractor> {
+  static async load(artifacts: tf.io.ModelArtifacts, spec: ExtractorSpec, runner: BaseRunner = 'compiled'): Promise<Extractor> {
     const base = await loadBaseModel(artifacts, { bottleneck: spec.bottleneck, inputSize: spec.inputSize });
-    if (spec.fineTuneAt === null) return new Extractor(base, [], null);
-    const split = splitAtFineTune(base, spec.fineTuneAt);
-    const outputs = [...(split.frozen.outputs as tfl.SymbolicTensor[]), base.outputs[0]];
+    const split = spec.fineTuneAt === null ? null : splitAtFineTune(base, spec.fineTuneAt);
+    const outputs = [...((split?.frozen.outputs ?? []) as tfl.SymbolicTensor[]), base.outputs[0]];
     const model = tfl.model({ inputs: base.inputs, outputs, name: `${base.name}_extract` });
-    return new Extractor(model, split.cut, split.fineTuneAtName);
+    const cut = split?.cut ?? [];
+    const cutLayer = split?.fineTuneAtName ?? null;
+    if (runner === 'layers') {
+      return new Extractor(
+        {
+          run: (images) => {
+            const raw = model.predict(images) as tf.Tensor | tf.Tensor[];
+            return Array.isArray(raw) ? raw : [raw];
+          },
+          dispose: () => releaseModels(base),
+        },
+        cut,
+        cutLayer,
+      );
+    }
+    try {
+      const compiled = new CompiledGraph(foldModel(model));
+      return new Extractor({ run: (images) => compiled.run(images), dispose: () => compiled.dispose() }, cut, cutLayer);
+    } finally {
+      // The compiled graph holds its own (folded) weights.
+      releaseModels(base);
+    }
   }
 
   /** Normalised images [n, size, size, 3] -> per-image features. The input is not disposed. */
   async run(images: tf.Tensor4D): Promise<ExtractedImage[]> {
     const n = images.shape[0];
     const outputs = tf.tidy(() => {
-      const raw = this.model.predict(images) as tf.Tensor | tf.Tensor[];
-      const list = Array.isArray(raw) ? raw : [raw];
+      const list = this.forward.run(images);
       const pooled = tf.mean(list[list.length - 1], [1, 2]);
       return [...list.slice(0, -1), pooled];
     });
@@ -65,6 +99,6 @@ export class Extractor {
   }
 
   dispose(): void {
-    this.model.dispose();
+    this.forward.dispose();
   }
 }

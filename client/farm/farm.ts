@@ -5,14 +5,13 @@
  * keep dying is given up, with the reason, and the run ends with a message if no worker is left.
  */
 import type * as Comlink from 'comlink';
-import type { BackendChoice, BackendReport, ExtractItem, ModelArtifactsData, WorkerMemory } from '../../shared/farm';
+import type { BackendChoice, BackendReport, ExtractItem, ExtractorInit, ModelArtifactsData, TensorCodec, WorkerMemory } from '../../shared/farm';
 import type { Augmentation } from '../../shared/augmentation';
 import type { ModelRecord } from '../../shared/records';
-import type { TensorCodec } from '../cache/codec';
-import type { ExtractWorkerApi, ExtractorInit } from './extract.worker';
+import type { ExtractWorkerApi } from './extract.worker';
 import { WorkScheduler, type Progress } from './scheduler';
-import { fallbackRequest, withStartFailures } from './start-fallback';
-import { WorkerBridge, WorkerDiedError } from './worker-bridge';
+import { fallbackRequest, withStartFailures } from '../engine/start-fallback';
+import { WorkerBridge, WorkerDiedError } from '../engine/worker-bridge';
 
 export interface FarmImage {
   key: string;

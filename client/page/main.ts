@@ -6,7 +6,7 @@
 import './styles.css';
 import type { DatasetRecord, ModelRecord } from '../../shared/records';
 import type { EpochRecord, History } from '../../shared/training';
-import type { BatchProgress } from '../trainer/train';
+import type { BatchProgress, TfliteKind } from '../../shared/trainer-messages';
 import { DEFAULT_SETTINGS } from '../trainer/settings';
 import { mountAugmentationPreview } from './views/augmentation-preview';
 import { mountBanner } from './views/banner';
@@ -17,7 +17,6 @@ import { mountCurves } from './views/curves';
 import { mountDatasetPicker } from './views/dataset-picker';
 import { mountExport, type ExportKind } from './views/export-panel';
 import { mountTflite } from './views/tflite-panel';
-import type { TfliteKind } from '../tflite/writer';
 import { mountExtractionProgress } from './views/extraction-progress';
 import { mountModelPicker } from './views/model-picker';
 import { mountModelSummary } from './views/model-summary';
@@ -29,7 +28,7 @@ import { mountTrainingProgress } from './views/training-progress';
 import { isDroppedFolderId, type DatasetChoice } from './dataset-source';
 import { loadRun } from './run-registry';
 import { parseModelKey } from '../cache/keys';
-import { nextTask } from '../../shared/next-task';
+import { nextTask } from '../engine/next-task';
 import { plainMessage, Session, type PageSettings } from './session';
 
 declare global {

@@ -3,7 +3,7 @@
  * later visit can offer to resume a run whose checkpoints and features sit in IndexedDB.
  */
 import type { Augmentation } from '../../shared/augmentation';
-import type { TensorCodec } from '../cache/codec';
+import type { TensorCodec } from '../../shared/farm';
 import type { PageSettings } from './session';
 
 export interface RunRecord {

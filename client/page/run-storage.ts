@@ -4,9 +4,9 @@
  */
 import { clear, missingKeys } from '../cache/feature-store';
 import { featureKey } from '../cache/keys';
-import type { ModelSummary } from '../trainer/base-model';
 import type { RunPlan } from './session';
 import type { RunFootprint, StoragePlan } from './storage-plan';
+import type { ModelSummary } from '../../shared/trainer-messages';
 
 /** Bytes and samples the run still has to store: only what the cache lacks counts. */
 export async function runFootprint(plan: RunPlan, summary: ModelSummary): Promise<RunFootprint> {

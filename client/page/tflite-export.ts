@@ -6,10 +6,10 @@
  */
 import * as Comlink from 'comlink';
 import type { ModelRecord } from '../../shared/records';
+import type { TfliteKind, TfliteSignature } from '../../shared/trainer-messages';
 import type { TrainWorkerApi } from '../trainer/worker/train.worker';
 import type { CheckResult, CheckWorkerApi } from '../tflite/check.worker';
 import { tfliteZip } from '../tflite/package';
-import type { TfliteKind, TfliteSignature } from '../tflite/writer';
 import type { DatasetChoice } from './dataset-source';
 
 /**

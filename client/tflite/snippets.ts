@@ -4,7 +4,7 @@
  * Android app (LiteRT / TFLite Interpreter) and Python (ai_edge_litert, or tflite_runtime). And the README that
  * travels in the download's zip. Pure strings; no DOM, no tfjs.
  */
-import type { TfliteKind, TfliteSignature } from './writer';
+import type { TfliteKind, TfliteSignature } from '../../shared/trainer-messages';
 
 export interface TfliteSnippetInput {
   kind: TfliteKind;

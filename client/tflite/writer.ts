@@ -1,5 +1,5 @@
 /**
- * Writes a folded classifier graph (client/trainer/fold.ts) as a .tflite file: one subgraph, input [1, S, S, 3],
+ * Writes a folded classifier graph (client/engine/fold.ts) as a .tflite file: one subgraph, input [1, S, S, 3],
  * output [1, classes] float32 softmax probabilities, with labels in its metadata and a zip of labels.txt appended.
  * Three kinds:
  * - float32: exact weights; input float32, already preprocessed (x * scale + offset).
@@ -12,8 +12,9 @@
  */
 import * as flatbuffers from 'flatbuffers';
 import { toFloat16 } from '../../shared/float16';
-import type { ConvOp, DenseOp, FoldedGraph, FoldedOp, FusedActivation } from '../trainer/fold';
-import type { TensorRanges } from '../trainer/run-folded';
+import type { TfliteKind, TfliteSignature } from '../../shared/trainer-messages';
+import type { ConvOp, DenseOp, FoldedGraph, FoldedOp, FusedActivation } from '../engine/fold';
+import type { TensorRanges } from '../engine/run-folded';
 import { METADATA_BUFFER_NAME, appendLabelsZip, buildMetadata } from './metadata';
 import { SOFTMAX_INT8_OUTPUT, activationQuantization, quantizeBias, quantizeSymmetric, uint8InputQuantization } from './quantize';
 import * as schema from './schema';
@@ -29,7 +30,6 @@ import {
   type TensorTypeValue,
 } from './schema';
 
-export type TfliteKind = 'float32' | 'float16' | 'int8';
 export const TFLITE_KINDS: readonly TfliteKind[] = ['float32', 'float16', 'int8'];
 
 export interface TfliteOptions {
@@ -40,12 +40,6 @@ export interface TfliteOptions {
   /** Activation ranges from calibration (run-folded.ts); int8 only. */
   ranges?: TensorRanges;
   name?: string;
-}
-
-/** What the file's input and output are: the README, the snippets and the check all read this. */
-export interface TfliteSignature {
-  input: { shape: number[]; type: 'float32' | 'uint8'; quantization: { scale: number; zeroPoint: number } | null };
-  output: { shape: number[]; type: 'float32' };
 }
 
 export function signatureOf(graph: FoldedGraph, options: Pick<TfliteOptions, 'kind' | 'preprocessing'>): TfliteSignature {

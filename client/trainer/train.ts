@@ -18,9 +18,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BestEpoch, EpochRecord, History, SplitAssignment, Stage, TrainingState, TrainSettings } from '../../shared/training';
 import { hashSeed } from '../../shared/seeded-random';
-import { nextTask } from '../../shared/next-task';
-import { setBaseTrainable, splitAtFineTune } from './base-model';
-import { keepBatchNormInInferenceMode } from './batch-norm-inference';
+import { nextTask } from '../engine/next-task';
+import type { BatchProgress } from '../../shared/trainer-messages';
+import { setBaseTrainable, splitAtFineTune } from '../engine/base-model';
+import { keepBatchNormInInferenceMode } from '../engine/batch-norm-inference';
 import {
   arraysToOptimizer,
   arraysToWeights,
@@ -29,7 +30,7 @@ import {
 } from './checkpoint';
 import { batchTensors, lossAndAccuracy, predictSource, type Predictions } from './evaluate';
 import { applyHead, buildHead, reseedDropout } from './head';
-import { releaseModels } from './release';
+import { releaseModels } from '../engine/release';
 import { classWeights } from './class-weights';
 import { checkSettings } from './settings';
 import { seededShuffle } from './split';
@@ -45,17 +46,6 @@ export interface TrainingData {
   head: StageData;
   /** Stage 2: cut activations, one input per cut tensor in FineTuneSplit.cut order. Needed when fineTuneEpochs > 0. */
   cut?: StageData;
-}
-
-export interface BatchProgress {
-  stage: Stage;
-  epoch: number;
-  /** 1-based index of the batch just trained. */
-  batch: number;
-  batches: number;
-  /** Running means over the epoch so far. */
-  loss: number;
-  accuracy: number;
 }
 
 /** The loss went NaN, infinite or far above guessing: the steps overshoot. Nothing of this epoch was checkpointed. */

@@ -1,5 +1,5 @@
 /**
- * client/farm/decode.ts in headless Chromium, inside a Web Worker as the farm runs it: a decompression bomb is
+ * client/engine/decode.ts in headless Chromium, inside a Web Worker as the farm runs it: a decompression bomb is
  * refused by its header before anything is decoded, a large EXIF-rotated photo comes out upright at the size
  * the farm needs, and a real photo is decoded as it is. decode.ts is bundled with esbuild for the test.
  */
@@ -25,7 +25,7 @@ let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'graft-decode-'));
   const bundle = await build({
-    entryPoints: [join(REPO_ROOT, 'client/farm/decode.ts')],
+    entryPoints: [join(REPO_ROOT, 'client/engine/decode.ts')],
     bundle: true,
     format: 'iife',
     globalName: 'graftDecode',

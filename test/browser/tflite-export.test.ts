@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Download } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { resizeToSquare } from '../../client/farm/preprocess';
+import { resizeToSquare } from '../../client/engine/preprocess';
 import { openLiteRtBrowser, type LiteRtBrowser } from '../../tools/measure/litert-browser';
 import { launchChromium, type Chromium } from '../support/browser';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';

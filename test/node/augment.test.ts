@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { augment, augmentParams } from '../../client/farm/augment';
+import { augment, augmentParams } from '../../client/engine/augment';
 import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import { decodeImage, FLOWERS_DIR, listClassFolder } from '../support/node-features';
-import { resizeToSquare } from '../../client/farm/preprocess';
+import { resizeToSquare } from '../../client/engine/preprocess';
 import { useBackend } from '../support/tf-node';
 
 let photo: tf.Tensor4D;

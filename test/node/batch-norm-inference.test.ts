@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { keepBatchNormInInferenceMode } from '../../client/trainer/batch-norm-inference';
+import { keepBatchNormInInferenceMode } from '../../client/engine/batch-norm-inference';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
 import { recipeFineTuneModel, useBackend } from '../support/tf-node';
 

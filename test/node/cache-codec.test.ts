@@ -3,9 +3,10 @@
  * a quantisation step. Prints each codec's error and size on ReLU6-like features (values in [0, 6], ~90% zeros).
  */
 import { describe, expect, it } from 'vitest';
-import { decodeTensor, encodeTensor, type TensorCodec } from '../../client/cache/codec';
+import { decodeTensor, encodeTensor } from '../../client/cache/codec';
 import { fromFloat16, toFloat16 } from '../../shared/float16';
 import { mulberry32 as random } from '../../shared/seeded-random';
+import type { TensorCodec } from '../../shared/farm';
 
 /** Activations as MobileNetV2's ReLU6 layers give them: ~90% exact zeros, the rest skewed low, some clipped at 6. */
 function relu6Features(count: number, seed: number): Float32Array {

@@ -1,5 +1,5 @@
 /**
- * Image sizes read from file headers before decoding (client/farm/image-header.ts): real photos, every format
+ * Image sizes read from file headers before decoding (client/engine/image-header.ts): real photos, every format
  * the farm decodes written by sharp, an EXIF-rotated JPEG, and a real decompression bomb's header.
  */
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readImageHeader } from '../../client/farm/image-header';
+import { readImageHeader } from '../../client/engine/image-header';
 import { FLOWERS, sampleFiles, writePngBomb } from '../support/ingest-fixtures';
 
 let work: string;

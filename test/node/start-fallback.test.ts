@@ -3,8 +3,8 @@
  * extraction panel's fallback notes, the trainer's info line).
  */
 import { describe, expect, it } from 'vitest';
-import { usableWasmThreads } from '../../client/farm/backend';
-import { fallbackRequest, withStartFailures } from '../../client/farm/start-fallback';
+import { usableWasmThreads } from '../../client/engine/backend';
+import { fallbackRequest, withStartFailures } from '../../client/engine/start-fallback';
 import { fallbackNotes } from '../../client/page/views/backend-text';
 
 describe('start fallback', () => {

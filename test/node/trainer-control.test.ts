@@ -7,9 +7,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingState, TrainSettings } from '../../shared/training';
-import { releaseModels } from '../../client/trainer/release';
+import type { BatchProgress } from '../../shared/trainer-messages';
+import { releaseModels } from '../../client/engine/release';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
-import { resumeTraining, train, TrainingDivergedError, type BatchProgress, type TrainResult } from '../../client/trainer/train';
+import { resumeTraining, train, TrainingDivergedError, type TrainResult } from '../../client/trainer/train';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
 import { useBackend } from '../support/tf-node';
 import { flowersFixture, loadFlowersBase, sourcesOf, splitOf, type FlowersFixture } from '../support/trainer-fixtures';

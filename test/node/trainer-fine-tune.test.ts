@@ -10,17 +10,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainSettings } from '../../shared/training';
-import {
-  loadBaseModel,
-  resolveFineTuneAt,
-  splitAtFineTune,
-  summariseBase,
-  withInputSize,
-} from '../../client/trainer/base-model';
+import { loadBaseModel, resolveFineTuneAt, splitAtFineTune, summariseBase, withInputSize } from '../../client/engine/base-model';
 import type { TrainingState } from '../../shared/training';
 import { evaluate, predictSource } from '../../client/trainer/evaluate';
 import { artifactsFromFiles, buildClassifier, exportLayersModel } from '../../client/trainer/export';
-import { releaseModels } from '../../client/trainer/release';
+import { releaseModels } from '../../client/engine/release';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { resumeTraining, train, type TrainResult } from '../../client/trainer/train';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';

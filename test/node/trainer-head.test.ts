@@ -12,7 +12,7 @@ import type { TrainingState } from '../../shared/training';
 import { evaluate, lossAndAccuracy, predictSource } from '../../client/trainer/evaluate';
 import { artifactsFromFiles, buildClassifier, exportLayersModel } from '../../client/trainer/export';
 import { toFloat16 } from '../../shared/float16';
-import { releaseModels } from '../../client/trainer/release';
+import { releaseModels } from '../../client/engine/release';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { resumeTraining, train, type TrainResult } from '../../client/trainer/train';
 import { FLOWERS_DIR, MOBILENET_PREPROCESSING, listClassFolder, preprocessImages } from '../support/node-features';

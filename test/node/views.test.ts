@@ -12,9 +12,9 @@ import { summariseFolder, toClassPaths } from '../../client/page/views/folder';
 import { formatBytes, formatDuration, formatPercent, plural } from '../../client/page/views/format';
 import { toRaw, validateSettings, type FormSettings } from '../../client/page/views/settings-rules';
 import type { EpochRecord, History } from '../../shared/training';
+import type { TfliteSignature } from '../../shared/trainer-messages';
 import { checkFailure } from '../../client/page/tflite-export';
 import { checkSummary } from '../../client/page/views/tflite-panel';
-import type { TfliteSignature } from '../../client/tflite/writer';
 
 const SETTINGS: FormSettings = {
   workers: 4,

@@ -1,7 +1,7 @@
 /**
  * Test helper: reference feature extraction in Node, the same path the browser farm takes except for the JPEG
  * decoder (sharp here). Lists a class-folder dataset from ../shared, decodes and preprocesses images with
- * client/farm/preprocess.ts (and augments with client/farm/augment.ts), runs the truncated base on the active
+ * client/engine/preprocess.ts (and augments with client/engine/augment.ts), runs the truncated base on the active
  * tfjs backend and returns pooled bottleneck features and/or the fine-tune cut activations.
  *
  * Results are cached on disk under .local/test-cache/, keyed by the model's bytes, the image ids, the input size,
@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
-import { augment, augmentParams } from '../../client/farm/augment';
+import { augment, augmentParams } from '../../client/engine/augment';
 import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
-import { normalise, resizeToSquare, type RgbaPixels } from '../../client/farm/preprocess';
-import { loadBaseModel, splitAtFineTune } from '../../client/trainer/base-model';
+import { normalise, resizeToSquare, type RgbaPixels } from '../../client/engine/preprocess';
+import { loadBaseModel, splitAtFineTune } from '../../client/engine/base-model';
 
 export const SHARED_DIR = fileURLToPath(new URL('../../../shared/', import.meta.url));
 export const MOBILENET_V2_DIR = join(SHARED_DIR, 'models/mobilenet_v2_0.35_224_no_top');

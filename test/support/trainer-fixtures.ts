@@ -3,7 +3,7 @@
  * node-features.ts, and SampleSources over them for a split, the way the trainer's worker builds them from the cache.
  */
 import type { SplitAssignment, TrainSettings } from '../../shared/training';
-import { loadBaseModel } from '../../client/trainer/base-model';
+import { loadBaseModel } from '../../client/engine/base-model';
 import { splitImages } from '../../client/trainer/split';
 import { memorySource, splitSamples, type SampleSource } from '../../client/trainer/sources';
 import type * as tfl from '@tensorflow/tfjs-layers';

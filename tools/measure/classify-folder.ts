@@ -1,6 +1,6 @@
 /**
  * Test accuracy of an exported classifier in Node: every image of a class-folder directory is decoded with sharp
- * (decode-file.ts), squashed and resized by client/farm/preprocess.ts, and classified by a predictor: the TF.js
+ * (decode-file.ts), squashed and resized by client/engine/preprocess.ts, and classified by a predictor: the TF.js
  * model with tfjs-layers on the active backend (with the model's own preprocessing), or any other (a .tflite file
  * in LiteRT.js) given the resized pixels 0..255. Files that are not decodable images and classes the model was
  * not trained on are skipped and reported, never counted.
@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { normalise, resizeToSquare } from '../../client/farm/preprocess';
+import { normalise, resizeToSquare } from '../../client/engine/preprocess';
 import { artifactsFromFiles, type ClassifierMetadata } from '../../client/trainer/export';
 import { scanClassFolders } from '../ingest/class-folders';
 import type { SkippedFile } from '../ingest/skipped';

@@ -1,9 +1,9 @@
 /**
- * An image file as RGBA pixels in Node, the input client/farm/preprocess.ts takes: sharp decodes it and applies
+ * An image file as RGBA pixels in Node, the input client/engine/preprocess.ts takes: sharp decodes it and applies
  * its EXIF orientation, as the browser's decoder does (createImageBitmap with imageOrientation 'from-image').
  */
 import sharp from 'sharp';
-import type { RgbaPixels } from '../../client/farm/preprocess';
+import type { RgbaPixels } from '../../client/engine/preprocess';
 
 /** Throws sharp's error for a file that is not a decodable image. */
 export async function decodeFile(path: string): Promise<RgbaPixels> {

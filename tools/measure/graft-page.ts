@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import type * as ComlinkApi from 'comlink';
 import type { Page } from 'playwright-core';
 import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
-import type { BackendChoice, BackendReport, WorkerMemory } from '../../shared/farm';
+import type { BackendChoice, BackendReport, ExtractorInit, WorkerMemory } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
 import type { Evaluation, History } from '../../shared/training';
-import type { ExtractWorkerApi, ExtractorInit } from '../../client/farm/extract.worker';
+import type { TfliteKind } from '../../shared/trainer-messages';
+import type { ExtractWorkerApi } from '../../client/farm/extract.worker';
 import type { FarmProgress } from '../../client/farm/farm';
 import type { PageSettings, Session } from '../../client/page/session';
-import type { TfliteKind } from '../../client/tflite/writer';
 import { launchChromium } from '../../test/support/browser';
 import { startGraft } from '../graft-server';
 import { DIST_CLIENT } from './project';
@@ -289,8 +289,10 @@ export function extractionRun(page: Page, settings: PageSettings): Promise<Extra
 
 export interface PredictRun {
   backends: BackendReport[];
-  /** Timed seconds of each worker (after its warm-up batch). */
+  /** Timed seconds of each worker (after its warm-up batch), running the farm's compiled base. */
   seconds: number[];
+  /** The same with the layers model's predict (the path the compiled base replaced), in the same workers just before. */
+  layersSeconds: number[];
   before: WorkerMemory[];
   after: WorkerMemory[];
 }
@@ -304,7 +306,8 @@ export async function extractWorkerPath(): Promise<string> {
 
 /**
  * Forward passes alone: `workers` extraction workers of the farm's own build, started as the farm starts them
- * (threads shared out the same way), each running benchPredict(images, batch) at the same time.
+ * (threads shared out the same way), each running benchPredict(images, batch) at the same time: first with the
+ * layers model, then with the compiled base.
  */
 export function predictRun(
   page: Page,
@@ -341,9 +344,10 @@ export function predictRun(
       const remotes = started.map((worker) => w.Comlink.wrap<ExtractWorkerApi>(worker));
       const backends = await Promise.all(remotes.map((r) => r.init(init)));
       const before = await Promise.all(remotes.map((r) => r.memory()));
-      const seconds = await Promise.all(remotes.map((r) => r.benchPredict(images, batch)));
+      const layersSeconds = await Promise.all(remotes.map((r) => r.benchPredict(images, batch, 'layers')));
+      const seconds = await Promise.all(remotes.map((r) => r.benchPredict(images, batch, 'compiled')));
       const after = await Promise.all(remotes.map((r) => r.memory()));
-      return { backends, seconds, before, after };
+      return { backends, seconds, layersSeconds, before, after };
     } finally {
       for (const worker of started) worker.terminate();
     }

@@ -2,9 +2,9 @@
  * Step 3: what the chosen base looks like and what each training stage changes: layer count, a collapsible
  * layer table (the layers that fine-tuning unfreezes marked), trainable and frozen parameters per stage.
  */
-import type { ModelSummary } from '../../trainer/base-model';
 import { h, replace, scrollRegion } from './dom';
 import { formatCount, formatParams } from './format';
+import type { ModelSummary } from '../../../shared/trainer-messages';
 
 export interface ModelSummaryView {
   /** null: nothing loaded yet. `fineTuneEpochs` 0 says stage 2 will not run. */

@@ -5,10 +5,10 @@
  * not offered and the reason is shown. The Kotlin and Python code for the last checked file can be copied.
  */
 import type { CheckedTflite } from '../tflite-export';
-import type { TfliteKind } from '../../tflite/writer';
 import { kotlinSnippet, pythonSnippet } from '../../tflite/snippets';
 import { h, replace, tabStopWhileScrollable } from './dom';
 import { formatBytes, formatPercent } from './format';
+import type { TfliteKind } from '../../../shared/trainer-messages';
 
 export interface TflitePanel {
   /** Whether a classifier is ready; clears earlier files when it changes. */

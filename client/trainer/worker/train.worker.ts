@@ -9,85 +9,38 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendChoice, BackendReport, ModelArtifactsData, WorkerMemory } from '../../../shared/farm';
 import type { Augmentation } from '../../../shared/augmentation';
 import type { ModelRecord } from '../../../shared/records';
-import type { EpochRecord, Evaluation, History, SplitAssignment, TrainingState, TrainSettings } from '../../../shared/training';
+import type { EpochRecord, History, SplitAssignment, TrainingState, TrainSettings } from '../../../shared/training';
+import type {
+  BatchProgress,
+  Classification,
+  ModelSummary,
+  PreparedTflite,
+  SavedClassifier,
+  TfliteKind,
+  TrainEvent,
+  TrainOutcome,
+  TrainRequest,
+} from '../../../shared/trainer-messages';
 import { loadCheckpoint, saveCheckpoint } from '../../cache/checkpoint-store';
 import { loadClassifier, saveClassifier } from '../../cache/classifier-store';
 import { StorageFullError } from '../../cache/quota';
-import { augment, augmentParams } from '../../farm/augment';
-import { selectBackend } from '../../farm/backend';
-import { decodeImage } from '../../farm/decode';
-import { normalise, resizeToSquare } from '../../farm/preprocess';
-import { loadBaseModel, summariseBase, type ModelSummary } from '../base-model';
+import { augment, augmentParams } from '../../engine/augment';
+import { selectBackend } from '../../engine/backend';
+import { decodeImage } from '../../engine/decode';
+import { normalise, resizeToSquare } from '../../engine/preprocess';
+import { loadBaseModel, summariseBase } from '../../engine/base-model';
 import { evaluate } from '../evaluate';
 import { buildClassifier, exportLayersModel, type WeightQuantization } from '../export';
 import { buildHead } from '../head';
-import { releaseModels } from '../release';
+import { releaseModels } from '../../engine/release';
 import { splitSamples } from '../sources';
-import { resumeTraining, train, type BatchProgress, type TrainingData, type TrainResult } from '../train';
+import { resumeTraining, train, type TrainingData, type TrainResult } from '../train';
 import { registerWasmBackpropKernels } from '../wasm-backprop-kernels';
 import { exportTflite } from '../../tflite/export-tflite';
-import type { TfliteKind, TfliteSignature } from '../../tflite/writer';
 import { loadInMemory, streamFromCache } from './cached-source';
-
-export interface TrainRequest {
-  runId: string;
-  datasetId: string;
-  classes: string[];
-  /** Class index of every image in the split. */
-  labels: Record<string, number>;
-  split: SplitAssignment;
-  settings: TrainSettings;
-  inputSize: number;
-  /** Cache model keys of the pooled features and (when fine-tuning) of the cut activations. */
-  pooledKey: string;
-  cutKey: string | null;
-  /** How the cached augmented views were made (part of their keys). */
-  augmentation: Augmentation;
-  /** Continue from the run's last checkpoint instead of starting over. */
-  resume: boolean;
-}
-
-export type TrainEvent =
-  | { kind: 'batch'; progress: BatchProgress }
-  | { kind: 'epoch'; record: EpochRecord; history: History }
-  | { kind: 'checkpoint'; epoch: number };
-
-/** A run that went to its last epoch, or one stopped before it (the last checkpoint is where a resume starts). */
-export type TrainOutcome =
-  | {
-      finished: true;
-      history: History;
-      evaluation: Evaluation;
-      /** Why the classifier could not be kept on this browser (storage full), or null when it was saved. */
-      unsaved: string | null;
-    }
-  | { finished: false };
-
-export interface SavedClassifier {
-  classes: string[];
-  inputSize: number;
-  /** The run's curves and results (null for a classifier saved without them). */
-  history: History | null;
-  evaluation: Evaluation | null;
-}
-
-/** A .tflite file ready for its LiteRT check: the check images as the file takes them, and the TF.js model's answers. */
-export interface PreparedTflite {
-  kind: TfliteKind;
-  file: Uint8Array;
-  signature: TfliteSignature;
-  labels: string[];
-  check: { inputs: ArrayBuffer; count: number; labels: number[]; tfjsTop1: number[]; tfjsMsPerImage: number };
-}
 
 /** Training images an int8 export calibrates on (spread evenly over the training split). */
 export const CALIBRATION_IMAGES = 300;
-
-export interface Classification {
-  classIndex: number;
-  className: string;
-  probability: number;
-}
 
 interface Loaded {
   artifacts: tf.io.ModelArtifacts;

@@ -7,17 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { CutTensor, ModelSummary } from '../../shared/trainer-messages';
 
 type Layer = tfl.layers.Layer;
 type SymbolicTensor = tfl.SymbolicTensor;
-
-/** A tensor that crosses the fine-tune cut: produced before fine_tune_at, consumed at or after it. */
-export interface CutTensor {
-  /** Layer that produces it (its output index is always 0 for the bases Graft supports). */
-  layer: string;
-  /** Per-image shape, e.g. [14, 14, 192]. */
-  shape: number[];
-}
 
 export interface FineTuneSplit {
   /** Index of the first trainable layer in the base's layers (Keras `fine_tune_at`). */
@@ -32,35 +25,6 @@ export interface FineTuneSplit {
   trainable: tfl.LayersModel;
   /** Layers at or after fine_tune_at: the only base layers stage 2 updates. */
   trainableLayers: Layer[];
-}
-
-export interface LayerSummary {
-  index: number;
-  name: string;
-  className: string;
-  /** Per-image output shape. */
-  outputShape: number[];
-  params: number;
-}
-
-export interface ParamCounts {
-  trainable: number;
-  frozen: number;
-}
-
-/** What the page shows about the base and the two stages. */
-export interface ModelSummary {
-  name: string;
-  inputSize: number;
-  bottleneck: string;
-  layers: LayerSummary[];
-  fineTuneAt: number;
-  fineTuneAtName: string;
-  cut: CutTensor[];
-  /** Stage 1: only the head trains. */
-  beforeUnfreezing: ParamCounts;
-  /** Stage 2: layers from fine_tune_at on train too (BN moving statistics stay frozen, as in Keras). */
-  afterUnfreezing: ParamCounts;
 }
 
 interface TopologyLayer {

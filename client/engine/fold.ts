@@ -74,7 +74,10 @@ export interface FoldedGraph {
   tensors: GraphTensor[];
   /** The model's input tensor (index into tensors). */
   input: number;
+  /** The model's first output (for a one-output model, its only one). */
   output: number;
+  /** Every model output, in the model's order (e.g. the fine-tune cut tensors, then the bottleneck). */
+  outputs: number[];
   /** In execution order. */
   ops: FoldedOp[];
 }
@@ -142,9 +145,9 @@ function reluOf(layer: Layer): FusedActivation {
   return max === 6 ? 'relu6' : 'relu';
 }
 
-/** Layers of `model` from its input to its output in execution order, each with the tensors it reads. */
+/** Layers of `model` from its input to its outputs in execution order, each with the tensors it reads. */
 function walk(model: tfl.LayersModel): { layer: Layer; inputs: SymbolicTensor[]; output: SymbolicTensor }[] {
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new Error('only models with one input and one output fold');
+  if (model.inputs.length !== 1) throw new Error('only models with one input fold');
   const order: { layer: Layer; inputs: SymbolicTensor[]; output: SymbolicTensor }[] = [];
   const visited = new Set<number>();
   const visit = (tensor: SymbolicTensor): void => {
@@ -160,13 +163,14 @@ function walk(model: tfl.LayersModel): { layer: Layer; inputs: SymbolicTensor[];
     }
     order.push({ layer, inputs: layer.getClassName() === 'InputLayer' ? [] : inputs, output: tensor });
   };
-  visit(model.outputs[0]);
+  model.outputs.forEach(visit);
   return order;
 }
 
 /**
- * Folds `model` (one image input [null, h, w, c], one output) into inference ops. Throws FoldError naming the first
- * layer it cannot express (nested models, standalone BatchNorm or activations, any other layer kind).
+ * Folds `model` (one image input [null, h, w, c], one or more outputs) into inference ops. Throws FoldError naming
+ * the first layer it cannot express (nested models, standalone BatchNorm or activations, any other layer kind).
+ * A model output is computed exactly as the layers model does: nothing after it folds into it.
  */
 export function foldModel(model: tfl.LayersModel): FoldedGraph {
   const tensors: GraphTensor[] = [];
@@ -177,6 +181,7 @@ export function foldModel(model: tfl.LayersModel): FoldedGraph {
   const producer = new Map<number, FoldedOp>();
   const readers = new Map<number, number>();
   for (const { inputs } of walk(model)) for (const t of inputs) readers.set(t.id, (readers.get(t.id) ?? 0) + 1);
+  for (const t of model.outputs) readers.set(t.id, (readers.get(t.id) ?? 0) + 1);
 
   const addTensor = (symbolic: SymbolicTensor, name: string): number => {
     const shape = symbolic.shape.map((d, i) => (i === 0 ? 1 : d));
@@ -195,11 +200,22 @@ export function foldModel(model: tfl.LayersModel): FoldedGraph {
     ops.push(full);
     producer.set(full.output, full);
   };
-  /** The op whose output this layer may fold into, or null: it must be the only reader of that output. */
+  /**
+   * The op a BatchNorm or activation reading `input` folds into: its producer when this layer is the only reader
+   * of `input`. When the unfolded tensor is needed too (a model output such as a fine-tune cut tensor, or another
+   * layer's input), a copy of a conv, dense or add producer computes the folded tensor beside it. Else null.
+   */
   const foldTarget = (input: SymbolicTensor): FoldedOp | null => {
     const index = indexOf.get(input.id);
-    if (index === undefined || readers.get(input.id) !== 1) return null;
-    return producer.get(index) ?? null;
+    const op = index === undefined ? undefined : producer.get(index);
+    if (!op) return null;
+    if (readers.get(input.id) === 1) return op;
+    if (op.kind !== 'conv2d' && op.kind !== 'depthwise' && op.kind !== 'dense' && op.kind !== 'add') return null;
+    tensors.push({ ...tensors[op.output] });
+    const copy = { ...op, layers: [...op.layers], output: tensors.length - 1 };
+    ops.push(copy);
+    producer.set(copy.output, copy);
+    return copy;
   };
   /** Makes `layer`'s output the folded op's output (same shape), renamed after the layer. */
   const rebind = (op: FoldedOp, layer: Layer, output: SymbolicTensor): void => {
@@ -329,9 +345,9 @@ export function foldModel(model: tfl.LayersModel): FoldedGraph {
         );
     }
   }
-  const output = indexOf.get(model.outputs[0].id);
-  if (input < 0 || output === undefined) throw new Error('the model has no input or output the graph reaches');
-  return { tensors, input, output, ops };
+  const outputs = model.outputs.map((t) => indexOf.get(t.id));
+  if (input < 0 || outputs.some((o) => o === undefined)) throw new Error('the model has no input or output the graph reaches');
+  return { tensors, input, output: outputs[0]!, outputs: outputs as number[], ops };
 }
 
 function normalisePadding(padding: unknown): [[number, number], [number, number]] {
