@@ -19,7 +19,7 @@ import { fallbackRequest, withStartFailures } from '../farm/start-fallback';
 import { WorkerBridge, WorkerDiedError } from '../farm/worker-bridge';
 import type { ModelSummary } from '../trainer/base-model';
 import { splitImages } from '../trainer/split';
-import type { Classification, SavedClassifier, TrainEvent, TrainOutcome, TrainWorkerApi } from '../trainer/worker/train.worker';
+import type { Classification, FrameClassification, SavedClassifier, TrainEvent, TrainOutcome, TrainWorkerApi } from '../trainer/worker/train.worker';
 import { droppedFolder, isDroppedFolderId, storedDataset, type DatasetChoice } from './dataset-source';
 import { BACKEND_NAMES, sentence } from './views/backend-text';
 import { forgetAllRuns, loadRun, rememberRun, type RunRecord } from './run-registry';
@@ -486,6 +486,11 @@ export class Session {
 
   classify(file: Blob): Promise<Classification[]> {
     return this.#callTrainer((t) => t.classify(file, 3));
+  }
+
+  /** Every class's probability for one camera frame (Live); the frame is transferred to the trainer, which closes it. */
+  classifyFrame(frame: ImageBitmap): Promise<FrameClassification> {
+    return this.#callTrainer((t) => t.classifyFrame(Comlink.transfer(frame, [frame])));
   }
 
   exportModel(quantization: 'float32' | 'float16' | 'uint8') {

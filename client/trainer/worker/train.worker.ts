@@ -15,8 +15,8 @@ import { loadClassifier, saveClassifier } from '../../cache/classifier-store';
 import { StorageFullError } from '../../cache/quota';
 import { augment, augmentParams } from '../../farm/augment';
 import { selectBackend } from '../../farm/backend';
-import { decodeImage } from '../../farm/decode';
-import { normalise, resizeToSquare } from '../../farm/preprocess';
+import { bitmapPixels, decodeImage } from '../../farm/decode';
+import { normalise, resizeToSquare, type RgbaPixels } from '../../farm/preprocess';
 import { loadBaseModel, summariseBase, type ModelSummary } from '../base-model';
 import { evaluate } from '../evaluate';
 import { buildClassifier, exportLayersModel, type WeightQuantization } from '../export';
@@ -89,6 +89,12 @@ export interface Classification {
   probability: number;
 }
 
+/** One camera frame's answer: the classifier's classes and, in the same order, their probabilities. */
+export interface FrameClassification {
+  classes: string[];
+  probabilities: Float32Array;
+}
+
 interface Loaded {
   artifacts: tf.io.ModelArtifacts;
   record: ModelRecord;
@@ -119,10 +125,13 @@ function setClassifier(next: typeof classifier): void {
   classifier = next;
 }
 
-/** Pixels of one image as the model sees them: [1, size, size, 3], normalised. */
-async function imageInput(bytes: Blob, size: number, record: ModelRecord): Promise<tf.Tensor4D> {
-  const pixels = await decodeImage(bytes, size);
-  return tf.tidy(() => normalise(tf.expandDims(resizeToSquare(pixels, size)), record.preprocessing) as tf.Tensor4D);
+/** The classifier's probability of each of its classes (in class order) for one image's pixels. */
+function classProbabilities(pixels: RgbaPixels, record: ModelRecord): Float32Array {
+  const { model, inputSize } = classifier!;
+  return tf.tidy(() => {
+    const input = normalise(tf.expandDims(resizeToSquare(pixels, inputSize)), record.preprocessing);
+    return (model.predict(input) as tf.Tensor).dataSync() as Float32Array;
+  });
 }
 
 const api = {
@@ -266,12 +275,21 @@ const api = {
   async classify(bytes: Blob, top = 3): Promise<Classification[]> {
     if (!classifier) throw new Error('train a classifier first');
     const { record } = await ready();
-    const input = await imageInput(bytes, classifier.inputSize, record);
-    const probabilities = tf.tidy(() => (classifier!.model.predict(input) as tf.Tensor).dataSync() as Float32Array);
-    input.dispose();
+    const probabilities = classProbabilities(await decodeImage(bytes, classifier.inputSize), record);
     return Array.from(probabilities, (probability, classIndex) => ({ classIndex, className: classifier!.classes[classIndex], probability }))
       .sort((a, b) => b.probability - a.probability)
       .slice(0, top);
+  },
+
+  /**
+   * Every class's probability for one camera frame (Live), preprocessed as a photo is; the frame (transferred
+   * here) is closed whatever happens.
+   */
+  async classifyFrame(frame: ImageBitmap): Promise<FrameClassification> {
+    const pixels = bitmapPixels(frame);
+    if (!classifier) throw new Error('train a classifier first');
+    const { record } = await ready();
+    return { classes: classifier.classes, probabilities: classProbabilities(pixels, record) };
   },
 
   /** The trained classifier as the file pair model.json + weights.bin, float32 or quantized. */
