@@ -59,6 +59,9 @@ interface LiveWindow {
   cameraAsks: number;
   longTasks: { start: number; duration: number }[];
   liveTops: string[];
+  /** Most frames on their way to the worker at once, and frames still readable here after the worker had them. */
+  maxInFlight: number;
+  notTransferred: number;
 }
 
 /**
@@ -87,11 +90,26 @@ const cameraAsks = (page: Page) => page.evaluate(() => (window as unknown as Liv
 const liveTops = (page: Page) => page.evaluate(() => (window as unknown as LiveWindow).liveTops);
 const trackState = (page: Page) => page.evaluate(() => (window as unknown as { liveTrack?: MediaStreamTrack }).liveTrack?.readyState ?? null);
 
-/** Clicks "Start the camera" and records the top class of every frame classified from then on. */
+/**
+ * Clicks "Start the camera" and records the top class of every frame classified from then on, how many frames were
+ * in flight at once, and whether each reached the worker as a transfer (a sent bitmap is left empty here).
+ */
 async function startLive(page: Page): Promise<void> {
   await page.evaluate(() => {
     const w = window as unknown as LiveWindow & { liveTrack?: MediaStreamTrack };
-    w.liveTops = [];
+    Object.assign(w, { liveTops: [], maxInFlight: 0, notTransferred: 0 });
+    const { session } = window.graft;
+    const classifyFrame = session.classifyFrame.bind(session);
+    let inFlight = 0;
+    session.classifyFrame = async (frame) => {
+      w.maxInFlight = Math.max(w.maxInFlight, ++inFlight);
+      try {
+        return await classifyFrame(frame);
+      } finally {
+        inFlight -= 1;
+        if (frame.width !== 0) w.notTransferred += 1;
+      }
+    };
     window.graft.live.addEventListener('frame', (event) => {
       const { classes, probabilities } = (event as CustomEvent<{ classes: string[]; probabilities: Float32Array }>).detail;
       w.liveTops.push(classes[probabilities.indexOf(Math.max(...probabilities))]);
@@ -150,6 +168,8 @@ it('trains, then Live follows the daisies the camera sees, with no long task, an
   console.log(`Live on the daisy video: ${daisyFrames.join(' ')}; ${await page.locator('#live .live-fps').innerText()}`);
   expect(await cameraAsks(page)).toBe(1);
   expect(share(daisyFrames, 'daisy')).toBeGreaterThan(0.5);
+  // One frame at a time, each handed over to the worker, not copied.
+  expect(await page.evaluate(() => [(window as unknown as LiveWindow).maxInFlight, (window as unknown as LiveWindow).notTransferred])).toEqual([1, 0]);
   // What the visitor reads: the top class in words, a bar and a percentage per class, the frame rate.
   expect(await page.locator('#live .live-top').innerText()).toMatch(/^Top class: (daisy|roses)$/);
   expect(await page.locator('#live .live-bars li').allInnerTexts()).toEqual([expect.stringMatching(/^daisy\s+[\d.]+%$/), expect.stringMatching(/^roses\s+[\d.]+%$/)]);

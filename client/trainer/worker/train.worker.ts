@@ -20,8 +20,10 @@ import { normalise, resizeToSquare, type RgbaPixels } from '../../farm/preproces
 import { loadBaseModel, summariseBase, type ModelSummary } from '../base-model';
 import { evaluate } from '../evaluate';
 import { buildClassifier, exportLayersModel, type WeightQuantization } from '../export';
+import { FoldError, foldModel, type FoldedGraph } from '../fold';
 import { buildHead } from '../head';
 import { releaseModels } from '../release';
+import { runFolded } from '../run-folded';
 import { splitSamples } from '../sources';
 import { resumeTraining, train, type BatchProgress, type TrainingData, type TrainResult } from '../train';
 import { registerWasmBackpropKernels } from '../wasm-backprop-kernels';
@@ -104,6 +106,12 @@ interface Loaded {
 let loaded: Promise<Loaded> | null = null;
 let classifier: { model: tfl.LayersModel; classes: string[]; inputSize: number; runId: string; split: SplitAssignment | null } | null = null;
 let stopper: AbortController | null = null;
+/**
+ * The classifier folded into a plain op list (fold.ts, as the TFLite export folds it), made on Live's first frame:
+ * per frame it runs about 2.5x faster than the layers model, with the same probabilities within 1e-4. Null: the
+ * classifier has a layer the fold cannot express, and Live runs the layers model.
+ */
+let liveGraph: FoldedGraph | null | undefined;
 
 function toArtifacts({ modelJson, weightData }: ModelArtifactsData): tf.io.ModelArtifacts {
   return {
@@ -121,16 +129,34 @@ async function ready(): Promise<Loaded> {
 
 function setClassifier(next: typeof classifier): void {
   // The classifier shares its layers with the run's base and head: releaseModels frees them all once.
-  if (classifier && classifier.model !== next?.model) releaseModels(classifier.model);
+  if (classifier && classifier.model !== next?.model) {
+    releaseModels(classifier.model);
+    liveGraph = undefined;
+  }
   classifier = next;
 }
 
-/** The classifier's probability of each of its classes (in class order) for one image's pixels. */
-function classProbabilities(pixels: RgbaPixels, record: ModelRecord): Float32Array {
+function foldedForLive(model: tfl.LayersModel): FoldedGraph | null {
+  if (liveGraph === undefined) {
+    try {
+      liveGraph = foldModel(model);
+    } catch (error) {
+      if (!(error instanceof FoldError)) throw error;
+      liveGraph = null;
+    }
+  }
+  return liveGraph;
+}
+
+/**
+ * The classifier's probability of each of its classes (in class order) for one image's pixels; `graph`: through
+ * its folded op list instead of the layers model.
+ */
+function classProbabilities(pixels: RgbaPixels, record: ModelRecord, graph: FoldedGraph | null = null): Float32Array {
   const { model, inputSize } = classifier!;
   return tf.tidy(() => {
-    const input = normalise(tf.expandDims(resizeToSquare(pixels, inputSize)), record.preprocessing);
-    return (model.predict(input) as tf.Tensor).dataSync() as Float32Array;
+    const input = normalise(tf.expandDims(resizeToSquare(pixels, inputSize)), record.preprocessing) as tf.Tensor4D;
+    return (graph ? runFolded(graph, input) : (model.predict(input) as tf.Tensor)).dataSync() as Float32Array;
   });
 }
 
@@ -289,7 +315,7 @@ const api = {
     const pixels = bitmapPixels(frame);
     if (!classifier) throw new Error('train a classifier first');
     const { record } = await ready();
-    return { classes: classifier.classes, probabilities: classProbabilities(pixels, record) };
+    return { classes: classifier.classes, probabilities: classProbabilities(pixels, record, foldedForLive(classifier.model)) };
   },
 
   /** The trained classifier as the file pair model.json + weights.bin, float32 or quantized. */
