@@ -2,8 +2,9 @@
  * Live: the camera's frames through the trained classifier, which runs in the trainer worker. Each frame goes there
  * as an ImageBitmap (transferred, never copied); one frame is in flight at a time, and the frames the camera shows
  * meanwhile are dropped, never queued, so the answer is always about what the camera sees now. The camera is on
- * only while the visitor wants Live and the tab is visible: a hidden tab turns it off (and leaves the worker idle),
- * a visible one turns it on again. Events: 'frame' (LiveFrame) after each classified frame, 'state' (LiveStatus).
+ * only while the visitor wants Live and can see it: a hidden tab or a Live view scrolled out of sight turns it off
+ * (and leaves the worker idle), and it turns on again when they are back. Events: 'frame' (LiveFrame) after each
+ * classified frame, 'state' (LiveStatus).
  */
 import { CameraUnavailableError, cameraUnavailableHere, closeCamera, openCamera } from '../camera/open-camera';
 import type { FrameClassification } from '../trainer/worker/train.worker';
@@ -13,7 +14,7 @@ export interface LiveFrame extends FrameClassification {
   fps: number | null;
 }
 
-/** off: not wanted; starting: opening the camera; on: classifying; hidden: wanted, but the tab is in the background. */
+/** off: not wanted; starting: opening the camera; on: classifying; hidden: wanted, but out of sight (a hidden tab, or scrolled away). */
 export type LiveState = 'off' | 'starting' | 'on' | 'hidden';
 
 export interface LiveStatus {
@@ -46,6 +47,7 @@ export class Live extends EventTarget {
   /** The camera's stream while Live is on. */
   stream: MediaStream | null = null;
   #wanted = false;
+  #inView = true;
   /** Bumped by every start and stop: a loop or a camera opening of an older run ends quietly. */
   #run = 0;
   #doneAt: number[] = [];
@@ -55,20 +57,37 @@ export class Live extends EventTarget {
     private readonly classify: ClassifyFrame,
   ) {
     super();
-    document.addEventListener('visibilitychange', () => {
-      if (!this.#wanted) return;
-      if (document.hidden) this.#stop('hidden');
-      else void this.#start();
-    });
+    document.addEventListener('visibilitychange', () => this.#follow());
+  }
+
+  /** Whether the Live view is on screen (the page watches it); out of sight counts as a hidden tab does. */
+  setInView(inView: boolean): void {
+    this.#inView = inView;
+    this.#follow();
+  }
+
+  /** The visitor cannot see Live: the tab is in the background or the view is scrolled away. */
+  #away(): boolean {
+    return document.hidden || !this.#inView;
+  }
+
+  /** Camera off while Live is out of sight, on again when it is back (only while the visitor wants Live). */
+  #follow(): void {
+    if (!this.#wanted) return;
+    if (this.#away()) {
+      if (this.state !== 'hidden') this.#stop('hidden');
+    } else if (this.state === 'hidden') {
+      void this.#start();
+    }
   }
 
   /**
-   * The visitor asked for Live: opens the camera (asking for it the first time) unless the tab is hidden; resolves
-   * once frames flow, or Live has stopped and said why.
+   * The visitor asked for Live: opens the camera (asking for it the first time) unless Live is out of sight;
+   * resolves once frames flow, or Live has stopped and said why.
    */
   async open(): Promise<void> {
     this.#wanted = true;
-    if (document.hidden) this.#stop('hidden');
+    if (this.#away()) this.#stop('hidden');
     else if (this.state !== 'on' && this.state !== 'starting') await this.#start();
   }
 

@@ -110,6 +110,8 @@ live.addEventListener('state', (event) => {
   const { state, message } = (event as CustomEvent<LiveStatus>).detail;
   liveView.setState(state, message);
 });
+// Live scrolled out of sight turns the camera off, as a hidden tab does.
+new IntersectionObserver(([entry]) => live.setInView(entry.isIntersecting)).observe(byId('live'));
 /** Whether the trainer holds a classifier Live and classify can use. */
 let hasClassifier = false;
 /** Classify and Live follow the classifier: on once one exists, off (Live's camera too) when it is gone. */

@@ -2,9 +2,10 @@
  * Live classification from the camera, in headless Chromium whose fake camera plays videos written here from real
  * flower photos the classifier never trained on. One browser profile, relaunched as a visitor comes back: train a
  * daisy/roses classifier through the page, then Live follows a daisy video; relaunched with a roses video, the
- * classifier restored from IndexedDB shows roses. Live never makes a long task, and a hidden tab turns the camera
- * off. Without a camera (refused, none, an insecure page) the page says so in plain words and classifying a photo
- * still works; nothing asks for the camera before the visitor clicks.
+ * classifier restored from IndexedDB shows roses. Live never makes a long task, one frame is in flight at a time and
+ * each is transferred to the worker, and a hidden tab or a Live view scrolled away turns the camera off. Without a
+ * camera (refused, none, an insecure page) the page says so in plain words and classifying a photo still works;
+ * nothing asks for the camera before the visitor clicks.
  */
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -143,7 +144,7 @@ function setHidden(page: Page, hidden: boolean): Promise<void> {
   }, hidden);
 }
 
-it('trains, then Live follows the daisies the camera sees, with no long task, and the camera is off while the tab is hidden', async () => {
+it('trains, then Live follows the daisies the camera sees, with no long task, and the camera is off while Live is out of sight', async () => {
   const page = await openPage(await relaunch(fakeCameraFlags(videos.daisy)));
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -186,8 +187,15 @@ it('trains, then Live follows the daisies the camera sees, with no long task, an
   const whileHidden = (await liveTops(page)).length;
   await page.waitForTimeout(2000);
   expect((await liveTops(page)).length).toBe(whileHidden);
-  expect(await page.locator('#live .live-status').innerText()).toMatch(/background/);
+  expect(await page.locator('#live .live-status').innerText()).toMatch(/out of sight/);
   await setHidden(page, false);
+  await nextFrames(page);
+  expect(await trackState(page)).toBe('live');
+
+  // Live scrolled out of sight: the camera turns off as well; scrolled back, on again.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await expect.poll(() => trackState(page), { timeout: 10_000 }).toBe('ended');
+  await page.locator('#live').scrollIntoViewIfNeeded();
   await nextFrames(page);
   expect(await trackState(page)).toBe('live');
 

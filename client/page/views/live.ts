@@ -33,7 +33,7 @@ const STATE_TEXT: Record<LiveState, string> = {
   off: 'The camera is off. It turns on only when you click.',
   starting: 'Opening the camera…',
   on: 'Classifying what the camera sees.',
-  hidden: 'Paused while this tab is in the background: the camera is off until you come back.',
+  hidden: 'Paused while Live is out of sight (another tab, or scrolled away): the camera is off until it is back.',
 };
 
 /** `unavailable`: why this page can never have the camera (shown at once; the button stays off). */
