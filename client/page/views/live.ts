@@ -25,6 +25,7 @@ export interface LiveView {
 
 interface BarRow {
   row: HTMLLIElement;
+  track: HTMLElement;
   fill: HTMLElement;
   value: HTMLElement;
 }
@@ -61,13 +62,14 @@ export function mountLive(el: HTMLElement, callbacks: LiveCallbacks, unavailable
   let rows: BarRow[] = [];
   let shownClasses: string[] = [];
   let shownTop: string | null = null;
+  let current: LiveState = 'off';
 
   function buildRows(classes: string[]): void {
     rows = classes.map((name) => {
       const track = bar(0);
       const value = h('span', { class: 'class-value' });
       const row = h('li', null, h('span', { class: 'class-name', title: name }, name), track, value);
-      return { row, fill: track.firstElementChild as HTMLElement, value };
+      return { row, track, fill: track.firstElementChild as HTMLElement, value };
     });
     replace(list, rows.map((r) => r.row));
     shownClasses = classes;
@@ -85,7 +87,7 @@ export function mountLive(el: HTMLElement, callbacks: LiveCallbacks, unavailable
       });
       rows.forEach((r, i) => {
         r.row.classList.toggle('best', i === best);
-        r.fill.parentElement!.classList.toggle('accent', i === best);
+        r.track.classList.toggle('accent', i === best);
       });
       if (classes[best] !== shownTop) {
         shownTop = classes[best];
@@ -94,6 +96,7 @@ export function mountLive(el: HTMLElement, callbacks: LiveCallbacks, unavailable
       fps.textContent = rate === null ? '' : `${rate.toFixed(1)} frames/s`;
     },
     setState(state, why) {
+      current = state;
       const running = state === 'on' || state === 'starting';
       start.hidden = running;
       stop.hidden = !running;
@@ -111,8 +114,7 @@ export function mountLive(el: HTMLElement, callbacks: LiveCallbacks, unavailable
     setEnabled(enabled, reason) {
       if (unavailable) enabled = false;
       start.disabled = !enabled;
-      if (!enabled) status.textContent = reason ?? 'Train a classifier first.';
-      else if (start.hidden === false) status.textContent = STATE_TEXT.off;
+      status.textContent = enabled ? STATE_TEXT[current] : (reason ?? 'Train a classifier first.');
     },
   };
 }
