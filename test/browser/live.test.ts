@@ -179,6 +179,14 @@ it('trains, then Live follows the daisies the camera sees, with no long task, an
   // Measured before the screenshot, which is the test's own main-thread work.
   expect(longTasks).toEqual([]);
   await page.locator('#live').screenshot({ path: join(SCREENS, 'live.png') });
+  // A narrow screen: the preview and the bars fit, nothing sticks out sideways.
+  await page.setViewportSize({ width: 360, height: 800 });
+  await page.locator('#live').scrollIntoViewIfNeeded();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+  await page.locator('#live').screenshot({ path: join(SCREENS, 'live-narrow.png') });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.locator('#live').scrollIntoViewIfNeeded();
+  await nextFrames(page);
 
   // The tab goes to the background: the camera turns off and no frame is classified; back, it turns on again.
   expect(await trackState(page)).toBe('live');
