@@ -1,7 +1,8 @@
 /**
  * The trainer's Web Worker: holds the only live copy of the base and the trained classifier, reads features from
  * the cache, trains (stage 1 and 2), saves a checkpoint after every epoch and the finished classifier in
- * IndexedDB, and answers classify / export / augmentation-preview requests. The page trades plain data with it.
+ * IndexedDB, and answers classify / Live frame / export / augmentation-preview requests. The page trades plain data
+ * with it.
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
@@ -108,8 +109,9 @@ let classifier: { model: tfl.LayersModel; classes: string[]; inputSize: number; 
 let stopper: AbortController | null = null;
 /**
  * The classifier folded into a plain op list (fold.ts, as the TFLite export folds it), made on Live's first frame:
- * per frame it runs about 2.5x faster than the layers model, with the same probabilities within 1e-4. Null: the
- * classifier has a layer the fold cannot express, and Live runs the layers model.
+ * per frame it runs about 2.5x faster than the layers model, with the same probabilities within 1e-4
+ * (test/node/run-folded.test.ts). Null: the classifier has a layer the fold cannot express, and Live runs the
+ * layers model.
  */
 let liveGraph: FoldedGraph | null | undefined;
 
