@@ -66,6 +66,12 @@ export interface Classification {
   probability: number;
 }
 
+/** One camera frame's answer: the classifier's classes and, in the same order, their probabilities. */
+export interface FrameClassification {
+  classes: string[];
+  probabilities: Float32Array;
+}
+
 /** A tensor that crosses the fine-tune cut: produced before fine_tune_at, consumed at or after it. */
 export interface CutTensor {
   /** Layer that produces it (its output index is always 0 for the bases Graft supports). */

@@ -4,7 +4,8 @@
  * worker and with N (empty feature cache each time), forward passes alone on N extraction workers (the pipeline's
  * ceiling), and head and fine-tuning epochs from the cache. In Node (wasm, one thread): a fine-tuning epoch that
  * recomputes the frozen layers from the images against one from the cut activations. And the time per image of the
- * TF.js model against its float32 and int8 TFLite files in LiteRT.js. Measurements only: nothing is asserted.
+ * TF.js model against its float32 and int8 TFLite files in LiteRT.js. And Live: frames from the browser's fake camera
+ * classified per second by the trained classifier (one worker). Measurements only: nothing is asserted.
  * Readable lines first; the last stdout line is one JSON object.
  */
 import { readdir } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import {
   exportTflite,
   extractWorkerPath,
   extractionRun,
+  liveRun,
   openGraftPage,
   openSession,
   predictRun,
@@ -28,6 +30,7 @@ import {
 import { backendFlag, parseFlags, runCommand, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { linkSubset, seedState } from './measure/seed-state';
+import { writeY4m } from '../test/support/fake-camera';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -40,6 +43,7 @@ real page (and one fine-tuning comparison in Node). Takes a few minutes on two c
   --predict-images <n>      Forward passes per worker in the predict-only runs (layers model, compiled base). Default 96.
   --head-epochs <n>         Head epochs (the first is warm-up). Default 3.
   --fine-tune-epochs <n>    Fine-tuning epochs from the cache (the first is warm-up). Default 2.
+  --live-seconds <n>        Seconds Live classifies the fake camera (30 frames/s of flower photos). Default 10.
   -h, --help                Show this text.`;
 
 const SHARED = resolve(REPO_ROOT, '..', 'shared');
@@ -47,6 +51,9 @@ const FLOWERS = join(SHARED, 'datasets', 'flowers');
 const MODEL_DIR = join(SHARED, 'models', 'mobilenet_v2_0.35_224_no_top');
 /** The page's largest farm batch (client/page/main.ts), also the predict-only batch. */
 const MAX_CHUNK = 16;
+/** Photos in the fake camera's video, and the frames Live classifies before it is timed. */
+const CAMERA_PHOTOS = 8;
+const LIVE_WARM_UP_FRAMES = 5;
 
 interface BenchOptions {
   workers: number | null;
@@ -55,6 +62,7 @@ interface BenchOptions {
   predictImages: number;
   headEpochs: number;
   fineTuneEpochs: number;
+  liveSeconds: number;
 }
 
 function parseBenchArgs(argv: string[]): BenchOptions | null {
@@ -65,6 +73,7 @@ function parseBenchArgs(argv: string[]): BenchOptions | null {
     'predict-images': { type: 'string' },
     'head-epochs': { type: 'string' },
     'fine-tune-epochs': { type: 'string' },
+    'live-seconds': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return null;
@@ -75,6 +84,7 @@ function parseBenchArgs(argv: string[]): BenchOptions | null {
     predictImages: wholeNumberFlag(values['predict-images'], 'predict-images', 1) ?? 96,
     headEpochs: wholeNumberFlag(values['head-epochs'], 'head-epochs', 1) ?? 3,
     fineTuneEpochs: wholeNumberFlag(values['fine-tune-epochs'], 'fine-tune-epochs', 1) ?? 2,
+    liveSeconds: wholeNumberFlag(values['live-seconds'], 'live-seconds', 1) ?? 10,
   };
 }
 
@@ -103,8 +113,12 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   log(`seeding ${options.perClass} flowers per class and the model into a temp state`);
   const seeded = await seedState(join(root, 'state'), subset, MODEL_DIR, log);
 
+  // The fake camera plays daisies at 30 frames/s: Live can classify at most that many.
+  const daisies = join(subset, 'daisy');
+  const camera = await writeY4m(join(root, 'camera.y4m'), (await readdir(daisies)).sort().slice(0, CAMERA_PHOTOS).map((f) => join(daisies, f)), { fps: 30 });
+
   log('starting Graft and the page');
-  const graft = await openGraftPage({ persistTo: join(root, 'state'), webgpu: options.backend === 'webgpu', log });
+  const graft = await openGraftPage({ persistTo: join(root, 'state'), webgpu: options.backend === 'webgpu', camera, log });
   let browser;
   try {
     const session = await openSession(graft.page, { datasetId: seeded.datasetId, modelId: seeded.modelId!, backend: options.backend });
@@ -141,12 +155,14 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     if (training.state !== 'done' || !training.history) throw new Error(`training in the page failed: ${training.error ?? `it ended ${training.state}`}`);
     log('TFLite float32 and int8, each checked in LiteRT.js (one worker, wasm) on the validation images');
     const tflite = { float32: await exportTflite(graft.page, 'float32'), int8: await exportTflite(graft.page, 'int8') };
-    browser = { session, workers, settings, one, many, predict, training, tflite };
+    log(`Live: the fake camera's frames through the classifier in the trainer worker, ${options.liveSeconds} s`);
+    const live = await liveRun(graft.page, { seconds: options.liveSeconds, warmUpFrames: LIVE_WARM_UP_FRAMES });
+    browser = { session, workers, settings, one, many, predict, training, tflite, live };
   } finally {
     await graft.close();
   }
 
-  const { session, workers, settings, one, many, predict, training, tflite } = browser;
+  const { session, workers, settings, one, many, predict, training, tflite, live } = browser;
   log('fine-tuning in Node: frozen layers recomputed vs cut activations');
   const classes = (await readdir(subset)).sort();
   const files = (
@@ -199,6 +215,8 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     `classifying one image at a time: TF.js model ${tflite.int8.tfjsMsPerImage.toFixed(1)} ms (trainer worker, ${session.trainer.backend}); ` +
       `LiteRT.js wasm float32 ${tflite.float32.msPerImage?.toFixed(1)} ms, int8 ${tflite.int8.msPerImage?.toFixed(1)} ms`,
   );
+  const liveFps = live.frames / live.seconds;
+  out(`Live (one worker, ${session.trainer.backend}, ${session.record.inputSize} px): ${liveFps.toFixed(1)} frames classified/s over ${live.seconds.toFixed(1)} s (the view showed ${live.shownFps?.toFixed(1)}; the camera gives 30)`);
 
   const summary = {
     backend,
@@ -227,6 +245,7 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     tfjs_ms_per_image: round(tflite.int8.tfjsMsPerImage),
     tflite_ms_per_image_float32: round(tflite.float32.msPerImage),
     tflite_ms_per_image_int8: round(tflite.int8.msPerImage),
+    live_fps: round(liveFps, 1),
     memory: {
       farm_workers: many.memory,
       predict_workers: predict.before.map((before, i) => ({ before, after: predict.after[i] })),

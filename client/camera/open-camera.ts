@@ -14,14 +14,22 @@ export class CameraUnavailableError extends Error {
   }
 }
 
+/** What still works without the camera, said after each reason (callers say what fits where they ask). */
 const FILES_STILL_WORK = 'You can still add photos from files or a folder.';
 
+/**
+ * Why this page can never have the camera, known without asking for it (so without a prompt), or null.
+ * getUserMedia exists only in secure contexts (https, localhost).
+ */
+export function cameraUnavailableHere(stillWorks = FILES_STILL_WORK): CameraUnavailableError | null {
+  if (window.isSecureContext && typeof navigator.mediaDevices?.getUserMedia === 'function') return null;
+  return new CameraUnavailableError(`The camera needs a secure page (https or localhost). ${stillWorks}`, 'insecure');
+}
+
 /** Opens the camera facing the visitor, at about the size the model needs (it scales to 224 px anyway). */
-export async function openCamera(): Promise<MediaStream> {
-  // getUserMedia exists only in secure contexts (https, localhost).
-  if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
-    throw new CameraUnavailableError(`The camera needs a secure page (https or localhost). ${FILES_STILL_WORK}`, 'insecure');
-  }
+export async function openCamera(stillWorks = FILES_STILL_WORK): Promise<MediaStream> {
+  const unavailable = cameraUnavailableHere(stillWorks);
+  if (unavailable) throw unavailable;
   try {
     return await navigator.mediaDevices.getUserMedia({
       audio: false,
@@ -30,15 +38,15 @@ export async function openCamera(): Promise<MediaStream> {
   } catch (error) {
     const name = (error as DOMException | undefined)?.name;
     if (name === 'NotAllowedError' || name === 'SecurityError') {
-      throw new CameraUnavailableError(`Camera access was refused. Allow it in the browser's site settings to record. ${FILES_STILL_WORK}`, 'refused');
+      throw new CameraUnavailableError(`Camera access was refused. Allow it in the browser's site settings to use it. ${stillWorks}`, 'refused');
     }
     if (name === 'NotFoundError' || name === 'OverconstrainedError') {
-      throw new CameraUnavailableError(`No camera was found on this device. ${FILES_STILL_WORK}`, 'missing');
+      throw new CameraUnavailableError(`No camera was found on this device. ${stillWorks}`, 'missing');
     }
     if (name === 'NotReadableError' || name === 'AbortError') {
-      throw new CameraUnavailableError(`The camera is in use by another app or tab. Close it and try again. ${FILES_STILL_WORK}`, 'busy');
+      throw new CameraUnavailableError(`The camera is in use by another app or tab. Close it and try again. ${stillWorks}`, 'busy');
     }
-    throw new CameraUnavailableError(`The camera could not be opened (${(error as Error)?.message ?? String(error)}). ${FILES_STILL_WORK}`, 'failed');
+    throw new CameraUnavailableError(`The camera could not be opened (${(error as Error)?.message ?? String(error)}). ${stillWorks}`, 'failed');
   }
 }
 

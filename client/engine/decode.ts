@@ -38,13 +38,18 @@ export async function decodeImage(bytes: Blob, inputSize: number): Promise<RgbaP
   } catch (error) {
     throw new UndecodableImageError(`not a decodable image (${(error as Error).message || 'decode failed'})`);
   }
+  return bitmapPixels(bitmap);
+}
+
+/** The RGBA pixels of a bitmap (a decoded photo or a camera frame); the bitmap is closed, whatever happens. */
+export function bitmapPixels(bitmap: ImageBitmap): RgbaPixels {
   try {
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
     const context = canvas.getContext('2d', { willReadFrequently: true });
     if (!context) throw new UndecodableImageError('no 2d canvas in this worker');
     context.drawImage(bitmap, 0, 0);
-    const { data, width: decodedWidth, height: decodedHeight } = context.getImageData(0, 0, bitmap.width, bitmap.height);
-    return { data, width: decodedWidth, height: decodedHeight };
+    const { data, width, height } = context.getImageData(0, 0, bitmap.width, bitmap.height);
+    return { data, width, height };
   } finally {
     bitmap.close();
   }

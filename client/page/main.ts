@@ -12,6 +12,7 @@ import { mountAugmentationPreview } from './views/augmentation-preview';
 import { mountBanner } from './views/banner';
 import { mountCachePanel } from './views/cache-panel';
 import { mountClassify } from './views/classify';
+import { mountLive } from './views/live';
 import { mountControls } from './views/controls';
 import { mountCurves } from './views/curves';
 import { mountDatasetPicker } from './views/dataset-picker';
@@ -26,6 +27,7 @@ import { mountSampleGrid } from './views/sample-grid';
 import { mountSettingsForm, type FormSettings } from './views/settings-form';
 import { mountTrainingProgress } from './views/training-progress';
 import { isDroppedFolderId, type DatasetChoice } from './dataset-source';
+import { Live, liveUnavailableHere, type LiveFrame, type LiveStatus } from './live';
 import { loadRun } from './run-registry';
 import { parseModelKey } from '../cache/keys';
 import { nextTask } from '../engine/next-task';
@@ -33,7 +35,7 @@ import { plainMessage, Session, type PageSettings } from './session';
 
 declare global {
   interface Window {
-    graft: { session: Session; ready: Promise<void> };
+    graft: { session: Session; live: Live; ready: Promise<void> };
   }
 }
 
@@ -110,6 +112,24 @@ const classify = mountClassify(byId('classify'), {
       .then((top) => classify.update(top.map((c) => ({ label: c.className, probability: c.probability }))))
       .catch((e) => classify.showError(plainMessage(e))),
 });
+const liveView = mountLive(byId('live'), { onStart: () => void live.open(), onStop: () => live.close() }, liveUnavailableHere());
+const live = new Live(liveView.video, (frame) => session.classifyFrame(frame));
+live.addEventListener('frame', (event) => liveView.showFrame((event as CustomEvent<LiveFrame>).detail));
+live.addEventListener('state', (event) => {
+  const { state, message } = (event as CustomEvent<LiveStatus>).detail;
+  liveView.setState(state, message);
+});
+// Live scrolled out of sight turns the camera off, as a hidden tab does.
+new IntersectionObserver(([entry]) => live.setInView(entry.isIntersecting)).observe(byId('live'));
+/** Whether the trainer holds a classifier Live and classify can use. */
+let hasClassifier = false;
+/** Classify and Live follow the classifier: on once one exists, off (Live's camera too) when it is gone. */
+function classifierReady(ready: boolean, reason = 'Train a classifier first.'): void {
+  hasClassifier = ready;
+  classify.setEnabled(ready, reason);
+  if (!ready) live.close();
+  liveView.setEnabled(ready, reason);
+}
 const exportPanel = mountExport(byId('export'), { onExport: (kind) => void download(kind) });
 const tflitePanel = mountTflite(byId('export-tflite'), { onBuild: (kind) => void buildTflite(kind) });
 const cachePanel = mountCachePanel(byId('coming-back'), {
@@ -253,7 +273,7 @@ async function openResults(runId: string): Promise<void> {
   await showRun(runId);
   try {
     const saved = await session.openResults(runId);
-    classify.setEnabled(true);
+    classifierReady(true);
     exportPanel.update({ classes: saved.classes, inputSize: saved.inputSize, preprocessing: session.model!.preprocessing });
     tflitePanel.setReady(true, session.model!.preprocessing);
   } catch (error) {
@@ -264,7 +284,7 @@ async function openResults(runId: string): Promise<void> {
 /** After "Delete everything": no classifier is left to classify with or export. */
 function forgetClassifier(): void {
   classify.clear();
-  classify.setEnabled(false, 'Train a classifier first.');
+  classifierReady(false);
   exportPanel.update(null);
   tflitePanel.setReady(false);
 }
@@ -311,6 +331,9 @@ session.on('state', (state) => {
   modelPicker.setDisabled(busy);
   settingsForm.setDisabled(busy);
   cachePanel.setDisabled(busy);
+  // Live shares the trainer with training: it stops for a run and comes back with the classifier.
+  if (busy) live.close();
+  liveView.setEnabled(hasClassifier && !busy, busy ? 'Live is off while a classifier trains.' : undefined);
   if (state === 'done' || state === 'paused' || state === 'error') void refreshCache().catch(fail);
 });
 session.on('extract', (p) => {
@@ -370,7 +393,7 @@ session.on('results', ({ history, evaluation }) => {
   drawCurves(history);
   drawResults({ evaluation, initial: history.initial });
   classify.clear();
-  classify.setEnabled(true);
+  classifierReady(true);
   const s = settings() ?? defaults;
   exportPanel.update({ classes: evaluation.classes, inputSize: s.inputSize, preprocessing: session.model!.preprocessing });
   tflitePanel.setReady(true, session.model!.preprocessing);
@@ -381,7 +404,7 @@ session.on('info', (message) => banner.showInfo(message));
 
 async function boot(): Promise<void> {
   controls.setState('idle');
-  classify.setEnabled(false, 'Train a classifier first.');
+  classifierReady(false);
   updateStartBlocked();
   void navigator.storage?.persist?.();
   const catalog = await session.catalog();
@@ -396,11 +419,11 @@ async function boot(): Promise<void> {
   if (models.length > 0) {
     const restored = await session.restoreClassifier();
     if (restored) {
-      classify.setEnabled(true);
+      classifierReady(true);
       exportPanel.update({ ...restored, preprocessing: models[0].preprocessing });
       tflitePanel.setReady(true, models[0].preprocessing);
     }
   }
 }
 
-window.graft = { session, ready: boot().catch(fail) };
+window.graft = { session, live, ready: boot().catch(fail) };

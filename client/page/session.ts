@@ -8,7 +8,7 @@ import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import type { BackendChoice, BackendReport, ModelArtifactsData } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
 import type { Evaluation, History, SplitAssignment, TrainSettings } from '../../shared/training';
-import type { Classification, ModelSummary, SavedClassifier, TfliteKind, TrainEvent, TrainOutcome } from '../../shared/trainer-messages';
+import type { Classification, FrameClassification, ModelSummary, SavedClassifier, TfliteKind, TrainEvent, TrainOutcome } from '../../shared/trainer-messages';
 import { downloadModel, listDatasets, listModels, requestCounter } from '../api/storage-client';
 import { listCheckpoints, type CheckpointSummary } from '../cache/checkpoint-store';
 import { listClassifiers } from '../cache/classifier-store';
@@ -485,6 +485,11 @@ export class Session {
 
   classify(file: Blob): Promise<Classification[]> {
     return this.#callTrainer((t) => t.classify(file, 3));
+  }
+
+  /** Every class's probability for one camera frame (Live); the frame is transferred to the trainer, which closes it. */
+  classifyFrame(frame: ImageBitmap): Promise<FrameClassification> {
+    return this.#callTrainer((t) => t.classifyFrame(Comlink.transfer(frame, [frame])));
   }
 
   exportModel(quantization: 'float32' | 'float16' | 'uint8') {

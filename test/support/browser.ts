@@ -25,20 +25,28 @@ export interface Chromium {
   close(): Promise<void>;
 }
 
-/** A persistent profile in a temp folder, so IndexedDB survives reloads within a test like a real visit. */
-export async function launchChromium(options: { webgpu?: boolean } = {}): Promise<Chromium> {
-  const profile = await mkdtemp(join(tmpdir(), 'graft-chromium-'));
+export interface LaunchOptions {
+  webgpu?: boolean;
+  /** More flags (e.g. a fake camera's, test/support/fake-camera.ts). */
+  args?: string[];
+  /** A profile folder the caller keeps (a relaunch on it is the same browser coming back); default: a temp one. */
+  profile?: string;
+}
+
+/** A persistent profile (in a temp folder unless given), so IndexedDB survives reloads within a test like a real visit. */
+export async function launchChromium(options: LaunchOptions = {}): Promise<Chromium> {
+  const profile = options.profile ?? (await mkdtemp(join(tmpdir(), 'graft-chromium-')));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: [...CHROMIUM_FLAGS, ...(options.webgpu ? WEBGPU_FLAGS : ['--disable-gpu'])],
+    args: [...CHROMIUM_FLAGS, ...(options.webgpu ? WEBGPU_FLAGS : ['--disable-gpu']), ...(options.args ?? [])],
     viewport: { width: 1280, height: 900 },
   });
   return {
     context,
     async close() {
       await context.close();
-      await rm(profile, { recursive: true, force: true });
+      if (!options.profile) await rm(profile, { recursive: true, force: true });
     },
   };
 }

@@ -18,14 +18,16 @@ import type { Evaluation, History } from '../../shared/training';
 import type { TfliteKind } from '../../shared/trainer-messages';
 import type { ExtractWorkerApi } from '../../client/farm/extract.worker';
 import type { FarmProgress } from '../../client/farm/farm';
+import type { ClassifyFrame, Live, LiveFrame, LiveStatus } from '../../client/page/live';
 import type { PageSettings, Session } from '../../client/page/session';
 import { launchChromium } from '../../test/support/browser';
+import { fakeCameraFlags } from '../../test/support/fake-camera';
 import { startGraft } from '../graft-server';
 import { DIST_CLIENT } from './project';
 
 /** What the page's globals look like to the functions run in it. */
 interface MeasureWindow {
-  graft: { session: Session; ready: Promise<void> };
+  graft: { session: Session; live: Live; ready: Promise<void> };
   graftMeasureLog(line: string): Promise<void>;
   Comlink: typeof ComlinkApi;
   measure: {
@@ -53,13 +55,16 @@ const require = createRequire(import.meta.url);
  */
 const NAME_HELPER = 'globalThis.__name ??= (fn) => fn;';
 
-/** Starts Graft on `persistTo`, opens its page in headless Chromium and waits for the page to boot. */
-export async function openGraftPage(options: { persistTo: string; webgpu: boolean; log: (line: string) => void }): Promise<GraftPage> {
+/**
+ * Starts Graft on `persistTo`, opens its page in headless Chromium and waits for the page to boot. `camera`: a y4m
+ * video the browser's fake camera plays (test/support/fake-camera.ts).
+ */
+export async function openGraftPage(options: { persistTo: string; webgpu: boolean; camera?: string; log: (line: string) => void }): Promise<GraftPage> {
   const { log } = options;
   const server = await startGraft({ persistTo: options.persistTo });
   let chrome: Awaited<ReturnType<typeof launchChromium>> | null = null;
   try {
-    chrome = await launchChromium({ webgpu: options.webgpu });
+    chrome = await launchChromium({ webgpu: options.webgpu, args: options.camera ? fakeCameraFlags(options.camera) : [] });
     await chrome.context.addInitScript(NAME_HELPER);
     // The same comlink the page bundles, for talking to extraction workers the bench starts itself.
     await chrome.context.addInitScript({ path: require.resolve('comlink/dist/umd/comlink.js') });
@@ -352,4 +357,51 @@ export function predictRun(
       for (const worker of started) worker.terminate();
     }
   }, { ...args, augmentation: DEFAULT_AUGMENTATION });
+}
+
+export interface LiveRun {
+  /** Frames classified in the timed window (after the warm-up frames). */
+  frames: number;
+  seconds: number;
+  /** The frame rate the Live view showed last. */
+  shownFps: number | null;
+}
+
+/**
+ * Live on the fake camera with the measure session's trained classifier: the page's own Live class (one frame in
+ * flight, classified in the trainer worker), timed for `seconds` after `warmUpFrames` frames.
+ */
+export function liveRun(page: Page, args: { seconds: number; warmUpFrames: number }): Promise<LiveRun> {
+  return page.evaluate(async ({ seconds, warmUpFrames }) => {
+    const w = window as unknown as MeasureWindow;
+    const LiveClass = w.graft.live.constructor as new (video: HTMLVideoElement, classify: ClassifyFrame) => Live;
+    const video = document.createElement('video');
+    video.muted = true;
+    document.body.appendChild(video);
+    const live = new LiveClass(video, (frame) => w.measure.session.classifyFrame(frame));
+    const times: number[] = [];
+    let shownFps: number | null = null;
+    let stopped: string | null = null;
+    live.addEventListener('frame', (event) => {
+      times.push(performance.now());
+      shownFps = (event as CustomEvent<LiveFrame>).detail.fps;
+    });
+    live.addEventListener('state', (event) => {
+      const { state, message } = (event as CustomEvent<LiveStatus>).detail;
+      if (state === 'off') stopped = message ?? 'stopped';
+    });
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      await live.open();
+      while (times.length < warmUpFrames && stopped === null) await sleep(100);
+      const from = times.length;
+      const started = performance.now();
+      await sleep(seconds * 1000);
+      if (stopped !== null) throw new Error(`Live stopped: ${stopped}`);
+      return { frames: times.length - from, seconds: (performance.now() - started) / 1000, shownFps };
+    } finally {
+      live.close();
+      video.remove();
+    }
+  }, args);
 }
