@@ -36,8 +36,22 @@ export interface ExtractResult {
   failed: { key: string; reason: string }[];
   /** Base-model forward passes run for this batch (one per image view). */
   forwardPasses: number;
+  /** Where the batch's time went. */
+  seconds: StageSeconds;
   /** The worker's memory after the batch: flat across batches, or features are leaking into memory. */
   memory: WorkerMemory;
+}
+
+/** Seconds a worker spent in each stage of its pipeline (`npm run bench` shows them per image). */
+export interface StageSeconds {
+  /** Decoding the files and resizing to the input size. */
+  decode: number;
+  /** Augmenting, normalising and the base's forward pass, features read back. */
+  forward: number;
+  /** Encoding the features for the cache (float16 or uint8 cut activations). */
+  encode: number;
+  /** The IndexedDB transaction that stores the batch. */
+  write: number;
 }
 
 export interface WorkerMemory {

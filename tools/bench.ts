@@ -188,6 +188,11 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   const epochs = training.history!.epochs;
   const headEpoch = steadyEpochSeconds(epochs, 'head');
   const fineTuneEpoch = steadyEpochSeconds(epochs, 'fine-tune');
+  // Where an image's time goes in the N-worker pipeline: worker milliseconds per image in each stage, and the
+  // time a worker waited for its next batch (page round trip, fetching bytes) once every worker had started.
+  const stageMs = (seconds: number) => (seconds * 1000) / many.images;
+  const busySeconds = Object.values(many.stageSeconds).reduce((a, b) => a + b, 0);
+  const idleMs = stageMs(Math.max(0, (many.seconds - many.startSeconds) * workers - busySeconds));
   const threads = (run: ExtractionRun) => run.backends.map((b) => b.threads).join('/');
   const backend = many.backends[0]?.backend ?? predict.backends[0]?.backend ?? 'unknown';
 
@@ -198,6 +203,10 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   out(`pipeline, ${workers} workers (${threads(many)} threads): ${pipelineN.toFixed(2)} images/s after a ${many.startSeconds.toFixed(1)} s start (${(many.images / many.seconds).toFixed(2)} over the whole ${many.seconds.toFixed(1)} s)`);
   out(`forward passes alone, ${workers} workers: ${predictRate.toFixed(2)} images/s (batch ${MAX_CHUNK}; worker seconds ${predict.seconds.map((s) => s.toFixed(1)).join(', ')})`);
   out(`the same with the layers model: ${predictLayersRate.toFixed(2)} images/s (compiled base speedup ${(predictRate / predictLayersRate).toFixed(2)})`);
+  out(
+    `an image's worker time, ${workers} workers: decode ${stageMs(many.stageSeconds.decode).toFixed(1)} ms, forward ${stageMs(many.stageSeconds.forward).toFixed(1)} ms, ` +
+      `encode ${stageMs(many.stageSeconds.encode).toFixed(1)} ms, write ${stageMs(many.stageSeconds.write).toFixed(1)} ms, waiting ${idleMs.toFixed(1)} ms`,
+  );
   out(`farm speedup ${workers}/1: ${(pipelineN / pipeline1).toFixed(2)}; pipeline / forward passes alone: ${(pipelineN / predictRate).toFixed(2)}`);
   out(`head epoch (browser, ${session.trainer.backend}): ${headEpoch?.toFixed(3)} s`);
   out(`fine-tune epoch from the cut cache (browser, ${session.trainer.backend}): ${fineTuneEpoch?.toFixed(2)} s`);
@@ -235,6 +244,11 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     compiled_speedup: round(predictRate / predictLayersRate),
     farm_speedup: round(pipelineN / pipeline1),
     pipeline_ratio: round(pipelineN / predictRate),
+    image_ms_decode_n: round(stageMs(many.stageSeconds.decode)),
+    image_ms_forward_n: round(stageMs(many.stageSeconds.forward)),
+    image_ms_encode_n: round(stageMs(many.stageSeconds.encode)),
+    image_ms_write_n: round(stageMs(many.stageSeconds.write)),
+    image_ms_waiting_n: round(idleMs),
     head_epoch_s: round(headEpoch),
     finetune_epoch_s_cached: round(fineTuneEpoch),
     finetune_epoch_s_full: round(node.full.epochSeconds),

@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendReport, ExtractItem, ExtractorInit, ExtractResult, WorkerMemory } from '../../shared/farm';
+import type { BackendReport, ExtractItem, ExtractorInit, ExtractResult, StageSeconds, WorkerMemory } from '../../shared/farm';
 import { encodeTensor } from '../cache/codec';
 import { modelKey } from '../cache/keys';
 import { putBatch, type NewFeature } from '../cache/feature-store';
@@ -77,8 +77,17 @@ const api = {
     const s = await state;
     const size = s.init.inputSize;
     const failed: ExtractResult['failed'] = [];
+    const seconds: StageSeconds = { decode: 0, forward: 0, encode: 0, write: 0 };
+    let mark = performance.now();
+    /** Adds the time since the last mark to `stage`. */
+    const lap = (stage: keyof StageSeconds) => {
+      const now = performance.now();
+      seconds[stage] += (now - mark) / 1000;
+      mark = now;
+    };
     const decoded = await decodeAll(items, size, failed);
-    if (decoded.length === 0) return { done: [], failed, forwardPasses: 0, memory: api.memory() };
+    lap('decode');
+    if (decoded.length === 0) return { done: [], failed, forwardPasses: 0, seconds, memory: api.memory() };
     const records: NewFeature[] = [];
     let passes = 0;
     const views = [...new Set(decoded.flatMap((d) => d.item.views))].sort((a, b) => a - b);
@@ -98,6 +107,7 @@ const api = {
           return normalise(viewed, s.init.record.preprocessing) as tf.Tensor4D;
         });
         const features = await s.extractor.run(input).finally(() => input.dispose());
+        lap('forward');
         passes += members.length;
         members.forEach(({ d }, j) => {
           const common = { datasetId: s.init.datasetId, imageId: d.item.imageId, view, augmentation: view === 0 ? null : augmentation };
@@ -114,12 +124,14 @@ const api = {
             });
           }
         });
+        lap('encode');
       }
     } finally {
       batch.dispose();
     }
     if (records.length > 0) await putBatch(records);
-    return { done: decoded.map((d) => d.item.key), failed, forwardPasses: passes, memory: api.memory() };
+    lap('write');
+    return { done: decoded.map((d) => d.item.key), failed, forwardPasses: passes, seconds, memory: api.memory() };
   },
 
   memory(): WorkerMemory {

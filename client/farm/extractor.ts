@@ -24,6 +24,7 @@ export interface ExtractorSpec {
 /** How the base runs: folded into plain ops (what the farm uses), or the layers model's predict (the bench's reference). */
 export type BaseRunner = 'compiled' | 'layers';
 
+/** Views into the batch's outputs (no copy): encodeTensor() makes the bytes a cache record owns. */
 export interface ExtractedImage {
   pooled: Float32Array;
   /** One array per cut tensor, in `Extractor.cut` order; empty without fine-tuning. */
@@ -87,10 +88,10 @@ export class Extractor {
       const pooled = data[data.length - 1];
       const pooledSize = pooled.length / n;
       return Array.from({ length: n }, (_, i) => ({
-        pooled: pooled.slice(i * pooledSize, (i + 1) * pooledSize),
+        pooled: pooled.subarray(i * pooledSize, (i + 1) * pooledSize),
         cut: data.slice(0, -1).map((values) => {
           const size = values.length / n;
-          return values.slice(i * size, (i + 1) * size);
+          return values.subarray(i * size, (i + 1) * size);
         }),
       }));
     } finally {

@@ -5,7 +5,7 @@
  * keep dying is given up, with the reason, and the run ends with a message if no worker is left.
  */
 import type * as Comlink from 'comlink';
-import type { BackendChoice, BackendReport, ExtractItem, ExtractorInit, ModelArtifactsData, TensorCodec, WorkerMemory } from '../../shared/farm';
+import type { BackendChoice, BackendReport, ExtractItem, ExtractorInit, ModelArtifactsData, StageSeconds, TensorCodec, WorkerMemory } from '../../shared/farm';
 import type { Augmentation } from '../../shared/augmentation';
 import type { ModelRecord } from '../../shared/records';
 import type { ExtractWorkerApi } from './extract.worker';
@@ -64,6 +64,8 @@ export interface FarmProgress {
   workers: FarmWorkerStatus[];
   /** Base-model forward passes in this run (one per image view). */
   forwardPasses: number;
+  /** Worker seconds of this run in each pipeline stage, summed over workers. */
+  stageSeconds: StageSeconds;
 }
 
 interface Slot {
@@ -95,6 +97,7 @@ export class Farm {
   #scheduler: WorkScheduler<FarmImage> | null = null;
   #wake: (() => void) | null = null;
   #forwardPasses = 0;
+  #stageSeconds: StageSeconds = { decode: 0, forward: 0, encode: 0, write: 0 };
   /** An error that stops the whole run (the cache is full): every worker would hit it. */
   #fatal: Error | null = null;
   /** Memory after every batch, per worker (the leak test compares batch 10 with batch 200). */
@@ -110,6 +113,7 @@ export class Farm {
     const scheduler = new WorkScheduler(job.images, { chunkSeconds: 1, maxChunkSize: this.options.maxChunkSize, maxAttempts: 1 });
     this.#scheduler = scheduler;
     this.#forwardPasses = 0;
+    this.#stageSeconds = { decode: 0, forward: 0, encode: 0, write: 0 };
     const init: ExtractorInit = {
       backend: this.options.backend,
       threads: threadsPerWorker(this.options.workers),
@@ -235,6 +239,7 @@ export class Farm {
         scheduler.complete(workerId, result.done);
         for (const failure of result.failed) scheduler.fail(workerId, failure.key, failure.reason);
         this.#forwardPasses += result.forwardPasses;
+        for (const stage of Object.keys(this.#stageSeconds) as (keyof StageSeconds)[]) this.#stageSeconds[stage] += result.seconds[stage];
         this.memoryLog.push({ ...result.memory, worker: slot.id, batch: ++slot.batches });
         // Idle workers wait for leases to settle (a death returns items; the last completion ends the run).
         this.#wakeAll();
@@ -290,7 +295,7 @@ export class Farm {
       const current = own.find((w) => w.workerId === `${slot.id}.${slot.generation}`);
       slot.status.imagesPerSecond = current?.imagesPerSecond ?? 0;
     }
-    this.onProgress({ scheduler: progress, workers: this.#slots.map((s) => ({ ...s.status })), forwardPasses: this.#forwardPasses });
+    this.onProgress({ scheduler: progress, workers: this.#slots.map((s) => ({ ...s.status })), forwardPasses: this.#forwardPasses, stageSeconds: { ...this.#stageSeconds } });
   }
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type * as ComlinkApi from 'comlink';
 import type { Page } from 'playwright-core';
 import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
-import type { BackendChoice, BackendReport, ExtractorInit, WorkerMemory } from '../../shared/farm';
+import type { BackendChoice, BackendReport, ExtractorInit, StageSeconds, WorkerMemory } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
 import type { Evaluation, History } from '../../shared/training';
 import type { TfliteKind } from '../../shared/trainer-messages';
@@ -251,6 +251,8 @@ export interface ExtractionRun {
   startSeconds: number;
   images: number;
   failed: number;
+  /** Worker seconds in each pipeline stage, summed over workers. */
+  stageSeconds: StageSeconds;
   backends: BackendReport[];
   /** Each worker's memory after its first and after its last batch. */
   memory: { worker: number; first: WorkerMemory; last: WorkerMemory; batches: number }[];
@@ -282,6 +284,7 @@ export function extractionRun(page: Page, settings: PageSettings): Promise<Extra
       startSeconds: ((allStarted ?? ended) - started) / 1000,
       images: progress.scheduler.done,
       failed: progress.scheduler.failed.length,
+      stageSeconds: progress.stageSeconds,
       backends: progress.workers.flatMap((w) => (w.report ? [w.report] : [])),
       memory: workers.map((worker) => {
         const own = log.filter((m) => m.worker === worker);
