@@ -30,7 +30,8 @@ const PROBE_TIMEOUT_MS = 2_000;
 /** wrangler's output kept for the error message when it fails to start. */
 const OUTPUT_TAIL_CHARS = 8_000;
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);

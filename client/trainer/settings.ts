@@ -4,6 +4,7 @@
  * measurements on flowers with MobileNetV2-0.35 said otherwise (see DEFAULT_SETTINGS).
  */
 import type { ClassWeighting, TrainSettings } from '../../shared/training';
+import { LEARNING_RATE_SCHEDULES } from './schedule';
 import { isFold } from './split';
 
 /**
@@ -60,6 +61,10 @@ export function checkSettings(settings: TrainSettings): TrainSettings {
   if (!isInteger(s.hiddenUnits, 0)) problems.push('hiddenUnits must be an integer >= 0');
   if (!isInteger(s.augmentViews, 0)) problems.push('augmentViews must be an integer >= 0');
   if (s.patience !== undefined && !isInteger(s.patience, 0)) problems.push('patience must be an integer >= 0');
+  if (s.fineTuneSchedule !== undefined && !LEARNING_RATE_SCHEDULES.includes(s.fineTuneSchedule)) {
+    problems.push(`fineTuneSchedule must be one of ${LEARNING_RATE_SCHEDULES.join(', ')}`);
+  }
+  if (s.labelSmoothing !== undefined && !(s.labelSmoothing >= 0 && s.labelSmoothing < 1)) problems.push('labelSmoothing must be in [0, 1)');
   if (s.classWeighting !== undefined && !CLASS_WEIGHTINGS.includes(s.classWeighting)) {
     problems.push(`classWeighting must be one of ${CLASS_WEIGHTINGS.join(', ')}`);
   }

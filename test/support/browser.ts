@@ -25,9 +25,12 @@ export interface Chromium {
   close(): Promise<void>;
 }
 
-/** A persistent profile in a temp folder, so IndexedDB survives reloads within a test like a real visit. */
-export async function launchChromium(options: { webgpu?: boolean } = {}): Promise<Chromium> {
-  const profile = await mkdtemp(join(tmpdir(), 'graft-chromium-'));
+/**
+ * A persistent profile, so IndexedDB survives reloads within a test like a real visit: in a temp folder removed on
+ * close, or in `options.profile`, kept (eval's --cache-dir: the page's feature cache outlives the run).
+ */
+export async function launchChromium(options: { webgpu?: boolean; profile?: string } = {}): Promise<Chromium> {
+  const profile = options.profile ?? (await mkdtemp(join(tmpdir(), 'graft-chromium-')));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -38,7 +41,7 @@ export async function launchChromium(options: { webgpu?: boolean } = {}): Promis
     context,
     async close() {
       await context.close();
-      await rm(profile, { recursive: true, force: true });
+      if (!options.profile) await rm(profile, { recursive: true, force: true });
     },
   };
 }

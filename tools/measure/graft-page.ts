@@ -53,13 +53,22 @@ const require = createRequire(import.meta.url);
  */
 const NAME_HELPER = 'globalThis.__name ??= (fn) => fn;';
 
-/** Starts Graft on `persistTo`, opens its page in headless Chromium and waits for the page to boot. */
-export async function openGraftPage(options: { persistTo: string; webgpu: boolean; log: (line: string) => void }): Promise<GraftPage> {
+/**
+ * Starts Graft on `persistTo`, opens its page in headless Chromium and waits for the page to boot. A `profile`
+ * folder and a `port` keep the page's IndexedDB from one run to the next (see cache-dir.ts).
+ */
+export async function openGraftPage(options: {
+  persistTo: string;
+  webgpu: boolean;
+  log: (line: string) => void;
+  profile?: string;
+  port?: number;
+}): Promise<GraftPage> {
   const { log } = options;
-  const server = await startGraft({ persistTo: options.persistTo });
+  const server = await startGraft({ persistTo: options.persistTo, port: options.port });
   let chrome: Awaited<ReturnType<typeof launchChromium>> | null = null;
   try {
-    chrome = await launchChromium({ webgpu: options.webgpu });
+    chrome = await launchChromium({ webgpu: options.webgpu, profile: options.profile });
     await chrome.context.addInitScript(NAME_HELPER);
     // The same comlink the page bundles, for talking to extraction workers the bench starts itself.
     await chrome.context.addInitScript({ path: require.resolve('comlink/dist/umd/comlink.js') });
