@@ -3,6 +3,7 @@
  * charts and tables are built from. DOM-free; the DOM components themselves are checked in the browser.
  */
 import { describe, expect, it } from 'vitest';
+import { augmentationCostText } from '../../client/page/views/augmentation-cost';
 import { describeBackend, fallbackNotes } from '../../client/page/views/backend-text';
 import { filterPredictions, summariseConfusion } from '../../client/page/views/confusion';
 import { enabledControls, type RunState } from '../../client/page/views/controls';
@@ -116,6 +117,15 @@ describe('settings rules', () => {
   it('keeps enough of each class to train on', () => {
     const result = validateSettings({ ...toRaw(SETTINGS), validationSplit: '0.4', testSplit: '0.3' });
     expect(result).toMatchObject({ ok: false, errors: { testSplit: expect.stringMatching(/at most 0.6/) } });
+  });
+});
+
+describe('augmentation cost', () => {
+  it('says how much longer extraction and each fine-tune epoch take before the run starts', () => {
+    // 80% of the photos train: 4 more views of each is 1 + 4 x 0.8 = 4.2 times the forward passes.
+    expect(augmentationCostText(4, 0.8, 5)).toBe('4 views: about 4.2x the extraction time of none, and 5x the time of each fine-tune epoch.');
+    expect(augmentationCostText(1, 0.8, 0)).toBe('1 view: about 1.8x the extraction time of none.');
+    expect(augmentationCostText(0, 0.8, 5)).toBe('No augmented views: each photo goes through the base once.');
   });
 });
 

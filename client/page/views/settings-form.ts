@@ -1,8 +1,9 @@
 /**
  * Step 2: the settings form. Each field has a label, a hint and a message saying what is wrong with it
  * (aria-invalid + aria-describedby), checked when the field is committed; getSettings() checks them all.
- * The rules live in settings-rules.ts.
+ * The rules live in settings-rules.ts. Under the augmented views, what they cost is said before the run starts.
  */
+import { augmentationCostText } from './augmentation-cost';
 import { h, replace, uniqueId } from './dom';
 import { toRaw, validateSettings, type FieldName, type FormSettings, type RawSettings, type RulesContext } from './settings-rules';
 
@@ -119,12 +120,15 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
   const fields = new Map<FieldName, FieldElements>();
   const context: RulesContext = {};
   const layerList = h('datalist', { id: uniqueId('layers') });
+  let costLine: HTMLElement | null = null;
 
   function buildField(spec: FieldSpec): HTMLElement {
     const id = uniqueId(`setting-${spec.name}`);
     const hintId = `${id}-hint`;
     const errorId = `${id}-error`;
-    const describedBy = [spec.hint ? hintId : '', errorId].filter(Boolean).join(' ');
+    const cost = spec.name === 'augmentViews' ? h('p', { class: 'field-hint field-cost', id: `${id}-cost`, attrs: { 'aria-live': 'polite' } }) : null;
+    if (cost) costLine = cost;
+    const describedBy = [spec.hint ? hintId : '', cost ? cost.id : '', errorId].filter(Boolean).join(' ');
     const control =
       spec.kind === 'select'
         ? h('select', { id, name: spec.name, attrs: { 'aria-describedby': describedBy } }, spec.options!.map(([value, label]) => h('option', { value }, label)))
@@ -148,10 +152,12 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
       h('label', { htmlFor: id }, spec.label),
       control,
       spec.hint ? h('p', { class: 'field-hint', id: hintId }, spec.hint) : null,
+      cost,
       error,
     );
     fields.set(spec.name, { control, error, wrapper });
     control.addEventListener('change', () => commit(spec.name));
+    if (cost || spec.name === 'fineTuneEpochs') control.addEventListener('input', showCost);
     return wrapper;
   }
 
@@ -183,9 +189,20 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
     }
   }
 
+  /** The cost of the augmented views as typed (nothing while the count is not a whole number). */
+  function showCost(): void {
+    const values = raw();
+    const views = Number(values.augmentViews);
+    const heldOut = Number(values.validationSplit) + Number(values.testSplit);
+    const trainShare = heldOut >= 0 && heldOut < 1 ? 1 - heldOut : 0.8;
+    const fineTuneEpochs = Number(values.fineTuneEpochs) || 0;
+    costLine!.textContent = values.augmentViews !== '' && Number.isInteger(views) && views >= 0 ? augmentationCostText(views, trainShare, fineTuneEpochs) : '';
+  }
+
   function commit(name: FieldName): void {
     const result = validateSettings(raw(), context);
     showErrors(result.ok ? {} : result.errors, name);
+    showCost();
     callbacks.onChange?.(result.ok ? result.settings : null);
   }
 
@@ -193,6 +210,7 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
     const values = toRaw(settings);
     for (const [name, { control }] of fields) control.value = values[name];
     showErrors({});
+    showCost();
   }
   setValues(defaults);
 
