@@ -109,6 +109,20 @@ it('says what augmented views cost before a run starts, and updates it as the co
   await page.close();
 });
 
+it('offers stage 2’s schedule and label smoothing under More settings, and says what is wrong with a smoothing', async () => {
+  const page = await chrome.context.newPage();
+  await openPage(page);
+  await page.locator('.more-settings summary').click();
+  expect(await page.getByLabel('Fine-tune schedule', { exact: true }).inputValue()).toBe('constant');
+  const smoothing = page.getByLabel('Label smoothing', { exact: true });
+  expect(await smoothing.inputValue()).toBe('0');
+  await smoothing.fill('0.9');
+  await smoothing.press('Tab');
+  await expect.poll(() => page.locator('.field-labelSmoothing .field-error').textContent()).toBe('Enter a number from 0 to 0.5.');
+  expect(await smoothing.getAttribute('aria-invalid')).toBe('true');
+  await page.close();
+});
+
 it('trains, survives a closed tab, and shows curves, results and predictions', async () => {
   const apiRequests: string[] = [];
   chrome.context.on('request', (request) => {

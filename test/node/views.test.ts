@@ -35,6 +35,8 @@ const SETTINGS: FormSettings = {
   augmentViews: 2,
   classWeighting: 'auto',
   patience: 0,
+  fineTuneSchedule: 'cosine',
+  labelSmoothing: 0.1,
 };
 
 describe('format', () => {
@@ -92,7 +94,16 @@ describe('settings rules', () => {
   });
 
   it('says what to enter instead for each wrong field', () => {
-    const raw = { ...toRaw(SETTINGS), inputSize: '100', workers: '0', learningRate: 'fast', batchSize: '2.5', headEpochs: '' };
+    const raw = {
+      ...toRaw(SETTINGS),
+      inputSize: '100',
+      workers: '0',
+      learningRate: 'fast',
+      batchSize: '2.5',
+      headEpochs: '',
+      fineTuneSchedule: 'step',
+      labelSmoothing: '0.9',
+    };
     const result = validateSettings(raw);
     expect(result.ok).toBe(false);
     if (result.ok) return;
@@ -102,6 +113,8 @@ describe('settings rules', () => {
       learningRate: '“fast” is not a number.',
       batchSize: 'Enter a whole number.',
       headEpochs: 'Enter a number.',
+      fineTuneSchedule: 'Choose a schedule.',
+      labelSmoothing: 'Enter a number from 0 to 0.5.',
     });
   });
 

@@ -92,6 +92,17 @@ function specs(cores: number): { legend: string; fields: FieldSpec[]; more?: boo
         { name: 'dropout', label: 'Dropout', hint: 'Before the last layer, 0 to 0.95.', kind: 'text', inputMode: 'decimal' },
         { name: 'hiddenUnits', label: 'Hidden units', hint: 'An extra Dense layer in the head; 0 for none.', kind: 'number', inputMode: 'numeric', step: '1' },
         { name: 'fineTuneLrDivisor', label: 'Fine-tune learning-rate divisor', hint: 'The recipe uses 10.', kind: 'text', inputMode: 'decimal' },
+        {
+          name: 'fineTuneSchedule',
+          label: 'Fine-tune schedule',
+          hint: 'Cosine lowers stage 2’s learning rate to 0 by its last step.',
+          kind: 'select',
+          options: [
+            ['constant', 'Constant'],
+            ['cosine', 'Cosine decay'],
+          ],
+        },
+        { name: 'labelSmoothing', label: 'Label smoothing', hint: 'Trains towards 1 − x for the right class instead of 1, 0 to 0.5; 0 for none.', kind: 'text', inputMode: 'decimal' },
         { name: 'patience', label: 'Patience (epochs)', hint: 'Stop a stage after this many epochs without a lower validation loss; 0 runs every epoch. Each stage keeps its best epoch either way.', kind: 'number', inputMode: 'numeric', step: '1' },
         {
           name: 'classWeighting',
