@@ -25,6 +25,13 @@ export interface TrainSettings {
   fineTuneAt: number | string;
   /** Stage 2 learning rate = learningRate / fineTuneLrDivisor (the seeds use 10). */
   fineTuneLrDivisor: number;
+  /**
+   * How stage 2's learning rate changes over its steps: 'constant', or 'cosine' (Keras CosineDecay, down to 0 at
+   * the stage's last step). Absent: 'constant' (runs saved before this setting existed).
+   */
+  fineTuneSchedule?: LearningRateSchedule;
+  /** Keras's label_smoothing of the training loss in both stages, in [0, 1); absent: 0. */
+  labelSmoothing?: number;
   dropout: number;
   /** Seed 000's optional hidden Dense(128, relu) + Dropout(0.5). */
   hiddenUnits: number;
@@ -45,6 +52,7 @@ export interface TrainSettings {
 }
 
 export type ClassWeighting = 'auto' | 'balanced' | 'none';
+export type LearningRateSchedule = 'constant' | 'cosine';
 
 /** Which split each image belongs to, by image id (content hash). */
 export interface SplitAssignment {

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { unzipSync } from 'fflate';
 import type { BackendChoice } from '../shared/farm';
-import type { History, Stage } from '../shared/training';
+import type { History, LearningRateSchedule, Stage } from '../shared/training';
 import type { TfliteKind } from '../shared/trainer-messages';
 import type { PageSettings } from '../client/page/session';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
@@ -28,6 +28,9 @@ import { openLiteRtBrowser, type LiteRtBrowser } from './measure/litert-browser'
 import { UsageError, backendFlag, parseFlags, runCommand, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { isDirectory, seedState } from './measure/seed-state';
+import { openCacheDir, type CacheDir } from './measure/cache-dir';
+import { DEFAULT_AUGMENTATION, type Augmentation } from '../shared/augmentation';
+import { LEARNING_RATE_SCHEDULES } from '../client/trainer/schedule';
 
 const USAGE = `Usage: npm run eval -- --train <dir> --test <dir> [options]
 
@@ -40,7 +43,12 @@ Chromium, then measures the exported model on every image of the --test class fo
   --fine-tune               Then fine-tune the base from fine_tune_at 100 on.
   --fine-tune-epochs <n>    Fine-tuning epochs with --fine-tune. Default 5.
   --fine-tune-lr <x>        Fine-tuning learning rate with --fine-tune. Default: the page's (learning rate / 10).
+  --fine-tune-schedule <s>  constant or cosine (decay to 0 over stage 2's steps). Default: the page's.
+  --fine-tune-at <layer>    First fine-tuned layer of the base: an index or a layer name. Default: the page's.
+  --label-smoothing <x>     Label smoothing of the training loss, in [0, 1). Default: the page's.
   --augment <K>             Augmented views per training image. Default: the page's.
+  --rotation <x>            Augmentation's rotation factor (a fraction of a full turn). Default 0.2.
+  --zoom <x>                Augmentation's zoom factor. Default 0.2.
   --folds <k>               Stratified k-fold cross-validation on --train: k runs, each validating on one fold and
                             training on the others (features extracted once); reports the mean and spread, and
                             classifies --test with each fold's model. Default 1 (one 80/20 split).
@@ -50,6 +58,8 @@ Chromium, then measures the exported model on every image of the --test class fo
   --backend <b>             auto, wasm, webgpu (SwiftShader here) or cpu. Default auto.
   --input-size <px>         Square input side. Default: the model's.
   --keep-state              Seed into .local/eval-state and keep it (default: a temp folder, removed).
+  --cache-dir <dir>         Keep the seeded state and the page's feature cache (IndexedDB) in <dir>, so later runs
+                            with the same dir extract only what is new (e.g. more augmented views).
   --export <kind>           What to classify --test with: tfjs (the float32 TF.js model, default), tflite-float32,
                             tflite-float16 or tflite-int8 (the .tflite file the page builds and checks, run in
                             LiteRT.js in headless Chromium).
@@ -60,7 +70,7 @@ Prints progress to stderr and, as the last stdout line, one JSON object:
 {"test_accuracy" (always the TF.js model's), "per_class", "head_val_accuracy", "fine_tune_val_accuracy", "backend",
  "workers", "images_per_s", "seconds", "skipped", ..., "export", "export_test_accuracy", "export_bytes",
  "export_agreement" (share of test images where the export's top-1 equals the TF.js model's), "export_ms_per_image",
- "folds", "val_accuracy_mean", "val_accuracy_std", ...}
+ "folds", "val_accuracy_mean", "val_accuracy_std", "extraction_seconds", "training_seconds", ...}
 Validation accuracies are those of the epoch each stage kept (its lowest validation loss). With --folds, the
 accuracies are means over the folds, "fold_runs" lists each fold's figures, and --export and --out use the first
 fold's model.`;
@@ -84,6 +94,11 @@ interface EvalOptions {
   keepState: boolean;
   fineTuneLearningRate: number | null;
   augmentViews: number | null;
+  augmentation: Augmentation;
+  fineTuneSchedule: LearningRateSchedule | null;
+  fineTuneAt: number | string | null;
+  labelSmoothing: number | null;
+  cacheDir: string | null;
   folds: number;
   export: ExportChoice;
   out: string | null;
@@ -98,6 +113,12 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
     'fine-tune-epochs': { type: 'string' },
     'fine-tune-lr': { type: 'string' },
     augment: { type: 'string' },
+    rotation: { type: 'string' },
+    zoom: { type: 'string' },
+    'fine-tune-schedule': { type: 'string' },
+    'fine-tune-at': { type: 'string' },
+    'label-smoothing': { type: 'string' },
+    'cache-dir': { type: 'string' },
     folds: { type: 'string' },
     model: { type: 'string' },
     workers: { type: 'string' },
@@ -114,13 +135,25 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
   const exportChoice = (values.export ?? 'tfjs') as ExportChoice;
   if (!EXPORTS.includes(exportChoice)) throw new UsageError(`--export must be one of ${EXPORTS.join(', ')}, got ${values.export}`);
   if (values['fine-tune-epochs'] !== undefined && !values['fine-tune']) throw new UsageError('--fine-tune-epochs needs --fine-tune');
-  for (const flag of ['fine-tune-epochs', 'fine-tune-lr'] as const) {
+  for (const flag of ['fine-tune-epochs', 'fine-tune-lr', 'fine-tune-schedule', 'fine-tune-at'] as const) {
     if (values[flag] !== undefined && !values['fine-tune']) throw new UsageError(`--${flag} needs --fine-tune`);
   }
   const fineTuneLearningRate = values['fine-tune-lr'] === undefined ? null : Number(values['fine-tune-lr']);
   if (fineTuneLearningRate !== null && !(fineTuneLearningRate > 0 && fineTuneLearningRate < 1)) {
     throw new UsageError(`--fine-tune-lr ${values['fine-tune-lr']} must be a number between 0 and 1`);
   }
+  const schedule = values['fine-tune-schedule'] as LearningRateSchedule | undefined;
+  if (schedule !== undefined && !LEARNING_RATE_SCHEDULES.includes(schedule)) {
+    throw new UsageError(`--fine-tune-schedule must be one of ${LEARNING_RATE_SCHEDULES.join(', ')}, got ${schedule}`);
+  }
+  const fineTuneAtText = values['fine-tune-at'];
+  const fraction = (flag: 'label-smoothing' | 'rotation' | 'zoom'): number | null => {
+    const text = values[flag];
+    if (text === undefined) return null;
+    const value = Number(text);
+    if (!(value >= 0 && value < 1)) throw new UsageError(`--${flag} ${text} must be a number in [0, 1)`);
+    return value;
+  };
   return {
     train: resolve(values.train),
     test: resolve(values.test),
@@ -133,6 +166,15 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
     keepState: values['keep-state'] ?? false,
     fineTuneLearningRate,
     augmentViews: wholeNumberFlag(values.augment, 'augment', 0),
+    augmentation: {
+      ...DEFAULT_AUGMENTATION,
+      rotation: fraction('rotation') ?? DEFAULT_AUGMENTATION.rotation,
+      zoom: fraction('zoom') ?? DEFAULT_AUGMENTATION.zoom,
+    },
+    fineTuneSchedule: schedule ?? null,
+    fineTuneAt: fineTuneAtText === undefined ? null : /^\d+$/.test(fineTuneAtText) ? Number(fineTuneAtText) : fineTuneAtText,
+    labelSmoothing: fraction('label-smoothing'),
+    cacheDir: values['cache-dir'] ? resolve(values['cache-dir']) : null,
     folds: wholeNumberFlag(values.folds, 'folds', 1) ?? 1,
     export: exportChoice,
     out: values.out ? resolve(values.out) : null,
@@ -145,7 +187,7 @@ function keptOfStage({ epochs, kept }: History, stage: Stage): number | null {
   return (epoch === undefined ? epochs.filter((e) => e.stage === stage).at(-1) : epochs.find((e) => e.epoch === epoch))?.valAccuracy ?? null;
 }
 
-async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<string, unknown>> {
+async function evaluate(options: EvalOptions, stateDir: string, cache: CacheDir | null): Promise<Record<string, unknown>> {
   const log = logLine;
   // Input problems are found before anything slow starts.
   const [trainScan, testScan] = await Promise.all(
@@ -167,13 +209,19 @@ async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<
   const modelId = seeded.modelId ?? options.model;
 
   log('starting Graft and the page');
-  const graft = await openGraftPage({ persistTo: stateDir, webgpu: options.backend === 'webgpu', log });
+  const graft = await openGraftPage({
+    persistTo: stateDir,
+    webgpu: options.backend === 'webgpu',
+    log,
+    ...(cache ? { profile: cache.profile, port: cache.port } : {}),
+  });
   const tfliteKind = options.export === 'tfjs' ? null : (options.export.slice('tflite-'.length) as TfliteKind);
   let tflite: Record<string, Uint8Array> | null = null;
   const runs: { run: TrainRun; exported: Awaited<ReturnType<typeof exportFloat32>> }[] = [];
   let workers: number;
   let trainerBackend: string;
   let classes: string[];
+  let settingsUsed: PageSettings;
   try {
     const session = await openSession(graft.page, { datasetId: seeded.datasetId, modelId, backend: options.backend });
     classes = session.classes;
@@ -189,12 +237,17 @@ async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<
       headEpochs: options.headEpochs,
       fineTuneEpochs: options.fineTuneEpochs,
       augmentViews: options.augmentViews ?? DEFAULT_SETTINGS.augmentViews,
+      augmentation: options.augmentation,
+      fineTuneSchedule: options.fineTuneSchedule ?? DEFAULT_SETTINGS.fineTuneSchedule,
+      fineTuneAt: options.fineTuneAt ?? DEFAULT_SETTINGS.fineTuneAt,
+      labelSmoothing: options.labelSmoothing ?? DEFAULT_SETTINGS.labelSmoothing,
       fineTuneLrDivisor: options.fineTuneLearningRate ? DEFAULT_SETTINGS.learningRate / options.fineTuneLearningRate : DEFAULT_SETTINGS.fineTuneLrDivisor,
       workers,
       backend: options.backend,
       inputSize: options.inputSize ?? session.record.inputSize,
       maxChunkSize: MAX_CHUNK,
     };
+    settingsUsed = settings;
     // Folds run one after another in the same page: each extracts only what the cache still lacks.
     for (let index = 0; index < options.folds; index++) {
       const split = options.folds > 1 ? { ...settings.split, fold: { count: options.folds, index } } : settings.split;
@@ -286,6 +339,15 @@ async function evaluate(options: EvalOptions, stateDir: string): Promise<Record<
     head_val_accuracy_std: stage('head_val_accuracy').std,
     fine_tune_val_accuracy_std: stage('fine_tune_val_accuracy').std,
     augment_views: options.augmentViews ?? DEFAULT_SETTINGS.augmentViews,
+    augment_rotation: options.augmentation.rotation,
+    augment_zoom: options.augmentation.zoom,
+    fine_tune_lr: options.fineTuneEpochs > 0 ? DEFAULT_SETTINGS.learningRate / settingsUsed.fineTuneLrDivisor : null,
+    fine_tune_schedule: options.fineTuneEpochs > 0 ? (settingsUsed.fineTuneSchedule ?? 'constant') : null,
+    fine_tune_at: options.fineTuneEpochs > 0 ? settingsUsed.fineTuneAt : null,
+    label_smoothing: settingsUsed.labelSmoothing ?? 0,
+    // Summed over the folds: with --cache-dir, extraction counts only what earlier runs had not stored.
+    extraction_seconds: runs.reduce((sum, { run }) => sum + (run.extraction?.seconds ?? 0), 0),
+    training_seconds: runs.reduce((sum, { run }) => sum + run.history!.epochs.reduce((s, e) => s + e.seconds, 0), 0),
     fold_runs: folds,
     export: options.export,
     export_test_accuracy: exportTest.accuracy,
@@ -322,9 +384,12 @@ async function main(): Promise<void> {
     return;
   }
   loadProjectEnv();
-  const result = options.keepState
-    ? await evaluate(options, join(REPO_ROOT, '.local', 'eval-state'))
-    : await withTempDir('graft-eval-', (dir) => evaluate(options, join(dir, 'state')));
+  const cache = options.cacheDir ? await openCacheDir(options.cacheDir, logLine) : null;
+  const result = cache
+    ? await evaluate(options, cache.state, cache)
+    : options.keepState
+      ? await evaluate(options, join(REPO_ROOT, '.local', 'eval-state'), null)
+      : await withTempDir('graft-eval-', (dir) => evaluate(options, join(dir, 'state'), null));
   console.log(JSON.stringify(result));
 }
 

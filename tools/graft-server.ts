@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,6 +33,18 @@ const OUTPUT_TAIL_CHARS = 8_000;
 /** The origin in wrangler's `Ready on http://127.0.0.1:<port>` line, once it has printed it. */
 function readyOrigin(output: string): string | undefined {
   return /Ready on (http:\/\/[\d.]+:\d+)/.exec(output.replace(/\x1b\[[0-9;]*m/g, ''))?.[1];
+}
+
+/** A port nothing listens on now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
 }
 
 export async function startGraft(options: GraftServerOptions): Promise<GraftServer> {

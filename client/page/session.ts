@@ -4,7 +4,7 @@
  * events. It never touches pixels or tensors: the workers do.
  */
 import * as Comlink from 'comlink';
-import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
+import { DEFAULT_AUGMENTATION, type Augmentation } from '../../shared/augmentation';
 import type { BackendChoice, BackendReport, ModelArtifactsData } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
 import type { Evaluation, History, SplitAssignment, TrainSettings } from '../../shared/training';
@@ -35,6 +35,8 @@ export interface PageSettings extends TrainSettings {
   inputSize: number;
   /** Largest batch a farm worker takes at once (memory bound; smaller batches report progress more often). */
   maxChunkSize: number;
+  /** What an augmented view is made of; absent: DEFAULT_AUGMENTATION (the page's; eval measures others). */
+  augmentation?: Augmentation;
 }
 
 export interface RunPlan {
@@ -202,7 +204,7 @@ export class Session {
       settings: runSettings,
       pooledKey,
       cutKey,
-      augmentation: DEFAULT_AUGMENTATION,
+      augmentation: settings.augmentation ?? DEFAULT_AUGMENTATION,
       createdAt: Date.now(),
     };
     return { run, split, dataset, record };

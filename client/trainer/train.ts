@@ -3,7 +3,9 @@
  * 1. the head on pooled bottleneck features (the base never runs), after measuring the untrained head on
  *    validation (loss0 / accuracy0);
  * 2. optionally, the base's layers from fine_tune_at on plus the head, fed by the cached cut activations (the
- *    frozen layers never run), at learningRate / fineTuneLrDivisor, epochs numbered on from stage 1.
+ *    frozen layers never run), at learningRate / fineTuneLrDivisor (constant or cosine-decayed per step, see
+ *    schedule.ts), epochs numbered on from stage 1.
+ * Both stages may train on label-smoothed targets (loss.ts).
  * Every BatchNormalization layer stays in inference mode throughout. Each epoch shuffles with a seed derived from
  * the run's seed and the epoch number, so a run resumed from a checkpoint continues as an uninterrupted one would.
  * A checkpoint (plain data) is handed out after every epoch; an AbortSignal stops the run between batches.
@@ -16,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { BestEpoch, EpochRecord, History, SplitAssignment, Stage, TrainingState, TrainSettings } from '../../shared/training';
+import type { BestEpoch, EpochRecord, History, LearningRateSchedule, SplitAssignment, Stage, TrainingState, TrainSettings } from '../../shared/training';
 import { hashSeed } from '../../shared/seeded-random';
 import { nextTask } from '../engine/next-task';
 import type { BatchProgress } from '../../shared/trainer-messages';
@@ -32,6 +34,8 @@ import { batchTensors, lossAndAccuracy, predictSource, type Predictions } from '
 import { applyHead, buildHead, reseedDropout } from './head';
 import { releaseModels } from '../engine/release';
 import { classWeights } from './class-weights';
+import { crossEntropy } from './loss';
+import { scheduledLearningRate } from './schedule';
 import { checkSettings } from './settings';
 import { seededShuffle } from './split';
 import type { SampleBatch, SampleSource } from './sources';
@@ -156,6 +160,8 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
         model: head,
         stage: 'head',
         learningRate: settings.learningRate,
+        schedule: 'constant',
+        start: 0,
         first: from?.epoch ?? 0,
         end: settings.headEpochs,
         optimizerWeights: from?.optimizerWeights ?? null,
@@ -190,6 +196,8 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
         model: cutModel,
         stage: 'fine-tune',
         learningRate: settings.learningRate / settings.fineTuneLrDivisor,
+        schedule: settings.fineTuneSchedule ?? 'constant',
+        start: settings.headEpochs,
         first: resumingStage2 ? from.epoch : settings.headEpochs,
         end: settings.headEpochs + settings.fineTuneEpochs,
         optimizerWeights: resumingStage2 ? from.optimizerWeights : null,
@@ -218,7 +226,10 @@ interface StageRun {
   /** The stage's best epoch so far (from a checkpoint, or stage 2's starting point), or null. */
   best: BestEpoch | null;
   stage: Stage;
+  /** The stage's initial learning rate, and how it changes over the stage's steps (epochs start..end-1). */
   learningRate: number;
+  schedule: LearningRateSchedule;
+  start: number;
   /** Epochs first..end-1, numbered across both stages. */
   first: number;
   end: number;
@@ -262,6 +273,7 @@ async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
       );
       const batches: number[][] = [];
       for (let i = 0; i < count; i += settings.batchSize) batches.push(order.slice(i, i + settings.batchSize));
+      const stageSteps = (stage.end - stage.start) * batches.length;
 
       let lossSum = 0;
       let correctSum = 0;
@@ -274,7 +286,9 @@ async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
         const batch = await next;
         if (b + 1 < batches.length) next = prefetch(data.train, batches[b + 1]);
         reseedDropout(model.layers, `${settings.seed}:dropout:${epoch}:${b}`);
-        const { loss, correct } = trainStep(model, optimizer, variables, batch, classCount, stage.classWeights);
+        const step = (epoch - stage.start) * batches.length + b;
+        setLearningRate(optimizer, scheduledLearningRate(stage.learningRate, stage.schedule, step, stageSteps));
+        const { loss, correct } = trainStep(model, optimizer, variables, batch, classCount, stage.classWeights, settings.labelSmoothing ?? 0);
         const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
         tf.dispose([loss, correct]);
         if (!Number.isFinite(lossValue[0])) throw diverged(epoch, `the loss of batch ${b + 1} is ${lossValue[0]}`);
@@ -333,6 +347,11 @@ async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
   }
 }
 
+/** tfjs's Adam and RMSprop read their `learningRate` field at every step; it is not in their public types. */
+function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+}
+
 function prefetch(source: SampleSource, indices: number[]): Promise<SampleBatch> {
   const promise = source.batch(indices);
   // An abort may leave this promise unawaited; its failure must not surface as an unhandled rejection.
@@ -348,24 +367,22 @@ function trainStep(
   batch: SampleBatch,
   classCount: number,
   classWeights: Float32Array | null,
+  labelSmoothing: number,
 ): { loss: tf.Scalar; correct: tf.Scalar } {
   if (batch.labels.some((label) => !(label >= 0 && label < classCount))) {
     throw new Error(`a batch holds a label outside 0..${classCount - 1}`);
   }
   return tf.tidy(() => {
     const xs = batchTensors(model, batch);
-    const targets = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), classCount);
+    const labels = tf.tensor1d(batch.labels, 'int32');
     const sampleWeights = classWeights ? tf.tensor1d(Array.from(batch.labels, (label) => classWeights[label])) : null;
     let correct: tf.Scalar | undefined;
     const loss = optimizer.minimize(
       () => {
         const probs = model.apply(xs.length === 1 ? xs[0] : xs, { training: true }) as tf.Tensor2D;
         // The gradient scope frees everything but the loss; keep the accuracy count out of it.
-        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), tf.argMax(targets, 1)), 'float32')) as tf.Scalar);
-        // Keras's sparse categorical crossentropy on probabilities: clip, log, mean (of class-weighted losses).
-        const clipped = tf.clipByValue(probs, 1e-7, 1 - 1e-7);
-        const losses = tf.neg(tf.sum(tf.mul(targets, tf.log(clipped)), 1));
-        return tf.mean(sampleWeights ? tf.mul(losses, sampleWeights) : losses) as tf.Scalar;
+        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), labels), 'float32')) as tf.Scalar);
+        return crossEntropy(probs, batch.labels, labelSmoothing, sampleWeights);
       },
       true,
       variables.map((v) => v.read() as tf.Variable),

@@ -3,7 +3,8 @@
  * ../shared: pick a dataset while the page is still starting, start with the default settings, close the tab
  * mid-training, come back and resume, read the curves, the confusion matrix and the gallery, classify a photo
  * (no error banner and no page error may appear on the way); pause and resume in both stages, come back to a
- * finished run, and a learning rate far too high. Screenshots go to .local/screens/.
+ * finished run, and a learning rate far too high; what augmented views cost, said before a run starts.
+ * Screenshots go to .local/screens/.
  */
 import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -99,6 +100,36 @@ function storeCounts(page: Page): Promise<Record<string, number>> {
     return Object.fromEntries(names.map((name, i) => [name, counts[i]]));
   });
 }
+
+it('says what augmented views cost before a run starts, and updates it as the count is typed', async () => {
+  const page = await chrome.context.newPage();
+  await openPage(page);
+  const views = page.getByLabel('Augmented views', { exact: true });
+  const cost = page.locator('.field-augmentViews .field-cost');
+  await expect.poll(() => cost.textContent()).toBe('No augmented views: each photo goes through the base once.');
+  // Typing is enough: the line follows the field before it is committed. 80% of the photos train by default.
+  await views.fill('4');
+  await expect.poll(() => cost.textContent()).toBe('4 views: about 4.2x the extraction time of none, and 5x the time of each fine-tune epoch.');
+  await page.getByLabel('Fine-tune epochs', { exact: true }).fill('0');
+  await expect.poll(() => cost.textContent()).toBe('4 views: about 4.2x the extraction time of none.');
+  // A screen reader reads the cost with the field.
+  expect((await views.getAttribute('aria-describedby'))?.split(' ')).toContain(await cost.getAttribute('id'));
+  await page.close();
+});
+
+it('offers stage 2’s schedule and label smoothing under More settings, and says what is wrong with a smoothing', async () => {
+  const page = await chrome.context.newPage();
+  await openPage(page);
+  await page.locator('.more-settings summary').click();
+  expect(await page.getByLabel('Fine-tune schedule', { exact: true }).inputValue()).toBe('constant');
+  const smoothing = page.getByLabel('Label smoothing', { exact: true });
+  expect(await smoothing.inputValue()).toBe('0');
+  await smoothing.fill('0.9');
+  await smoothing.press('Tab');
+  await expect.poll(() => page.locator('.field-labelSmoothing .field-error').textContent()).toBe('Enter a number from 0 to 0.5.');
+  expect(await smoothing.getAttribute('aria-invalid')).toBe('true');
+  await page.close();
+});
 
 it('trains, survives a closed tab, and shows curves, results and predictions', async () => {
   const apiRequests: string[] = [];

@@ -2,8 +2,8 @@
  * Stopping and resuming, and a run that goes wrong, through the real train loop on real features
  * (MobileNetV2-0.35 at 96 px, 8 flowers per class, wasm). What a user notices: Pause stops after the current
  * batch, also in stage 1 whose batches come from memory; a run paused in each stage and resumed from its
- * checkpoints ends as the uninterrupted run does; a learning rate far too high stops the run with a message that
- * says so, and the last good checkpoint is the last one handed out.
+ * checkpoints ends as the uninterrupted run does, also with a cosine-decayed stage 2; a learning rate far too
+ * high stops the run with a message that says so, and the last good checkpoint is the last one handed out.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingState, TrainSettings } from '../../shared/training';
@@ -109,6 +109,31 @@ describe('pause and resume', () => {
       expect(e.valLoss).toBeCloseTo(expected.valLoss, 5);
     });
     releaseModels(resumed.head, base);
+  });
+});
+
+describe('a cosine-decayed stage 2', () => {
+  const COSINE: TrainSettings = { ...SETTINGS, fineTuneSchedule: 'cosine' };
+
+  it('trains otherwise than the constant rate, leaves stage 1 alone, and a resume ends as the uninterrupted run', async () => {
+    const checkpoints: TrainingState[] = [];
+    const cosineJob = await jobFor(COSINE);
+    const cosine = await train(cosineJob, { onCheckpoint: (c) => void checkpoints.push(c) });
+    const constantJob = await jobFor(SETTINGS);
+    const constant = await train(constantJob);
+    const losses = (r: TrainResult, stage: string) => r.history.epochs.filter((e) => e.stage === stage).map((e) => e.loss);
+    expect(losses(cosine, 'head')).toEqual(losses(constant, 'head'));
+    // The same first step, then smaller ones: stage 2's training losses part ways.
+    expect(losses(cosine, 'fine-tune')).not.toEqual(losses(constant, 'fine-tune'));
+
+    // Resumed after stage 2's first epoch: the schedule goes on from the step it reached, not from the top.
+    const { base, data } = await jobFor(COSINE);
+    const resumed = await resumeTraining({ base, data }, structuredClone(checkpoints.find((c) => c.stage === 'fine-tune' && c.epoch === H + 1)!));
+    const last = (r: TrainResult) => r.history.epochs.at(-1)!;
+    expect(last(resumed).accuracy).toBe(last(cosine).accuracy);
+    expect(last(resumed).loss).toBeCloseTo(last(cosine).loss, 5);
+    expect(last(resumed).valLoss).toBeCloseTo(last(cosine).valLoss, 5);
+    releaseModels(cosine.head, constant.head, resumed.head, cosineJob.base, constantJob.base, base);
   });
 });
 

@@ -3,6 +3,7 @@
  * charts and tables are built from. DOM-free; the DOM components themselves are checked in the browser.
  */
 import { describe, expect, it } from 'vitest';
+import { augmentationCostText } from '../../client/page/views/augmentation-cost';
 import { describeBackend, fallbackNotes } from '../../client/page/views/backend-text';
 import { filterPredictions, summariseConfusion } from '../../client/page/views/confusion';
 import { enabledControls, type RunState } from '../../client/page/views/controls';
@@ -34,6 +35,8 @@ const SETTINGS: FormSettings = {
   augmentViews: 2,
   classWeighting: 'auto',
   patience: 0,
+  fineTuneSchedule: 'cosine',
+  labelSmoothing: 0.1,
 };
 
 describe('format', () => {
@@ -91,7 +94,16 @@ describe('settings rules', () => {
   });
 
   it('says what to enter instead for each wrong field', () => {
-    const raw = { ...toRaw(SETTINGS), inputSize: '100', workers: '0', learningRate: 'fast', batchSize: '2.5', headEpochs: '' };
+    const raw = {
+      ...toRaw(SETTINGS),
+      inputSize: '100',
+      workers: '0',
+      learningRate: 'fast',
+      batchSize: '2.5',
+      headEpochs: '',
+      fineTuneSchedule: 'step',
+      labelSmoothing: '0.9',
+    };
     const result = validateSettings(raw);
     expect(result.ok).toBe(false);
     if (result.ok) return;
@@ -101,6 +113,8 @@ describe('settings rules', () => {
       learningRate: '“fast” is not a number.',
       batchSize: 'Enter a whole number.',
       headEpochs: 'Enter a number.',
+      fineTuneSchedule: 'Choose a schedule.',
+      labelSmoothing: 'Enter a number from 0 to 0.5.',
     });
   });
 
@@ -116,6 +130,15 @@ describe('settings rules', () => {
   it('keeps enough of each class to train on', () => {
     const result = validateSettings({ ...toRaw(SETTINGS), validationSplit: '0.4', testSplit: '0.3' });
     expect(result).toMatchObject({ ok: false, errors: { testSplit: expect.stringMatching(/at most 0.6/) } });
+  });
+});
+
+describe('augmentation cost', () => {
+  it('says how much longer extraction and each fine-tune epoch take before the run starts', () => {
+    // 80% of the photos train: 4 more views of each is 1 + 4 x 0.8 = 4.2 times the forward passes.
+    expect(augmentationCostText(4, 0.8, 5)).toBe('4 views: about 4.2x the extraction time of none, and 5x the time of each fine-tune epoch.');
+    expect(augmentationCostText(1, 0.8, 0)).toBe('1 view: about 1.8x the extraction time of none.');
+    expect(augmentationCostText(0, 0.8, 5)).toBe('No augmented views: each photo goes through the base once.');
   });
 });
 

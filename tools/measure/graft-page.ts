@@ -57,14 +57,22 @@ const NAME_HELPER = 'globalThis.__name ??= (fn) => fn;';
 
 /**
  * Starts Graft on `persistTo`, opens its page in headless Chromium and waits for the page to boot. `camera`: a y4m
- * video the browser's fake camera plays (test/support/fake-camera.ts).
+ * video the browser's fake camera plays (test/support/fake-camera.ts). A `profile` folder and a `port` keep the
+ * page's IndexedDB from one run to the next (see cache-dir.ts).
  */
-export async function openGraftPage(options: { persistTo: string; webgpu: boolean; camera?: string; log: (line: string) => void }): Promise<GraftPage> {
+export async function openGraftPage(options: {
+  persistTo: string;
+  webgpu: boolean;
+  log: (line: string) => void;
+  camera?: string;
+  profile?: string;
+  port?: number;
+}): Promise<GraftPage> {
   const { log } = options;
-  const server = await startGraft({ persistTo: options.persistTo });
+  const server = await startGraft({ persistTo: options.persistTo, port: options.port });
   let chrome: Awaited<ReturnType<typeof launchChromium>> | null = null;
   try {
-    chrome = await launchChromium({ webgpu: options.webgpu, args: options.camera ? fakeCameraFlags(options.camera) : [] });
+    chrome = await launchChromium({ webgpu: options.webgpu, args: options.camera ? fakeCameraFlags(options.camera) : [], profile: options.profile });
     await chrome.context.addInitScript(NAME_HELPER);
     // The same comlink the page bundles, for talking to extraction workers the bench starts itself.
     await chrome.context.addInitScript({ path: require.resolve('comlink/dist/umd/comlink.js') });

@@ -1,8 +1,9 @@
 /**
  * Step 2: the settings form. Each field has a label, a hint and a message saying what is wrong with it
  * (aria-invalid + aria-describedby), checked when the field is committed; getSettings() checks them all.
- * The rules live in settings-rules.ts.
+ * The rules live in settings-rules.ts. Under the augmented views, what they cost is said before the run starts.
  */
+import { augmentationCostText } from './augmentation-cost';
 import { h, replace, uniqueId } from './dom';
 import { toRaw, validateSettings, type FieldName, type FormSettings, type RawSettings, type RulesContext } from './settings-rules';
 
@@ -91,6 +92,17 @@ function specs(cores: number): { legend: string; fields: FieldSpec[]; more?: boo
         { name: 'dropout', label: 'Dropout', hint: 'Before the last layer, 0 to 0.95.', kind: 'text', inputMode: 'decimal' },
         { name: 'hiddenUnits', label: 'Hidden units', hint: 'An extra Dense layer in the head; 0 for none.', kind: 'number', inputMode: 'numeric', step: '1' },
         { name: 'fineTuneLrDivisor', label: 'Fine-tune learning-rate divisor', hint: 'The recipe uses 10.', kind: 'text', inputMode: 'decimal' },
+        {
+          name: 'fineTuneSchedule',
+          label: 'Fine-tune schedule',
+          hint: 'Cosine lowers stage 2’s learning rate to 0 by its last step.',
+          kind: 'select',
+          options: [
+            ['constant', 'Constant'],
+            ['cosine', 'Cosine decay'],
+          ],
+        },
+        { name: 'labelSmoothing', label: 'Label smoothing', hint: 'Trains towards 1 − x for the right class instead of 1, 0 to 0.5; 0 for none.', kind: 'text', inputMode: 'decimal' },
         { name: 'patience', label: 'Patience (epochs)', hint: 'Stop a stage after this many epochs without a lower validation loss; 0 runs every epoch. Each stage keeps its best epoch either way.', kind: 'number', inputMode: 'numeric', step: '1' },
         {
           name: 'classWeighting',
@@ -119,12 +131,15 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
   const fields = new Map<FieldName, FieldElements>();
   const context: RulesContext = {};
   const layerList = h('datalist', { id: uniqueId('layers') });
+  let costLine: HTMLElement | null = null;
 
   function buildField(spec: FieldSpec): HTMLElement {
     const id = uniqueId(`setting-${spec.name}`);
     const hintId = `${id}-hint`;
     const errorId = `${id}-error`;
-    const describedBy = [spec.hint ? hintId : '', errorId].filter(Boolean).join(' ');
+    const cost = spec.name === 'augmentViews' ? h('p', { class: 'field-hint field-cost', id: `${id}-cost`, attrs: { 'aria-live': 'polite' } }) : null;
+    if (cost) costLine = cost;
+    const describedBy = [spec.hint ? hintId : '', cost ? cost.id : '', errorId].filter(Boolean).join(' ');
     const control =
       spec.kind === 'select'
         ? h('select', { id, name: spec.name, attrs: { 'aria-describedby': describedBy } }, spec.options!.map(([value, label]) => h('option', { value }, label)))
@@ -148,10 +163,12 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
       h('label', { htmlFor: id }, spec.label),
       control,
       spec.hint ? h('p', { class: 'field-hint', id: hintId }, spec.hint) : null,
+      cost,
       error,
     );
     fields.set(spec.name, { control, error, wrapper });
     control.addEventListener('change', () => commit(spec.name));
+    if (cost || spec.name === 'fineTuneEpochs') control.addEventListener('input', showCost);
     return wrapper;
   }
 
@@ -183,9 +200,20 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
     }
   }
 
+  /** The cost of the augmented views as typed (nothing while the count is not a whole number). */
+  function showCost(): void {
+    const values = raw();
+    const views = Number(values.augmentViews);
+    const heldOut = Number(values.validationSplit) + Number(values.testSplit);
+    const trainShare = heldOut >= 0 && heldOut < 1 ? 1 - heldOut : 0.8;
+    const fineTuneEpochs = Number(values.fineTuneEpochs) || 0;
+    costLine!.textContent = values.augmentViews !== '' && Number.isInteger(views) && views >= 0 ? augmentationCostText(views, trainShare, fineTuneEpochs) : '';
+  }
+
   function commit(name: FieldName): void {
     const result = validateSettings(raw(), context);
     showErrors(result.ok ? {} : result.errors, name);
+    showCost();
     callbacks.onChange?.(result.ok ? result.settings : null);
   }
 
@@ -193,6 +221,7 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
     const values = toRaw(settings);
     for (const [name, { control }] of fields) control.value = values[name];
     showErrors({});
+    showCost();
   }
   setValues(defaults);
 

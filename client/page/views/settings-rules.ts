@@ -3,7 +3,8 @@
  * enter instead. Pure, no DOM, so the rules are unit-tested in Node.
  */
 import type { BackendChoice } from '../../../shared/farm';
-import type { ClassWeighting, OptimizerName, TrainSettings } from '../../../shared/training';
+import type { ClassWeighting, LearningRateSchedule, OptimizerName, TrainSettings } from '../../../shared/training';
+import { LEARNING_RATE_SCHEDULES } from '../../trainer/schedule';
 import { CLASS_WEIGHTINGS } from '../../trainer/settings';
 
 /** The trainer's settings plus how the farm runs. */
@@ -32,7 +33,9 @@ export type FieldName =
   | 'hiddenUnits'
   | 'fineTuneLrDivisor'
   | 'classWeighting'
-  | 'patience';
+  | 'patience'
+  | 'fineTuneSchedule'
+  | 'labelSmoothing';
 
 export type RawSettings = Record<FieldName, string>;
 
@@ -68,6 +71,8 @@ export function toRaw(settings: FormSettings): RawSettings {
     fineTuneLrDivisor: String(settings.fineTuneLrDivisor),
     classWeighting: settings.classWeighting ?? 'none',
     patience: String(settings.patience ?? 0),
+    fineTuneSchedule: settings.fineTuneSchedule ?? 'constant',
+    labelSmoothing: String(settings.labelSmoothing ?? 0),
   };
 }
 
@@ -155,6 +160,11 @@ export function validateSettings(raw: RawSettings, context: RulesContext = {}): 
   const hiddenUnits = field('hiddenUnits', () => wholeNumber(raw.hiddenUnits, 0, 4096));
   const fineTuneLrDivisor = field('fineTuneLrDivisor', () => between(raw.fineTuneLrDivisor, 1, 10000));
   const patience = field('patience', () => wholeNumber(raw.patience, 0, 1000));
+  const fineTuneSchedule = field('fineTuneSchedule', () => {
+    if (!(LEARNING_RATE_SCHEDULES as readonly string[]).includes(raw.fineTuneSchedule)) throw new FieldError('Choose a schedule.');
+    return raw.fineTuneSchedule as LearningRateSchedule;
+  });
+  const labelSmoothing = field('labelSmoothing', () => between(raw.labelSmoothing, 0, 0.5));
   const classWeighting = field('classWeighting', () => {
     if (!(CLASS_WEIGHTINGS as readonly string[]).includes(raw.classWeighting)) throw new FieldError('Choose how classes are weighted.');
     return raw.classWeighting as ClassWeighting;
@@ -181,6 +191,8 @@ export function validateSettings(raw: RawSettings, context: RulesContext = {}): 
       fineTuneLrDivisor,
       classWeighting,
       patience,
+      fineTuneSchedule,
+      labelSmoothing,
     },
   };
 }
