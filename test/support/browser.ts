@@ -26,12 +26,12 @@ export interface Chromium {
 }
 
 /** A persistent profile in a temp folder, so IndexedDB survives reloads within a test like a real visit. */
-export async function launchChromium(options: { webgpu?: boolean } = {}): Promise<Chromium> {
+export async function launchChromium(options: { webgpu?: boolean; args?: string[] } = {}): Promise<Chromium> {
   const profile = await mkdtemp(join(tmpdir(), 'graft-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: [...CHROMIUM_FLAGS, ...(options.webgpu ? WEBGPU_FLAGS : ['--disable-gpu'])],
+    args: [...CHROMIUM_FLAGS, ...(options.webgpu ? WEBGPU_FLAGS : ['--disable-gpu']), ...(options.args ?? [])],
     viewport: { width: 1280, height: 900 },
   });
   return {
