@@ -125,6 +125,7 @@ function addedMessage({ added, duplicates, skipped }: AddReport): string {
 }
 
 const usingLocal = () => session.dataset !== null && isOnDeviceId(session.dataset.id);
+const runInProgress = () => session.state === 'extracting' || session.state === 'training';
 let rechoose: ReturnType<typeof setTimeout> | undefined;
 /** Redraws the classes built here (also when the session's dataset changes: "Training on these classes"). */
 function refreshLocalView(): void {
@@ -143,7 +144,8 @@ localClasses.onChange(() => {
   // Training on these classes: the next run takes them as they are once the edits pause (not every recorded frame),
   // or at Start, whichever comes first.
   clearTimeout(rechoose);
-  rechoose = usingLocal() ? setTimeout(() => void rechooseLocal(), 600) : undefined;
+  // During a run the edit waits for the next Start: the run in progress keeps the data it planned with.
+  rechoose = usingLocal() ? setTimeout(() => !runInProgress() && void rechooseLocal(), 600) : undefined;
 });
 
 /** Takes the classes built here again if an edit is waiting to be taken; a no-op otherwise. */

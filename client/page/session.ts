@@ -205,6 +205,8 @@ export class Session {
     const dataset = this.dataset;
     const record = this.model;
     if (!dataset || !record) throw new Error('choose a dataset and a base model first');
+    // A run's checkpoints hold what it learned from its own data: edited classes need a new run.
+    if (resume && resume.datasetId !== dataset.id) throw new Error('The data changed since this run began (your classes were edited): train again to use them as they are now.');
     const runSettings = resume?.settings ?? settings;
     const split = splitImages(dataset.images.map((i) => ({ id: i.imageId, class: i.class })), runSettings);
     const keyParts = { modelId: record.id, weightsHash: record.weightsHash, inputSize: runSettings.inputSize };

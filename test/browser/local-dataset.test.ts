@@ -1,12 +1,12 @@
 /**
  * Classes built in the page, in headless Chromium against the real `wrangler dev`, with real photos: one class
- * recorded from Chromium's fake camera playing a video written from cat photos (hold to record), one from dog
- * photo files; both still there after a reload, stored as small JPEGs; trained in both stages with results. A
+ * recorded from Chromium's fake camera playing a video written from cat photos (hold to record, from the keyboard
+ * and the pointer), one from a folder of dog photos; both still there after a reload, stored as small JPEGs; trained in both stages with results. A
  * mislabelled sample is fixed from the gallery in one click and the next run extracts nothing, then only the one
- * photo added. Exported as a zip and imported into a fresh profile: the same classes and the same bytes.
+ * photo added. A paused run resumes; after an edit while paused it says it cannot. Exported as a zip and imported into a fresh profile: the same classes and the same bytes.
  * Screenshots go to .local/screens/.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -55,6 +55,7 @@ interface StoredSample {
   sha256: string;
   width: number;
   height: number;
+  bytes: number;
 }
 
 /** The classes and samples in IndexedDB, read with the raw API (not our code), each sample hashed and decoded. */
@@ -86,6 +87,7 @@ function storedSamples(page: Page): Promise<{ classes: string[]; samples: Stored
           sha256: hex(await crypto.subtle.digest('SHA-256', r.bytes)),
           width: bitmap.width,
           height: bitmap.height,
+          bytes: r.bytes.byteLength,
         };
         bitmap.close();
         return sample;
@@ -157,6 +159,11 @@ it('builds two classes from the camera and from files, keeps them over a reload,
   const record = card(page, 0).getByRole('button', { name: 'Hold to record' });
   await expect.poll(() => record.isEnabled(), { timeout: 30_000 }).toBe(true);
   await page.waitForFunction(() => (document.querySelector('.camera-video') as HTMLVideoElement).readyState >= 2, null, { timeout: 30_000 });
+  // Held from the keyboard (Space on the focused button), then with the pointer.
+  await record.focus();
+  await page.keyboard.down(' ');
+  await expect.poll(() => countOf(page, 0), { timeout: 60_000 }).toBeGreaterThanOrEqual(RECORDED / 2);
+  await page.keyboard.up(' ');
   await record.hover();
   await page.mouse.down();
   await expect.poll(() => countOf(page, 0), { timeout: 60_000 }).toBeGreaterThanOrEqual(RECORDED);
@@ -168,10 +175,12 @@ it('builds two classes from the camera and from files, keeps them over a reload,
   expect(await countOf(page, 0)).toBe(recorded);
   expect((await storedSamples(page)).samples.filter((s) => s.className === 'cats')).toHaveLength(recorded);
 
-  // Photo files, and a file that is no photo: that one is skipped with the reason, the rest are added.
-  const notes = join(work, 'notes.txt');
-  await writeFile(notes, 'not a photo');
-  await card(page, 1).locator('input[type=file][accept="image/*"]').setInputFiles([...dogPhotos.slice(0, DOG_FILES), notes]);
+  // A folder of photos, and a file in it that is no photo: that one is skipped with the reason, the rest are added.
+  const folder = join(work, 'my dogs');
+  await mkdir(folder);
+  await Promise.all(dogPhotos.slice(0, DOG_FILES).map((photo, i) => copyFile(photo, join(folder, `dog-${i}.jpg`))));
+  await writeFile(join(folder, 'notes.txt'), 'not a photo');
+  await card(page, 1).locator('input[type=file][webkitdirectory]').setInputFiles(folder);
   await expect.poll(() => countOf(page, 1), { timeout: 60_000 }).toBe(DOG_FILES);
   await expect.poll(() => page.locator('#local-dataset .local-status').innerText()).toContain('notes.txt (not a JPEG, PNG, GIF, WebP, BMP or AVIF image)');
 
@@ -255,6 +264,47 @@ it('fixes a mislabelled sample from the gallery in one click; the next run extra
   await train(page);
   expect(await page.evaluate(() => window.graft.session.lastExtraction?.scheduler.total)).toBe(1);
   expect(await featureCount(page)).toBe(before + 2);
+  await page.close();
+});
+
+it('pauses and resumes a run on these classes; after an edit while paused, says the run cannot resume on them', async () => {
+  const page = await chrome.context.newPage();
+  await openPage(page);
+  await page.getByRole('button', { name: 'Train on these classes' }).click();
+  // Small batches and many epochs, so the head trains long enough to be paused.
+  await page.getByLabel('Head epochs').fill('100');
+  await page.getByLabel('Fine-tune epochs').fill('0');
+  await page.getByLabel('Batch size').fill('2');
+  const controls = page.locator('#controls');
+  await controls.getByRole('button', { name: /^(Start training|Train again)$/ }).click();
+  const epochs = () => page.locator('.curves-table tbody tr').count();
+  await expect.poll(epochs, { timeout: 300_000, interval: 100 }).toBeGreaterThanOrEqual(3);
+  await controls.getByRole('button', { name: 'Pause' }).click();
+  await expect.poll(() => page.evaluate(() => window.graft.session.state)).toBe('paused');
+  await controls.getByRole('button', { name: 'Resume' }).click();
+  await page.waitForFunction(() => ['done', 'error'].includes(window.graft.session.state), null, { timeout: 600_000 });
+  expect(await page.evaluate(() => window.graft.session.state)).toBe('done');
+  expect(await epochs()).toBe(101);
+
+  // Paused, then a sample moved: the run's checkpoints belong to the classes as they were.
+  await controls.getByRole('button', { name: 'Train again' }).click();
+  await expect.poll(epochs, { timeout: 300_000, interval: 100 }).toBeGreaterThanOrEqual(3);
+  await controls.getByRole('button', { name: 'Pause' }).click();
+  await expect.poll(() => page.evaluate(() => window.graft.session.state)).toBe('paused');
+  const before = await page.evaluate(() => window.graft.session.dataset?.id);
+  const dogs = await countOf(page, 1);
+  await card(page, 1).getByLabel('Move sample 1 of dogs to another class').selectOption({ label: 'cats' });
+  await page.waitForFunction((before) => window.graft.session.dataset?.id !== before && window.graft.session.dataset !== null, before);
+  await controls.getByRole('button', { name: 'Resume' }).click();
+  await expect.poll(() => page.locator('#banner [role=alert]').innerText()).toContain('The data changed since this run began');
+  // Nothing lost: the edit is kept, and training again runs on the classes as they are now.
+  expect(await countOf(page, 1)).toBe(dogs - 1);
+  await page.getByLabel('Head epochs').fill('2');
+  await page.getByLabel('Batch size').fill('32');
+  await controls.getByRole('button', { name: 'Train again' }).click();
+  await page.waitForFunction(() => ['extracting', 'training'].includes(window.graft.session.state), null, { timeout: 60_000 });
+  await page.waitForFunction(() => ['done', 'error'].includes(window.graft.session.state), null, { timeout: 600_000 });
+  expect(await page.evaluate(() => window.graft.session.state)).toBe('done');
   await page.close();
 });
 

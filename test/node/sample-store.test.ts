@@ -2,6 +2,7 @@
  * The store of the dataset built in the page, on fake-indexeddb with real photos: classes are added, renamed and
  * deleted (with their samples), a bad name changes nothing, samples are added once (the same bytes twice are
  * reported, in any class), moved and deleted, and everything is there for a fresh connection (a reload).
+ * The dataset the page trains on from it keys images by content hash and changes id with the content.
  * A database of version 1 (features only) is upgraded in place and keeps its features.
  */
 import 'fake-indexeddb/auto';
@@ -22,6 +23,7 @@ import {
   renameClass,
   type NewSample,
 } from '../../client/cache/sample-store';
+import { onDeviceDataset } from '../../client/page/dataset-source';
 import { SHARED } from '../support/graft-fixture';
 
 async function photos(dir: string, count: number): Promise<NewSample[]> {
@@ -96,6 +98,30 @@ describe('local dataset store', () => {
     await expect(moveSample(a.id, cats.id)).rejects.toThrow(/no longer exists/);
     await expect(addSamples(cats.id, [b])).rejects.toThrow(/nothing was added/);
     expect((await readLocalDataset()).samples.map((s) => [s.id, s.classId])).toEqual([[a.id, dogs.id]]);
+  });
+
+  it('is a dataset like any other: image ids are content hashes, a move keeps them, the id follows the content', async () => {
+    const cats = await addClass('cats');
+    await expect(onDeviceDataset()).rejects.toThrow(/at least two classes/);
+    const dogs = await addClass('dogs');
+    await addClass('empty');
+    const catPhotos = await photos('cats_vs_dogs/cats', 2);
+    const dogPhotos = await photos('cats_vs_dogs/dogs', 2);
+    await addSamples(cats.id, catPhotos);
+    await addSamples(dogs.id, dogPhotos);
+    const first = await onDeviceDataset();
+    // A class without samples is not trained on.
+    expect(first.classes).toEqual(['cats', 'dogs']);
+    expect(first.images.map((i) => [i.imageId, i.class])).toEqual([...catPhotos.map((p) => [p.id, 'cats']), ...dogPhotos.map((p) => [p.id, 'dogs'])]);
+    const bytes = Buffer.from(await (await first.images[0].bytes()).arrayBuffer());
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(first.images[0].imageId);
+    expect(await onDeviceDataset().then((d) => d.id)).toBe(first.id);
+
+    await moveSample(dogPhotos[0].id, cats.id);
+    const moved = await onDeviceDataset();
+    expect(moved.id).not.toBe(first.id);
+    expect(moved.images.map((i) => i.imageId).sort()).toEqual(first.images.map((i) => i.imageId).sort());
+    expect(moved.images.find((i) => i.imageId === dogPhotos[0].id)?.class).toBe('cats');
   });
 
   it('upgrades a version 1 database in place: its features stay', async () => {

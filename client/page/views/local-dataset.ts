@@ -138,6 +138,8 @@ export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallba
     refreshButtons();
   }
   cameraButton.addEventListener('click', () => void turnCamera(stream === null));
+  // A recording never goes on in a tab the visitor cannot see.
+  document.addEventListener('visibilitychange', () => document.hidden && stopRecording());
 
   function startRecordingFor(classId: string): void {
     if (recording || !stream || disabled || video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA) return;
