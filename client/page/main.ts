@@ -127,7 +127,7 @@ function addedMessage({ added, duplicates, skipped }: AddReport): string {
 const usingLocal = () => session.dataset !== null && isOnDeviceId(session.dataset.id);
 const runInProgress = () => session.state === 'extracting' || session.state === 'training';
 let rechoose: ReturnType<typeof setTimeout> | undefined;
-/** Redraws the classes built here (also when the session's dataset changes: "Training on these classes"). */
+/** Redraws the classes built here (also when the session's dataset changes: "Choose these classes" shows pressed). */
 function refreshLocalView(): void {
   localView.update({
     classes: localClasses.classes.map((c) => ({
@@ -141,7 +141,7 @@ function refreshLocalView(): void {
 }
 localClasses.onChange(() => {
   refreshLocalView();
-  // Training on these classes: the next run takes them as they are once the edits pause (not every recorded frame),
+  // These classes chosen: the next run takes them as they are once the edits pause (not every recorded frame),
   // or at Start, whichever comes first.
   clearTimeout(rechoose);
   // During a run the edit waits for the next Start: the run in progress keeps the data it planned with.

@@ -202,8 +202,12 @@ it('builds two classes from the camera and from files, keeps them over a reload,
   expect(await page.locator('#local-dataset .class-name-input').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toEqual(['cats', 'dogs']);
   expect([await countOf(page, 0), await countOf(page, 1)]).toEqual([recorded, DOG_FILES]);
 
-  await page.getByRole('button', { name: 'Train on these classes' }).click();
+  await page.getByRole('button', { name: 'Choose these classes' }).click();
   await expect.poll(() => page.evaluate(() => window.graft.session.dataset?.name)).toBe('Your classes');
+  expect(await page.getByRole('button', { name: 'Choose these classes' }).getAttribute('aria-pressed')).toBe('true');
+  await page.setViewportSize({ width: 390, height: 900 });
+  await page.locator('#local-dataset').screenshot({ path: join(SCREENS, 'local-3-narrow.png') });
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.getByLabel('Head epochs').fill('3');
   await page.getByLabel('Fine-tune epochs').fill('1');
   await train(page);
@@ -235,7 +239,7 @@ it('fixes a mislabelled sample from the gallery in one click; the next run extra
   await card(page, 1).getByLabel(`Move sample ${position + 1} of dogs to another class`).selectOption({ label: 'cats' });
   await expect.poll(() => countOf(page, 0)).toBe(cats.length + 1);
 
-  await page.getByRole('button', { name: 'Train on these classes' }).click();
+  await page.getByRole('button', { name: 'Choose these classes' }).click();
   // Enough head epochs for the one batch of 14 samples to learn dogs from cats.
   await page.getByLabel('Head epochs').fill('20');
   await page.getByLabel('Fine-tune epochs').fill('1');
@@ -270,7 +274,7 @@ it('fixes a mislabelled sample from the gallery in one click; the next run extra
 it('pauses and resumes a run on these classes; after an edit while paused, says the run cannot resume on them', async () => {
   const page = await chrome.context.newPage();
   await openPage(page);
-  await page.getByRole('button', { name: 'Train on these classes' }).click();
+  await page.getByRole('button', { name: 'Choose these classes' }).click();
   // Small batches and many epochs, so the head trains long enough to be paused.
   await page.getByLabel('Head epochs').fill('100');
   await page.getByLabel('Fine-tune epochs').fill('0');

@@ -77,14 +77,14 @@ export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallba
   const cards = new Map<string, Card>();
 
   const video = h('video', { class: 'camera-video', muted: true, playsInline: true, autoplay: true, attrs: { 'aria-label': 'Camera preview (mirrored)' } });
-  const cameraButton = h('button', { type: 'button', class: 'button', attrs: { 'aria-pressed': 'false' } }, 'Turn the camera on');
+  const cameraButton = h('button', { type: 'button', class: 'button' }, 'Turn the camera on');
   const cameraNote = h('p', { class: 'muted small', attrs: { 'aria-live': 'polite' } }, 'The camera is off. Turn it on to record samples; nothing is asked for before that.');
   const cameraBox = h('div', { class: 'camera-box' }, h('div', { class: 'camera-frame', hidden: true }, video), h('div', { class: 'camera-side' }, cameraButton, cameraNote));
   const addButton = h('button', { type: 'button', class: 'button', on: { click: () => callbacks.onAddClass() } }, '+ Add a class');
   const importInput = h('input', { type: 'file', accept: '.zip,application/zip', hidden: true, attrs: { 'aria-label': 'Import a zip of class folders' } });
   const importButton = h('button', { type: 'button', class: 'button', on: { click: () => importInput.click() } }, 'Import a .zip…');
   const exportButton = h('button', { type: 'button', class: 'button', on: { click: () => callbacks.onExport() } }, 'Export as .zip');
-  const useButton = h('button', { type: 'button', class: 'button primary', on: { click: () => callbacks.onUse() } }, 'Train on these classes');
+  const useButton = h('button', { type: 'button', class: 'button primary use-button', on: { click: () => callbacks.onUse() } }, 'Choose these classes');
   const status = h('p', { class: 'local-status muted small', attrs: { role: 'status' } });
   const list = h('ul', { class: 'class-list', attrs: { 'aria-label': 'Your classes' } });
   const empty = h('p', { class: 'muted' }, 'No classes yet: add one, then record or add its photos.');
@@ -134,7 +134,6 @@ export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallba
     const live = stream !== null;
     (video.parentElement as HTMLElement).hidden = !live;
     cameraButton.textContent = live ? 'Turn the camera off' : 'Turn the camera on';
-    cameraButton.setAttribute('aria-pressed', String(live));
     refreshButtons();
   }
   cameraButton.addEventListener('click', () => void turnCamera(stream === null));
@@ -292,7 +291,6 @@ export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallba
     importButton.disabled = disabled;
     exportButton.disabled = disabled || state.classes.every((c) => c.samples.length === 0);
     useButton.disabled = disabled || !state.trainable;
-    useButton.textContent = state.inUse ? 'Training on these classes' : 'Train on these classes';
     useButton.setAttribute('aria-pressed', String(state.inUse));
   }
 
