@@ -262,8 +262,17 @@ it('fixes a mislabelled sample from the gallery in one click; the next run extra
   expect(await page.locator('#banner').innerText()).toContain('All features are already cached');
   expect(await featureCount(page)).toBe(before);
 
-  // One new photo: that one image is extracted (pooled features and cut activations), nothing else.
-  await card(page, 1).locator('input[type=file][accept="image/*"]').setInputFiles(dogPhotos[DOG_FILES]);
+  // One new photo, dropped on the class: that one image is extracted (pooled features and cut activations), nothing else.
+  const dropped = await page.evaluateHandle(
+    ({ bytes, name }) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/jpeg' }));
+      return transfer;
+    },
+    { bytes: [...(await readFile(dogPhotos[DOG_FILES]))], name: 'new-dog.jpg' },
+  );
+  await card(page, 1).dispatchEvent('dragover', { dataTransfer: dropped });
+  await card(page, 1).dispatchEvent('drop', { dataTransfer: dropped });
   await expect.poll(() => countOf(page, 1)).toBe(DOG_FILES + 1);
   await train(page);
   expect(await page.evaluate(() => window.graft.session.lastExtraction?.scheduler.total)).toBe(1);
