@@ -171,7 +171,7 @@ export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallba
     });
     const nameError = h('p', { class: 'field-error', id: errorId });
     const count = h('span', { class: 'class-count' });
-    const heading = h('div', { class: 'class-card-head' }, h('label', { class: 'visually-hidden', for: nameId }, 'Class name'), nameInput, count);
+    const heading = h('div', { class: 'class-card-head' }, h('label', { class: 'visually-hidden', htmlFor: nameId }, 'Class name'), nameInput, count);
     const record = h('button', { type: 'button', class: 'button record-button', attrs: { 'aria-pressed': 'false' } }, h('span', { class: 'record-dot', attrs: { 'aria-hidden': 'true' } }), 'Hold to record');
     const filesInput = h('input', { type: 'file', accept: 'image/*', multiple: true, hidden: true });
     const folderInput = h('input', { type: 'file', multiple: true, webkitdirectory: true, hidden: true });
@@ -255,13 +255,11 @@ export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallba
     const offset = cls.samples.length - shown.length;
     const classesSignature = state.classes.map((c) => `${c.id}:${c.name}`).join('|');
     const keep = new Set(shown.map((s) => s.id));
+    /** Where the focus was when its sample went (deleted or moved): it goes to the sample now there. */
+    let focusAt: number | null = null;
     for (const [id, { li }] of card.thumbs) {
       if (!keep.has(id)) {
-        // Focus on a deleted sample's button goes to the next sample's, or to the class name.
-        if (li.contains(document.activeElement)) {
-          const next = (li.nextElementSibling ?? li.previousElementSibling)?.querySelector<HTMLElement>('.sample-delete');
-          queueMicrotask(() => (next?.isConnected ? next : card.nameInput).focus());
-        }
+        if (li.contains(document.activeElement)) focusAt = [...card.list.children].indexOf(li);
         li.remove();
         card.thumbs.delete(id);
       }
@@ -273,11 +271,18 @@ export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallba
       if (known && known.signature === signature) li = known.li;
       else {
         li = thumb(sample, offset + i, cls);
+        // A rebuilt sample keeps the focus on the same control.
+        const focused = known?.li.contains(document.activeElement) ? (document.activeElement as HTMLElement).className : null;
         known?.li.replaceWith(li);
+        if (focused) li.querySelector<HTMLElement>(`.${focused}`)?.focus();
         card.thumbs.set(sample.id, { li, signature });
       }
       if (card.list.children[i] !== li) card.list.insertBefore(li, card.list.children[i] ?? null);
     });
+    if (focusAt !== null) {
+      const at = card.list.children[Math.min(focusAt, card.list.children.length - 1)];
+      (at?.querySelector<HTMLElement>('.sample-delete') ?? card.nameInput).focus();
+    }
     card.more.textContent = offset > 0 ? `Showing the newest ${formatCount(shown.length)} of ${formatCount(cls.samples.length)}.` : '';
     card.more.hidden = offset === 0;
   }
