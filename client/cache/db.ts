@@ -46,7 +46,8 @@ export interface GraftDB extends DBSchema {
   'local-samples': {
     key: string;
     value: LocalSample;
-    indexes: { 'by-class': string };
+    /** by-added: the newest sample's time, so every later one is later still (see sample-store). */
+    indexes: { 'by-class': string; 'by-added': number };
   };
 }
 
@@ -82,6 +83,7 @@ export function getDB(): Promise<GraftDatabase> {
         db.createObjectStore('local-classes', { keyPath: 'id' });
         const samples = db.createObjectStore('local-samples', { keyPath: 'id' });
         samples.createIndex('by-class', 'classId');
+        samples.createIndex('by-added', 'addedAt');
       }
     },
     blocked() {

@@ -124,7 +124,9 @@ export async function addSamples(classId: string, samples: readonly NewSample[])
     throw new LocalDatasetError('This class no longer exists (deleted in another tab?): nothing was added.');
   }
   const result: AddedSamples = { added: [], duplicates: [] };
-  const addedAt = Date.now();
+  // Whole milliseconds, each sample after the newest stored one: the order they were added is the order shown.
+  const newest = (await store.index('by-added').openKeyCursor(null, 'prev'))?.key ?? 0;
+  const addedAt = Math.max(Date.now(), newest + 1);
   const seen = new Set<string>();
   const writes: Promise<unknown>[] = [];
   for (const sample of samples) {
@@ -134,7 +136,7 @@ export async function addSamples(classId: string, samples: readonly NewSample[])
       continue;
     }
     seen.add(sample.id);
-    const record: LocalSample = { id: sample.id, classId, bytes: sample.bytes, type: sample.type, addedAt: addedAt + result.added.length / 1000 };
+    const record: LocalSample = { id: sample.id, classId, bytes: sample.bytes, type: sample.type, addedAt: addedAt + result.added.length };
     result.added.push(record);
     writes.push(store.put(record));
   }
