@@ -16,3 +16,9 @@ export function pixelLimitProblem(width: number, height: number): string | null 
   if (width * height <= MAX_IMAGE_PIXELS) return null;
   return `${width}x${height} is ${megapixels(width * height)}, more than the ${megapixels(MAX_IMAGE_PIXELS)} an image may have`;
 }
+
+/**
+ * Shorter side, in pixels, of the images a dataset keeps (seed's default --max-side, and the samples the page
+ * records or is given): above the 224 px the models see, so zoom and rotation have pixels to spare.
+ */
+export const STORED_IMAGE_SIDE = 256;

@@ -6,9 +6,10 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ClassifierRecord } from './classifier-store';
 import type { TrainingCheckpoint } from './checkpoint-store';
 import type { StoredFeatureRecord } from './feature-store';
+import type { LocalClass, LocalSample } from './sample-store';
 
 export const DB_NAME = 'graft';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 export interface GraftDB extends DBSchema {
   features: {
@@ -35,6 +36,18 @@ export interface GraftDB extends DBSchema {
     value: ClassifierRecord;
     /** The list's fields, oldest first, so listing never loads weights: see classifier-store. */
     indexes: { summary: [number, string, string, string[]] };
+  };
+  /** The classes of the dataset the visitor builds in the page (version 2). */
+  'local-classes': {
+    key: string;
+    value: LocalClass;
+  };
+  /** Its samples, keyed by the sha256 of their JPEG bytes (version 2). */
+  'local-samples': {
+    key: string;
+    value: LocalSample;
+    /** by-added: the newest sample's time, so every later one is later still (see sample-store). */
+    indexes: { 'by-class': string; 'by-added': number };
   };
 }
 
@@ -66,6 +79,12 @@ export function getDB(): Promise<GraftDatabase> {
         const classifiers = db.createObjectStore('classifiers', { keyPath: 'runId' });
         classifiers.createIndex('summary', ['savedAt', 'runId', 'name', 'classes']);
       }
+      if (oldVersion < 2) {
+        db.createObjectStore('local-classes', { keyPath: 'id' });
+        const samples = db.createObjectStore('local-samples', { keyPath: 'id' });
+        samples.createIndex('by-class', 'classId');
+        samples.createIndex('by-added', 'addedAt');
+      }
     },
     blocked() {
       if (blockedListener) blockedListener();
@@ -92,7 +111,8 @@ export function getDB(): Promise<GraftDatabase> {
 export type StoreName = 'features' | 'checkpoints' | 'classifiers';
 
 /**
- * Empties every store (cached features, checkpoints, trained classifiers) in one transaction: all of it or,
+ * Empties every cache store (cached features, checkpoints, trained classifiers) in one transaction (the visitor's
+ * own samples are data, not cache: they stay): all of it or,
  * if anything fails, none of it. Returns how many records each store held.
  */
 export async function clearEverything(): Promise<Record<StoreName, number>> {

@@ -1,10 +1,11 @@
 /**
  * A dataset as the page trains on it, wherever it comes from: a stored dataset (manifest + shards from the
- * API, each shard fetched once and only when one of its images is needed) or a folder the visitor dropped
- * (one subfolder per class; the files stay on this computer).
+ * API, each shard fetched once and only when one of its images is needed), a folder the visitor dropped
+ * (one subfolder per class; the files stay on this computer) or the classes the visitor built in the page.
  */
 import type { DatasetManifest } from '../../shared/records';
 import { getManifest, getShard, sha256Hex } from '../api/storage-client';
+import { readLocalDataset } from '../cache/sample-store';
 
 export interface SessionImage {
   imageId: string;
@@ -21,7 +22,7 @@ export interface DatasetChoice {
   images: SessionImage[];
   /** Files of a dropped folder that cannot be used, with the reason. */
   skipped: { file: string; reason: string }[];
-  /** True for a dropped folder: it must be dropped again after a reload. */
+  /** True for a dropped folder or the classes built in the page: their images never leave this computer. */
   local: boolean;
 }
 
@@ -97,4 +98,33 @@ export async function droppedFolder(files: { file: File; path: string }[]): Prom
   const id = `${LOCAL_PREFIX}${(await sha256Hex(new TextEncoder().encode(images.map((i) => `${i.class}/${i.imageId}`).sort().join('\n')))).slice(0, 16)}`;
   const name = depth === 1 ? [...roots][0] : 'dropped folder';
   return { id, name, classes, images, skipped, local: true };
+}
+
+const ON_DEVICE_PREFIX = 'device-';
+
+/** Whether a dataset id names the classes built in this page (they live in this browser's IndexedDB). */
+export function isOnDeviceId(id: string): boolean {
+  return id.startsWith(ON_DEVICE_PREFIX);
+}
+
+/**
+ * The classes built in this page, as the farm and the trainer take any dataset: images keyed by their content
+ * hash (so an edit leaves every other sample's cached features in use), classes in the order they were made,
+ * those without samples left out. The id hashes the content, so a run is resumed only on the data it began with.
+ */
+export async function onDeviceDataset(): Promise<DatasetChoice> {
+  const { classes, samples } = await readLocalDataset();
+  const names = new Map(classes.map((c) => [c.id, c.name]));
+  const images: SessionImage[] = samples.map((s) => ({
+    imageId: s.id,
+    class: names.get(s.classId) ?? '',
+    file: `${s.id.slice(0, 16)}.jpg`,
+    bytes: async () => new Blob([s.bytes], { type: s.type }),
+  }));
+  const used = new Set(images.map((i) => i.class));
+  const withSamples = classes.map((c) => c.name).filter((name) => used.has(name));
+  if (withSamples.length < 2) throw new Error('Add samples to at least two classes to train on them.');
+  const content = withSamples.join('\n') + '\n\n' + images.map((i) => `${i.class}/${i.imageId}`).sort().join('\n');
+  const id = `${ON_DEVICE_PREFIX}${(await sha256Hex(new TextEncoder().encode(content))).slice(0, 16)}`;
+  return { id, name: 'Your classes', classes: withSamples, images, skipped: [], local: true };
 }

@@ -26,8 +26,11 @@ import { mountRuntimeStatus } from './views/runtime-status';
 import { mountSampleGrid } from './views/sample-grid';
 import { mountSettingsForm, type FormSettings } from './views/settings-form';
 import { mountTrainingProgress } from './views/training-progress';
-import { isDroppedFolderId, type DatasetChoice } from './dataset-source';
+import { isDroppedFolderId, isOnDeviceId, type DatasetChoice } from './dataset-source';
 import { Live, liveUnavailableHere, type LiveFrame, type LiveStatus } from './live';
+import { LocalClasses, type AddReport } from './local-classes';
+import { mountLocalDataset } from './views/local-dataset';
+import { plural } from './views/format';
 import { loadRun } from './run-registry';
 import { parseModelKey } from '../cache/keys';
 import { nextTask } from '../engine/next-task';
@@ -67,16 +70,105 @@ const datasetPicker = mountDatasetPicker(byId('dataset-picker'), {
   onSelectDataset: (id) => void chooseData(() => session.chooseDataset(id), id),
   onDropFolder: (files) => void chooseData(() => session.chooseFolder(files), null),
 });
+const localClasses = new LocalClasses();
+/** A change to the classes built here, reported in the view's status line; a failure changes nothing. */
+const editLocal = (action: () => Promise<string | void>) =>
+  void action().then(
+    (message) => message && localView.setStatus(message, 'ok'),
+    (error: unknown) => localView.setStatus(plainMessage(error), 'error'),
+  );
+const localView = mountLocalDataset(byId('local-dataset'), {
+  onAddClass: () =>
+    editLocal(async () => {
+      const added = await localClasses.addClass(localClasses.nextClassName());
+      localView.focusClass(added.id);
+    }),
+  onRenameClass: (id, name) => localClasses.renameClass(id, name),
+  onDeleteClass: (id) =>
+    editLocal(async () => {
+      const name = localClasses.classes.find((c) => c.id === id)?.name;
+      const samples = localClasses.samplesOf(id).length;
+      await localClasses.deleteClass(id);
+      return `Deleted “${name}” and its ${plural(samples, 'sample')}.`;
+    }),
+  onAddFiles: (classId, files) => {
+    localView.setStatus(`Adding ${plural(files.length, 'file')}…`);
+    editLocal(async () => addedMessage(await localClasses.addFiles(classId, files.map(({ file, path }) => ({ file, name: path })))));
+  },
+  onRecordFrame: (classId, video) =>
+    localClasses.addFrame(classId, video).then(
+      () => undefined,
+      (error: unknown) => localView.setStatus(plainMessage(error), 'error'),
+    ),
+  onDeleteSample: (id) => editLocal(() => localClasses.deleteSample(id)),
+  onMoveSample: (id, classId) =>
+    editLocal(async () => {
+      await localClasses.moveSample(id, classId);
+      return `Moved a sample to “${localClasses.classes.find((c) => c.id === classId)?.name}”.`;
+    }),
+  onExport: () => saveFile(localClasses.exportZip(), 'graft-classes.zip'),
+  onImport: (file) => {
+    localView.setStatus(`Importing ${file.name}…`);
+    editLocal(async () => {
+      const report = await localClasses.importZip(file);
+      return `${plural(report.classes, 'class', 'classes')} in the zip. ${addedMessage(report)}`;
+    });
+  },
+  onUse: () => void chooseData(() => session.chooseOnDevice(), null),
+});
+
+function addedMessage({ added, duplicates, skipped }: AddReport): string {
+  const parts = [`Added ${plural(added, 'sample')}.`];
+  if (duplicates > 0) parts.push(`${plural(duplicates, 'image')} already in your classes, not added again.`);
+  if (skipped.length > 0) {
+    parts.push(`${plural(skipped.length, 'file')} skipped: ${skipped.slice(0, 3).map((s) => `${s.file} (${s.reason})`).join(', ')}${skipped.length > 3 ? '…' : ''}`);
+  }
+  return parts.join(' ');
+}
+
+const usingLocal = () => session.dataset !== null && isOnDeviceId(session.dataset.id);
+const runInProgress = () => session.state === 'extracting' || session.state === 'training';
+let rechoose: ReturnType<typeof setTimeout> | undefined;
+/** Redraws the classes built here (also when the session's dataset changes: "Choose these classes" shows pressed). */
+function refreshLocalView(): void {
+  localView.update({
+    classes: localClasses.classes.map((c) => ({
+      id: c.id,
+      name: c.name,
+      samples: localClasses.samplesOf(c.id).map((s) => ({ id: s.id, url: localClasses.url(s) })),
+    })),
+    trainable: localClasses.trainable,
+    inUse: usingLocal(),
+  });
+}
+localClasses.onChange(() => {
+  refreshLocalView();
+  // These classes chosen: the next run takes them as they are once the edits pause (not every recorded frame),
+  // or at Start, whichever comes first.
+  clearTimeout(rechoose);
+  // During a run the edit waits for the next Start: the run in progress keeps the data it planned with.
+  rechoose = usingLocal() ? setTimeout(() => !runInProgress() && void rechooseLocal(), 600) : undefined;
+});
+
+/** Takes the classes built here again if an edit is waiting to be taken; a no-op otherwise. */
+function rechooseLocal(): Promise<void> {
+  if (rechoose === undefined) return Promise.resolve();
+  clearTimeout(rechoose);
+  rechoose = undefined;
+  return chooseData(() => session.chooseOnDevice(), null);
+}
+
 const modelPicker = mountModelPicker(byId('model-picker'), { onSelectModel: (id) => void chooseModel(id) });
 const settingsForm = mountSettingsForm(byId('settings-form'), defaults, { onChange: () => void refreshSummary() });
 const sampleGrid = mountSampleGrid(byId('sample-grid'));
 const augmentationPreview = mountAugmentationPreview(byId('augmentation-preview'));
 const modelSummary = mountModelSummary(byId('model-summary'));
 const controls = mountControls(byId('controls'), {
-  onStart: () => {
-    const s = settings(true);
-    if (s) void session.start(s);
-  },
+  onStart: () =>
+    void rechooseLocal().then(() => {
+      const s = settings(true);
+      if (s && session.dataset) void session.start(s);
+    }),
   onPause: () => session.pause(),
   onResume: () => void session.resume(),
   onCancel: () => session.cancel(),
@@ -95,6 +187,12 @@ async function objectUrlInOwnTask(blob: Blob): Promise<string> {
   return URL.createObjectURL(blob);
 }
 const results = mountResults(byId('results'), {
+  // A wrong prediction of a sample built here can be moved to the predicted class or deleted from the gallery.
+  fixes: {
+    canFix: (imageId) => localClasses.samples.some((s) => s.id === imageId),
+    relabel: (imageId, className) => localClasses.moveSampleToClassNamed(imageId, className),
+    remove: (imageId) => localClasses.deleteSample(imageId),
+  },
   thumbnail: (imageId) => {
     let url = thumbnails.get(imageId);
     if (!url) {
@@ -176,8 +274,14 @@ function chooseData(load: () => Promise<DatasetChoice>, id: string | null): Prom
     sampleUrls.forEach((url) => URL.revokeObjectURL(url));
     sampleUrls = shown.map((s) => s.url);
     sampleGrid.update(shown);
-    for (const url of thumbnails.values()) void url.then(URL.revokeObjectURL, () => {});
-    thumbnails.clear();
+    // An image id is its content's hash: a thumbnail of an image the new choice still has stays good.
+    const kept = new Set(dataset.images.map((i) => i.imageId));
+    for (const [imageId, url] of thumbnails) {
+      if (kept.has(imageId)) continue;
+      void url.then(URL.revokeObjectURL, () => {});
+      thumbnails.delete(imageId);
+    }
+    refreshLocalView();
   });
 }
 
@@ -212,20 +316,21 @@ async function refreshPreview(): Promise<void> {
   augmentationPreview.update({ original, views, label: session.dataset.images[0].class });
 }
 
+/** Hands a file to the browser's downloads (made here: nothing is uploaded). */
+function saveFile(blob: Blob, name: string): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
 async function download(kind: ExportKind): Promise<void> {
   exportPanel.setBusy(kind);
   try {
     const { modelJson, weightsBin } = await session.exportModel(kind);
-    for (const [name, blob] of [
-      ['model.json', new Blob([modelJson], { type: 'application/json' })],
-      ['weights.bin', new Blob([weightsBin], { type: 'application/octet-stream' })],
-    ] as const) {
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(blob);
-      a.download = name;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-    }
+    saveFile(new Blob([modelJson], { type: 'application/json' }), 'model.json');
+    saveFile(new Blob([weightsBin], { type: 'application/octet-stream' }), 'weights.bin');
   } catch (error) {
     fail(error);
   } finally {
@@ -297,7 +402,8 @@ async function refreshCache(): Promise<void> {
   for (const f of overview.features) {
     const { modelId, cutLayer } = parseModelKey(f.modelKey);
     const group = `${f.datasetId}|${modelId}`;
-    const entry = entries.get(group) ?? { datasetName: f.datasetId, modelName: modelName(modelId), images: 0, bytes: 0 };
+    const datasetName = isOnDeviceId(f.datasetId) ? `your classes (${f.datasetId})` : f.datasetId;
+    const entry = entries.get(group) ?? { datasetName, modelName: modelName(modelId), images: 0, bytes: 0 };
     entries.set(group, entry);
     entry.bytes += f.bytes;
     if (cutLayer === models.find((m) => m.id === modelId)?.bottleneck) entry.images = Math.max(entry.images, f.images);
@@ -328,6 +434,7 @@ session.on('state', (state) => {
   controls.setState(state);
   const busy = state === 'extracting' || state === 'training';
   datasetPicker.setDisabled(busy);
+  localView.setDisabled(busy);
   modelPicker.setDisabled(busy);
   settingsForm.setDisabled(busy);
   cachePanel.setDisabled(busy);
@@ -407,6 +514,7 @@ async function boot(): Promise<void> {
   classifierReady(false);
   updateStartBlocked();
   void navigator.storage?.persist?.();
+  await localClasses.load().catch(fail);
   const catalog = await session.catalog();
   models = catalog.models;
   datasets = catalog.datasets;

@@ -20,7 +20,7 @@ import { fallbackRequest, withStartFailures } from '../engine/start-fallback';
 import { WorkerBridge, WorkerDiedError } from '../engine/worker-bridge';
 import { splitImages } from '../trainer/split';
 import type { TrainWorkerApi } from '../trainer/worker/train.worker';
-import { droppedFolder, isDroppedFolderId, storedDataset, type DatasetChoice } from './dataset-source';
+import { droppedFolder, isDroppedFolderId, isOnDeviceId, onDeviceDataset, storedDataset, type DatasetChoice } from './dataset-source';
 import { BACKEND_NAMES, sentence } from './views/backend-text';
 import { forgetAllRuns, loadRun, rememberRun, type RunRecord } from './run-registry';
 import { applyStorage, dropCutActivations, freeBytes, keepCachedImages, runFootprint } from './run-storage';
@@ -117,8 +117,23 @@ export class Session {
     return Promise.all([listDatasets(), listModels()]).then(([datasets, models]) => ({ datasets, models }));
   }
 
+  /** A stored dataset, or the classes built in the page as they were when a run of `id` used them. */
   async chooseDataset(id: string): Promise<DatasetChoice> {
-    this.dataset = await storedDataset(id);
+    if (!isOnDeviceId(id)) {
+      this.dataset = await storedDataset(id);
+      return this.dataset;
+    }
+    const now = await onDeviceDataset();
+    if (now.id !== id) throw new Error('Your classes have changed since this run used them: train again on them as they are now.');
+    this.dataset = now;
+    return now;
+  }
+
+  /** The classes built in the page, as they are now. */
+  async chooseOnDevice(): Promise<DatasetChoice> {
+    // Edited down to fewer than two classes: no dataset rather than the classes as they were.
+    this.dataset = null;
+    this.dataset = await onDeviceDataset();
     return this.dataset;
   }
 
@@ -191,6 +206,8 @@ export class Session {
     const dataset = this.dataset;
     const record = this.model;
     if (!dataset || !record) throw new Error('choose a dataset and a base model first');
+    // A run's checkpoints hold what it learned from its own data: edited classes need a new run.
+    if (resume && resume.datasetId !== dataset.id) throw new Error('The data changed since this run began (your classes were edited): train again to use them as they are now.');
     const runSettings = resume?.settings ?? settings;
     const split = splitImages(dataset.images.map((i) => ({ id: i.imageId, class: i.class })), runSettings);
     const keyParts = { modelId: record.id, weightsHash: record.weightsHash, inputSize: runSettings.inputSize };

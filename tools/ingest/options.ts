@@ -3,6 +3,7 @@
  * Options that describe one source (--model-id, --dataset-name, ...) are given once per source, in order.
  */
 import { parseArgs } from 'node:util';
+import { STORED_IMAGE_SIDE } from '../../shared/image-limits';
 import { nameProblem } from '../../shared/names';
 
 export interface ModelSpec {
@@ -166,7 +167,7 @@ export function parseSeedArgs(argv: string[]): SeedOptions | null {
   return {
     models,
     datasets,
-    maxSide: integer(values['max-side'] ?? '256', 'max-side', 0),
+    maxSide: integer(values['max-side'] ?? String(STORED_IMAGE_SIDE), 'max-side', 0),
     shardBytes: Math.round(shardMb * 1024 * 1024),
     followLinks: values['follow-links'] ?? false,
     replace: values.replace ?? false,

@@ -39,13 +39,16 @@ async function walk(entry: FileSystemEntry, out: PickedFile[]): Promise<void> {
  * readable during the event, so they are taken before the first await.
  */
 export function filesFromDrop(transfer: DataTransfer): Promise<PickedFile[]> {
-  const entries = [...transfer.items]
-    .filter((item) => item.kind === 'file')
-    .map((item) => item.webkitGetAsEntry())
-    .filter((entry): entry is FileSystemEntry => entry !== null);
+  const items = [...transfer.items].filter((item) => item.kind === 'file');
+  const entries = items.map((item) => item.webkitGetAsEntry());
+  // A file dropped without an entry (a drop made by script, a browser without the entries API) is taken as it is.
+  const loose = items.flatMap((item, i) => {
+    const file = entries[i] ? null : item.getAsFile();
+    return file ? [{ file, path: file.name }] : [];
+  });
   return (async () => {
-    const out: PickedFile[] = [];
-    for (const entry of entries) await walk(entry, out);
+    const out: PickedFile[] = loose;
+    for (const entry of entries) if (entry) await walk(entry, out);
     return out;
   })();
 }

@@ -2,7 +2,9 @@
  * Step 5: the prediction gallery, as in the seed notebook: thumbnail, true class, predicted class and
  * confidence, the title green when right and red when wrong (with a ✓/✗ so colour is not the only signal).
  * Filter: all or wrong only; shown a page at a time. Thumbnails come from a callback (images live in shards)
- * and are asked for once per image; the object URLs stay owned by whoever made them.
+ * and are asked for once per image; the object URLs stay owned by whoever made them. A wrong prediction of an
+ * image the visitor can edit (a sample built in the page) gets two one-click fixes: move it to the predicted
+ * class (it was mislabelled) or delete it.
  */
 import type { Evaluation } from '../../../shared/training';
 import { filterPredictions, type GalleryFilter } from './confusion';
@@ -13,11 +15,18 @@ const PAGE_SIZE = 24;
 
 export type ThumbnailSource = (imageId: string) => Promise<string>;
 
+export interface PredictionFixes {
+  /** Whether this image can be moved or deleted here. */
+  canFix(imageId: string): boolean;
+  relabel(imageId: string, className: string): Promise<void>;
+  remove(imageId: string): Promise<void>;
+}
+
 export interface PredictionGallery {
   update(evaluation: Evaluation | null): void;
 }
 
-export function mountPredictionGallery(el: HTMLElement, thumbnail: ThumbnailSource): PredictionGallery {
+export function mountPredictionGallery(el: HTMLElement, thumbnail: ThumbnailSource, fixes?: PredictionFixes): PredictionGallery {
   const name = uniqueId('gallery-filter');
   const allCount = h('span');
   const wrongCount = h('span');
@@ -82,7 +91,51 @@ export function mountPredictionGallery(el: HTMLElement, thumbnail: ThumbnailSour
         h('br'),
         h('span', null, 'Predicted: ', h('strong', null, predictedName), ` (${formatPercent(p.confidence)})`),
       ),
+      !right && fixes?.canFix(p.imageId) ? fixBar(p.imageId, trueName, predictedName) : null,
     );
+  }
+
+  /** "Move to <predicted>" and "Delete"; what was done replaces them and takes the focus. */
+  function fixBar(imageId: string, trueName: string, predictedName: string): HTMLElement {
+    const error = h('p', { class: 'error-text small', attrs: { role: 'alert' } });
+    const act = (run: () => Promise<void>, done: string) => () => {
+      for (const button of buttons) button.disabled = true;
+      run().then(
+        () => {
+          const note = h('p', { class: 'ok-text small', tabIndex: -1 }, done);
+          replace(bar, note);
+          note.focus();
+        },
+        (e: Error) => {
+          error.textContent = e.message;
+          for (const button of buttons) button.disabled = false;
+        },
+      );
+    };
+    const buttons = [
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'button small',
+          attrs: { 'aria-label': `Move this ${trueName} image to ${predictedName}` },
+          on: { click: act(() => fixes!.relabel(imageId, predictedName), `Moved to ${predictedName}: the next run trains on it there.`) },
+        },
+        `Move to ${predictedName}`,
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'button small danger-outline',
+          attrs: { 'aria-label': `Delete this ${trueName} image` },
+          on: { click: act(() => fixes!.remove(imageId), 'Deleted: the next run trains without it.') },
+        },
+        'Delete',
+      ),
+    ];
+    const bar = h('div', { class: 'prediction-fix' }, h('div', { class: 'button-row' }, buttons), error);
+    return bar;
   }
 
   function showMore(): void {

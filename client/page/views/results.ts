@@ -7,7 +7,7 @@ import type { Evaluation, History } from '../../../shared/training';
 import { summariseConfusion } from './confusion';
 import { bar, h, replace, scrollRegion } from './dom';
 import { formatCount, formatLoss, formatPercent, plural } from './format';
-import { mountPredictionGallery, type ThumbnailSource } from './prediction-gallery';
+import { mountPredictionGallery, type PredictionFixes, type ThumbnailSource } from './prediction-gallery';
 
 export interface ResultsInput {
   evaluation: Evaluation;
@@ -23,14 +23,14 @@ export interface Results {
 /** A row share above this gets light text on the dark shade. */
 const STRONG_SHADE = 0.55;
 
-export function mountResults(el: HTMLElement, callbacks: { thumbnail: ThumbnailSource }): Results {
+export function mountResults(el: HTMLElement, callbacks: { thumbnail: ThumbnailSource; fixes?: PredictionFixes }): Results {
   const summary = h('div');
   const perClass = h('div');
   const matrix = h('div');
   const galleryBox = h('div');
   const body = h('div', { class: 'results' }, summary, h('div', { class: 'results-grid' }, perClass, matrix), galleryBox);
   const placeholder = h('p', { class: 'muted' }, 'Results appear here when training has finished.');
-  const gallery = mountPredictionGallery(galleryBox, callbacks.thumbnail);
+  const gallery = mountPredictionGallery(galleryBox, callbacks.thumbnail, callbacks.fixes);
   replace(el, placeholder);
 
   return {

@@ -1,0 +1,72 @@
+/**
+ * Turns what the visitor gives (a photo file, a camera frame) into a stored sample: a JPEG whose shorter side is
+ * at most STORED_IMAGE_SIDE, as the server's datasets keep them, never a full camera frame. A JPEG already that
+ * small is kept byte for byte (so a zip exported and imported again gives the same bytes); anything else is
+ * decoded off the main thread by createImageBitmap, scaled and encoded once. The header is read first, so a
+ * decompression bomb is refused before anything is decoded.
+ */
+import { pixelLimitProblem, STORED_IMAGE_SIDE } from '../../shared/image-limits';
+import { sha256Hex } from '../api/storage-client';
+import type { NewSample } from '../cache/sample-store';
+import { readImageHeader } from '../engine/image-header';
+
+const JPEG_QUALITY = 0.9;
+
+/** This file cannot become a sample; the message says why in plain words. */
+export class SampleImageError extends Error {
+  override name = 'SampleImageError';
+}
+
+/** Width and height scaled so the shorter side is at most STORED_IMAGE_SIDE. */
+function storedSize(width: number, height: number): { width: number; height: number } {
+  const scale = Math.min(1, STORED_IMAGE_SIDE / Math.min(width, height));
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+async function encodeJpeg(source: CanvasImageSource, width: number, height: number): Promise<NewSample> {
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d');
+  if (!context) throw new SampleImageError('this browser cannot draw images off screen');
+  // JPEG has no transparency: transparent pixels become white, not black.
+  context.fillStyle = '#fff';
+  context.fillRect(0, 0, width, height);
+  context.drawImage(source, 0, 0, width, height);
+  const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: JPEG_QUALITY });
+  const bytes = await blob.arrayBuffer();
+  return { id: await sha256Hex(bytes), bytes, type: 'image/jpeg' };
+}
+
+/** A photo file as a sample; throws SampleImageError for a file that is not an image this page can read. */
+export async function sampleFromFile(file: Blob): Promise<NewSample> {
+  const bytes = await file.arrayBuffer();
+  const header = readImageHeader(new Uint8Array(bytes));
+  if (!header) throw new SampleImageError('not a JPEG, PNG, GIF, WebP, BMP or AVIF image');
+  const tooLarge = pixelLimitProblem(header.width, header.height);
+  if (tooLarge) throw new SampleImageError(tooLarge);
+  if (header.format === 'jpeg' && Math.min(header.width, header.height) <= STORED_IMAGE_SIDE) {
+    return { id: await sha256Hex(bytes), bytes, type: 'image/jpeg' };
+  }
+  const size = storedSize(header.width, header.height);
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(file, {
+      imageOrientation: 'from-image',
+      resizeWidth: size.width,
+      resizeHeight: size.height,
+      resizeQuality: 'high',
+    });
+  } catch {
+    throw new SampleImageError('the image could not be decoded');
+  }
+  try {
+    return await encodeJpeg(bitmap, bitmap.width, bitmap.height);
+  } finally {
+    bitmap.close();
+  }
+}
+
+/** The camera's current frame as a sample (as the camera sees it: the preview's mirroring is only for show). */
+export function sampleFromVideo(video: HTMLVideoElement): Promise<NewSample> {
+  const size = storedSize(video.videoWidth, video.videoHeight);
+  return encodeJpeg(video, size.width, size.height);
+}

@@ -1,0 +1,142 @@
+/**
+ * The store of the dataset built in the page, on fake-indexeddb with real photos: classes are added, renamed and
+ * deleted (with their samples), a bad name changes nothing, samples are added once (the same bytes twice are
+ * reported, in any class), moved and deleted, and everything is there for a fresh connection (a reload).
+ * The dataset the page trains on from it keys images by content hash and changes id with the content.
+ * A database of version 1 (features only) is upgraded in place and keeps its features.
+ */
+import 'fake-indexeddb/auto';
+import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openDB } from 'idb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { closeDB, DB_NAME, getDB } from '../../client/cache/db';
+import {
+  addClass,
+  addSamples,
+  deleteClass,
+  deleteSamples,
+  LocalDatasetError,
+  moveSample,
+  readLocalDataset,
+  renameClass,
+  type NewSample,
+} from '../../client/cache/sample-store';
+import { onDeviceDataset } from '../../client/page/dataset-source';
+import { SHARED } from '../support/graft-fixture';
+
+async function photos(dir: string, count: number): Promise<NewSample[]> {
+  const names = (await readdir(join(SHARED, 'datasets', dir))).sort().slice(0, count);
+  return Promise.all(
+    names.map(async (name) => {
+      const bytes = await readFile(join(SHARED, 'datasets', dir, name));
+      const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      return { id: createHash('sha256').update(bytes).digest('hex'), bytes: buffer, type: 'image/jpeg' };
+    }),
+  );
+}
+
+async function freshDatabase(): Promise<void> {
+  await closeDB();
+  await new Promise<void>((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(DB_NAME);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error);
+  });
+}
+
+beforeEach(freshDatabase);
+
+describe('local dataset store', () => {
+  it('keeps classes and samples across a new connection, and deletes a class with its samples', async () => {
+    const cats = await addClass('cats');
+    const dogs = await addClass('dogs');
+    const catPhotos = await photos('cats_vs_dogs/cats', 3);
+    const dogPhotos = await photos('cats_vs_dogs/dogs', 2);
+    expect((await addSamples(cats.id, catPhotos)).added).toHaveLength(3);
+    expect((await addSamples(dogs.id, dogPhotos)).added).toHaveLength(2);
+    await renameClass(dogs.id, 'Dogs');
+
+    await closeDB(); // as a reload does
+    const back = await readLocalDataset();
+    expect(back.classes.map((c) => c.name)).toEqual(['cats', 'Dogs']);
+    expect(back.samples.map((s) => s.id)).toEqual([...catPhotos, ...dogPhotos].map((p) => p.id));
+    expect(Buffer.from(back.samples[0].bytes).equals(Buffer.from(catPhotos[0].bytes))).toBe(true);
+
+    expect(await deleteClass(cats.id)).toBe(3);
+    const after = await readLocalDataset();
+    expect(after.classes.map((c) => c.name)).toEqual(['Dogs']);
+    expect(after.samples.map((s) => s.classId)).toEqual([dogs.id, dogs.id]);
+  });
+
+  it('refuses a bad or taken class name and changes nothing', async () => {
+    const cats = await addClass('cats');
+    for (const bad of ['', ' cats', 'a/b', '.hidden', 'CATS', 'x'.repeat(201)]) {
+      await expect(addClass(bad)).rejects.toThrow(LocalDatasetError);
+    }
+    await addClass('dogs');
+    await expect(renameClass(cats.id, 'Dogs')).rejects.toThrow(/already a class named/);
+    expect((await readLocalDataset()).classes.map((c) => c.name)).toEqual(['cats', 'dogs']);
+  });
+
+  it('adds the same image once, moves and deletes samples, and refuses a class that is gone', async () => {
+    const cats = await addClass('cats');
+    const dogs = await addClass('dogs');
+    const [a, b] = await photos('cats_vs_dogs/cats', 2);
+    await addSamples(cats.id, [a]);
+    const again = await addSamples(dogs.id, [a, b, b]);
+    expect(again.added.map((s) => s.id)).toEqual([b.id]);
+    expect(again.duplicates).toEqual([{ id: a.id, classId: cats.id }, { id: b.id, classId: dogs.id }]);
+
+    await moveSample(a.id, dogs.id);
+    expect((await readLocalDataset()).samples.map((s) => [s.id, s.classId])).toEqual([[a.id, dogs.id], [b.id, dogs.id]]);
+    await deleteSamples([b.id]);
+    expect((await readLocalDataset()).samples.map((s) => s.id)).toEqual([a.id]);
+
+    await deleteClass(cats.id);
+    await expect(moveSample(a.id, cats.id)).rejects.toThrow(/no longer exists/);
+    await expect(addSamples(cats.id, [b])).rejects.toThrow(/nothing was added/);
+    expect((await readLocalDataset()).samples.map((s) => [s.id, s.classId])).toEqual([[a.id, dogs.id]]);
+  });
+
+  it('is a dataset like any other: image ids are content hashes, a move keeps them, the id follows the content', async () => {
+    const cats = await addClass('cats');
+    await expect(onDeviceDataset()).rejects.toThrow(/at least two classes/);
+    const dogs = await addClass('dogs');
+    await addClass('empty');
+    const catPhotos = await photos('cats_vs_dogs/cats', 2);
+    const dogPhotos = await photos('cats_vs_dogs/dogs', 2);
+    await addSamples(cats.id, catPhotos);
+    await addSamples(dogs.id, dogPhotos);
+    const first = await onDeviceDataset();
+    // A class without samples is not trained on.
+    expect(first.classes).toEqual(['cats', 'dogs']);
+    expect(first.images.map((i) => [i.imageId, i.class])).toEqual([...catPhotos.map((p) => [p.id, 'cats']), ...dogPhotos.map((p) => [p.id, 'dogs'])]);
+    const bytes = Buffer.from(await (await first.images[0].bytes()).arrayBuffer());
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(first.images[0].imageId);
+    expect(await onDeviceDataset().then((d) => d.id)).toBe(first.id);
+
+    await moveSample(dogPhotos[0].id, cats.id);
+    const moved = await onDeviceDataset();
+    expect(moved.id).not.toBe(first.id);
+    expect(moved.images.map((i) => i.imageId).sort()).toEqual(first.images.map((i) => i.imageId).sort());
+    expect(moved.images.find((i) => i.imageId === dogPhotos[0].id)?.class).toBe('cats');
+  });
+
+  it('upgrades a version 1 database in place: its features stay', async () => {
+    const old = await openDB(DB_NAME, 1, {
+      upgrade(db) {
+        db.createObjectStore('features', { keyPath: 'key' });
+        db.createObjectStore('checkpoints', { keyPath: 'runId' });
+        db.createObjectStore('classifiers', { keyPath: 'runId' });
+      },
+    });
+    await old.put('features', { key: 'kept', datasetId: 'd' });
+    old.close();
+    const db = await getDB();
+    expect(await db.get('features', 'kept')).toMatchObject({ datasetId: 'd' });
+    const cats = await addClass('cats');
+    expect((await readLocalDataset()).classes).toEqual([cats]);
+  });
+});
