@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { History } from '../../shared/training';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { launchChromium, type Chromium } from '../support/browser';
+import { busyForLong, traceMainThread } from '../support/main-thread';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
 
 const SCREENS = '.local/screens';
@@ -37,42 +38,30 @@ afterAll(async () => {
 
 /** Opens the page without waiting for it to be ready, as a visitor who clicks at once. */
 async function openPage(page: Page): Promise<void> {
-  // Long tasks on the main thread and every error banner's text, from the first moment of the page.
+  // Every error banner's text, from the first moment of the page.
   await page.addInitScript(() => {
-    const tasks: { start: number; duration: number }[] = [];
     const banners: string[] = [];
     // Where the dataset picker's first choice sits on screen, each time it moves, until the page is ready.
     const pickerTops: number[] = [];
-    Object.assign(window, { longTasks: tasks, errorBanners: banners, pickerTops });
+    Object.assign(window, { errorBanners: banners, pickerTops });
     const trackPicker = () => {
       const top = document.querySelector('#dataset-picker input[type=radio]')?.getBoundingClientRect().top;
       if (top !== undefined && pickerTops.at(-1) !== top) pickerTops.push(top);
-      if (!(window as unknown as { readyAt?: number }).readyAt) requestAnimationFrame(trackPicker);
+      if (!(window as unknown as { isReady?: boolean }).isReady) requestAnimationFrame(trackPicker);
     };
     requestAnimationFrame(trackPicker);
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => tasks.push({ start: e.startTime, duration: e.duration }))).observe({
-      type: 'longtask',
-      buffered: true,
-    });
     new MutationObserver(() => {
       const text = document.querySelector('#banner [role=alert] .banner-text')?.textContent ?? '';
       if (text && banners.at(-1) !== text) banners.push(text);
     }).observe(document, { subtree: true, childList: true, characterData: true });
   });
   await page.goto(`${graft.origin}/`);
-  await page.evaluate(() => void window.graft.ready.then(() => ((window as unknown as { readyAt: number }).readyAt = performance.now())));
+  await page.evaluate(() => void window.graft.ready.then(() => ((window as unknown as { isReady: boolean }).isReady = true)));
 }
 
 /** Every error banner the page has shown since it opened. */
 const errorBanners = (page: Page) => page.evaluate(() => (window as unknown as { errorBanners: string[] }).errorBanners);
 
-/** Long tasks since the page was ready (the first render of the page is the browser's layout work, not ours). */
-function longTasksSinceReady(page: Page): Promise<{ start: number; duration: number }[]> {
-  return page.evaluate(() => {
-    const w = window as unknown as { longTasks: { start: number; duration: number }[]; readyAt: number };
-    return w.longTasks.filter((t) => t.start >= w.readyAt);
-  });
-}
 
 const epochsDone = (page: Page) => page.locator('.curves-table tbody tr').count();
 
@@ -144,6 +133,8 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   // The dataset is picked while the base model and the trainer's backend are still starting.
   await page.getByText('flowers-small').first().click();
   await page.evaluate(() => window.graft.ready);
+  // Main-thread tasks count from here (the first render of the page is the browser's layout work, not ours).
+  const choosingAndTraining = await traceMainThread(page);
   // And it stayed where it was meanwhile: nothing above it grew under the visitor's pointer.
   expect(await page.evaluate(() => (window as unknown as { pickerTops: number[] }).pickerTops)).toHaveLength(1);
   await expect.poll(() => page.locator('#sample-grid img, #sample-grid canvas').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(CLASSES.length);
@@ -154,7 +145,7 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   await expect.poll(() => epochsDone(page), { timeout: 300_000, interval: 500 }).toBeGreaterThanOrEqual(3);
   expect(await errorBanners(page)).toEqual([]);
   // No long task while choosing, extracting and training (checked before the screenshot, which repaints the page).
-  expect(await longTasksSinceReady(page)).toEqual([]);
+  expect(busyForLong(await choosingAndTraining.stop())).toEqual([]);
   await page.screenshot({ path: join(SCREENS, 'e2e-2-training.png'), fullPage: true });
   await page.close();
 
@@ -164,8 +155,8 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   const resume = back.getByRole('button', { name: /^Resume flowers-small/ });
   await resume.waitFor({ state: 'visible', timeout: 30_000 });
   await back.screenshot({ path: join(SCREENS, 'e2e-3-coming-back.png'), fullPage: true });
-  // Long tasks count from here: the screenshot above repaints the whole page on the main thread.
-  await back.evaluate(() => ((window as unknown as { readyAt: number }).readyAt = performance.now()));
+  // Tasks count from here: the screenshot above repaints the whole page on the main thread.
+  const resuming = await traceMainThread(back);
   await resume.click();
   await back.waitForFunction(() => ['done', 'error'].includes(window.graft.session.state), null, { timeout: 600_000 });
   expect(await back.evaluate(() => window.graft.session.state)).toBe('done');
@@ -176,9 +167,9 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   await expect.poll(() => gallery.count(), { timeout: 10_000 }).toBeGreaterThan(0);
   // The main thread stayed responsive while the workers trained and the results were drawn. Measured before the
   // full-page screenshot, whose repaint of the whole (tall) page is the test's own main-thread work.
-  const whileTraining = await longTasksSinceReady(back);
+  const whileTraining = await resuming.stop();
   await back.screenshot({ path: join(SCREENS, 'e2e-4-done.png'), fullPage: true });
-  await back.evaluate(() => ((window as unknown as { readyAt: number }).readyAt = performance.now()));
+  const reading = await traceMainThread(back);
 
   // The confusion matrix counts every validation image once (20% of each class).
   const validationCount = CLASSES.length * PER_CLASS * 0.2;
@@ -203,10 +194,10 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   await top.waitFor({ state: 'visible', timeout: 60_000 });
   expect(CLASSES).toContain((await top.innerText()).trim());
   // And while the results were read and a photo classified.
-  const whileClassifying = await longTasksSinceReady(back);
+  const whileClassifying = await reading.stop();
   await back.screenshot({ path: join(SCREENS, 'e2e-5-classified.png'), fullPage: true });
-  expect(whileTraining).toEqual([]);
-  expect(whileClassifying).toEqual([]);
+  expect(busyForLong(whileTraining)).toEqual([]);
+  expect(busyForLong(whileClassifying)).toEqual([]);
 
   // A narrow screen: nothing sticks out sideways.
   await back.setViewportSize({ width: 360, height: 800 });
