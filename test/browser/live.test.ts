@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchChromium, type Chromium } from '../support/browser';
+import { busyForLong, traceMainThread } from '../support/main-thread';
 import { fakeCameraFlags, writeY4m } from '../support/fake-camera';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
 
@@ -58,7 +59,6 @@ async function relaunch(args: string[]): Promise<Chromium> {
 
 interface LiveWindow {
   cameraAsks: number;
-  longTasks: { start: number; duration: number }[];
   liveTops: string[];
   /** Most frames on their way to the worker at once, and frames still readable here after the worker had them. */
   maxInFlight: number;
@@ -66,21 +66,17 @@ interface LiveWindow {
 }
 
 /**
- * Opens the page (at `origin`) with its camera requests counted and long tasks recorded from the start, and
+ * Opens the page (at `origin`) with its camera requests counted from the start, and
  * waits until it is ready (a saved classifier restored).
  */
 async function openPage(browser: Chromium, origin = graft.origin): Promise<Page> {
   const page = await browser.context.newPage();
   await page.addInitScript(() => {
     const w = window as unknown as LiveWindow;
-    Object.assign(w, { cameraAsks: 0, longTasks: [], liveTops: [] });
+    Object.assign(w, { cameraAsks: 0, liveTops: [] });
     const devices = navigator.mediaDevices;
     const ask = devices?.getUserMedia?.bind(devices);
     if (ask) devices.getUserMedia = (constraints) => ((w.cameraAsks += 1), ask(constraints));
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push({ start: e.startTime, duration: e.duration }))).observe({
-      type: 'longtask',
-      buffered: true,
-    });
   });
   await page.goto(`${origin}/`);
   await page.evaluate(() => window.graft.ready);
@@ -162,10 +158,10 @@ it('trains, then Live follows the daisies the camera sees, with no long task, an
   // Loading, training and results never asked for the camera.
   expect(await cameraAsks(page)).toBe(0);
 
-  const liveFrom = await page.evaluate(() => performance.now());
+  const mainThread = await traceMainThread(page);
   await startLive(page);
   const daisyFrames = await nextFrames(page);
-  const longTasks = await page.evaluate((from) => (window as unknown as LiveWindow).longTasks.filter((t) => t.start >= from), liveFrom);
+  const busyTasks = busyForLong(await mainThread.stop());
   console.log(`Live on the daisy video: ${daisyFrames.join(' ')}; ${await page.locator('#live .live-fps').innerText()}`);
   expect(await cameraAsks(page)).toBe(1);
   expect(share(daisyFrames, 'daisy')).toBeGreaterThan(0.5);
@@ -177,7 +173,7 @@ it('trains, then Live follows the daisies the camera sees, with no long task, an
   expect(await page.locator('#live .live-fps').innerText()).toMatch(/^\d+\.\d frames\/s$/);
   expect(await page.locator('#live video').evaluate((v) => getComputedStyle(v).transform)).toBe('matrix(-1, 0, 0, 1, 0, 0)');
   // Measured before the screenshot, which is the test's own main-thread work.
-  expect(longTasks).toEqual([]);
+  expect(busyTasks).toEqual([]);
   await page.locator('#live').screenshot({ path: join(SCREENS, 'live.png') });
   // A narrow screen: the preview and the bars fit, nothing sticks out sideways.
   await page.setViewportSize({ width: 360, height: 800 });
