@@ -24,8 +24,11 @@ afterAll(async () => {
   await graft?.close();
 });
 
-/** A fresh Firefox profile's first load event once took over puppeteer's default 30 s here. */
-const NAVIGATION = { timeout: 90_000 } as const;
+/**
+ * A fresh Firefox profile's first load event has taken over 90 s here (once in CI). The document is enough to go
+ * on: the page's own readiness (window.graft.ready) is what each test waits for next, with its own limit.
+ */
+const NAVIGATION = { timeout: 90_000, waitUntil: 'domcontentloaded' } as const;
 
 /** The error banner's text ('' when none is shown); runs in the page. */
 const errorText = () => document.querySelector('#banner [role=alert] .banner-text')?.textContent ?? '';
