@@ -5,6 +5,8 @@
  * `TrainWorkerApi` in client/trainer/worker/train.worker.ts, which the page imports as a type only.
  */
 import type { Augmentation } from './augmentation';
+import type { BackendChoice, ModelArtifactsData } from './farm';
+import type { ModelRecord } from './records';
 import type { EpochRecord, Evaluation, History, SplitAssignment, Stage, TrainSettings } from './training';
 
 export interface TrainRequest {
@@ -23,6 +25,26 @@ export interface TrainRequest {
   augmentation: Augmentation;
   /** Continue from the run's last checkpoint instead of starting over. */
   resume: boolean;
+  /**
+   * Stage 2 runs on `workers` workers: the trainer and workers - 1 helpers it starts, each computing part of every
+   * batch, with `threads` WASM threads each (1 worker: the trainer alone).
+   */
+  fineTune: { workers: number; threads: number };
+}
+
+/** What a fine-tuning helper worker is started with: the trainer's backend and base, and the run's stage-2 data. */
+export interface FineTuneHelperInit {
+  backend: BackendChoice;
+  threads: number;
+  artifacts: ModelArtifactsData;
+  record: ModelRecord;
+  inputSize: number;
+  settings: TrainSettings;
+  classes: string[];
+  split: SplitAssignment;
+  labels: Record<string, number>;
+  cutKey: string;
+  augmentation: Augmentation;
 }
 
 export interface BatchProgress {
@@ -39,7 +61,9 @@ export interface BatchProgress {
 export type TrainEvent =
   | { kind: 'batch'; progress: BatchProgress }
   | { kind: 'epoch'; record: EpochRecord; history: History }
-  | { kind: 'checkpoint'; epoch: number };
+  | { kind: 'checkpoint'; epoch: number }
+  /** Something the visitor should know that does not stop the run (a fine-tuning helper was replaced or lost). */
+  | { kind: 'notice'; message: string };
 
 /** A run that went to its last epoch, or one stopped before it (the last checkpoint is where a resume starts). */
 export type TrainOutcome =

@@ -150,19 +150,22 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
       batch: MAX_CHUNK,
       settings,
     });
-    log('training from the cache');
+    log('training from the cache, fine-tuning on 1 worker');
+    const trainingOne = await trainRun(graft.page, { ...settings, workers: 1 });
+    if (trainingOne.state !== 'done' || !trainingOne.history) throw new Error(`training in the page failed: ${trainingOne.error ?? `it ended ${trainingOne.state}`}`);
+    log(`training from the cache, fine-tuning on ${workers} workers`);
     const training = await trainRun(graft.page, settings);
     if (training.state !== 'done' || !training.history) throw new Error(`training in the page failed: ${training.error ?? `it ended ${training.state}`}`);
     log('TFLite float32 and int8, each checked in LiteRT.js (one worker, wasm) on the validation images');
     const tflite = { float32: await exportTflite(graft.page, 'float32'), int8: await exportTflite(graft.page, 'int8') };
     log(`Live: the fake camera's frames through the classifier in the trainer worker, ${options.liveSeconds} s`);
     const live = await liveRun(graft.page, { seconds: options.liveSeconds, warmUpFrames: LIVE_WARM_UP_FRAMES });
-    browser = { session, workers, settings, one, many, predict, training, tflite, live };
+    browser = { session, workers, settings, one, many, predict, trainingOne, training, tflite, live };
   } finally {
     await graft.close();
   }
 
-  const { session, workers, settings, one, many, predict, training, tflite, live } = browser;
+  const { session, workers, settings, one, many, predict, trainingOne, training, tflite, live } = browser;
   log('fine-tuning in Node: frozen layers recomputed vs cut activations');
   const classes = (await readdir(subset)).sort();
   const files = (
@@ -188,6 +191,7 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   const epochs = training.history!.epochs;
   const headEpoch = steadyEpochSeconds(epochs, 'head');
   const fineTuneEpoch = steadyEpochSeconds(epochs, 'fine-tune');
+  const fineTuneEpochOne = steadyEpochSeconds(trainingOne.history!.epochs, 'fine-tune');
   // Where an image's time goes in the N-worker pipeline: worker milliseconds per image in each stage, and the
   // time a worker waited for its next batch (page round trip, fetching bytes) once every worker had started.
   const stageMs = (seconds: number) => (seconds * 1000) / many.images;
@@ -209,7 +213,10 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   );
   out(`farm speedup ${workers}/1: ${(pipelineN / pipeline1).toFixed(2)}; pipeline / forward passes alone: ${(pipelineN / predictRate).toFixed(2)}`);
   out(`head epoch (browser, ${session.trainer.backend}): ${headEpoch?.toFixed(3)} s`);
-  out(`fine-tune epoch from the cut cache (browser, ${session.trainer.backend}): ${fineTuneEpoch?.toFixed(2)} s`);
+  out(
+    `fine-tune epoch from the cut cache (browser, ${session.trainer.backend}): ${fineTuneEpochOne?.toFixed(2)} s on 1 worker, ` +
+      `${fineTuneEpoch?.toFixed(2)} s on ${workers} (speedup ${fineTuneEpochOne !== null && fineTuneEpoch ? (fineTuneEpochOne / fineTuneEpoch).toFixed(2) : 'n/a'})`,
+  );
   out(
     `fine-tune epoch in Node (wasm, 1 thread, from ${node.fineTuneAtName}, ${node.cached.steps} steps of ${settings.batchSize}): ` +
       `${node.full.epochSeconds.toFixed(2)} s recomputing the frozen layers, ${node.cached.epochSeconds.toFixed(2)} s from the cut activations ` +
@@ -251,6 +258,9 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     image_ms_waiting_n: round(idleMs),
     head_epoch_s: round(headEpoch),
     finetune_epoch_s_cached: round(fineTuneEpoch),
+    finetune_epoch_s_cached_1: round(fineTuneEpochOne),
+    finetune_epoch_s_cached_n: round(fineTuneEpoch),
+    finetune_farm_speedup: fineTuneEpochOne !== null && fineTuneEpoch ? round(fineTuneEpochOne / fineTuneEpoch) : null,
     finetune_epoch_s_full: round(node.full.epochSeconds),
     finetune_epoch_s_cached_node: round(node.cached.epochSeconds),
     finetune_cache_speedup: round(node.full.epochSeconds / node.cached.epochSeconds),

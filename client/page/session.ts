@@ -362,6 +362,7 @@ export class Session {
           cutKey: run.cutKey,
           augmentation: run.augmentation ?? DEFAULT_AUGMENTATION,
           resume: resume !== null,
+          fineTune: { workers: run.settings.workers, threads: threadsPerWorker(run.settings.workers) },
         },
         Comlink.proxy((event: TrainEvent) => {
           // Every event is a sign of life: a trainer that sends none for the bridge's limit counts as hung.
@@ -371,7 +372,8 @@ export class Session {
             rememberRun(run);
           }
           if (event.kind === 'checkpoint') checkpointed = event.epoch;
-          this.#emit('train', event);
+          if (event.kind === 'notice') this.#emit('info', `${sentence(event.message)}.`);
+          else this.#emit('train', event);
         }),
       ), this.trainerSilenceLimitMs).catch((error: unknown) => {
         throw error instanceof WorkerDiedError ? new TrainerLostError(error.message, checkpointed) : error;
@@ -388,6 +390,11 @@ export class Session {
       // The run lives on in its checkpoints: the stage ends, and Resume continues it in a fresh trainer.
       this.#setState(error instanceof TrainerLostError ? 'paused' : 'error');
     }
+  }
+
+  /** Ends one of the trainer's fine-tuning helpers as a crash would (tests: training goes on). */
+  async terminateFineTuneHelper(index: number): Promise<void> {
+    await this.#trainer?.interrupt((t) => t.terminateFineTuneHelper(index));
   }
 
   /** Extraction: stop handing out images. Training: stop after the current batch (resume restarts that epoch). */

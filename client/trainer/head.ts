@@ -50,15 +50,3 @@ export function headLayers(head: tfl.LayersModel): Layer[] {
 export function applyHead(head: tfl.LayersModel, features: SymbolicTensor): SymbolicTensor {
   return headLayers(head).reduce((x, layer) => layer.apply(x) as SymbolicTensor, features);
 }
-
-/**
- * tfjs's Dropout draws its mask from its `seed` on every call, so a fixed seed would drop the same units at every
- * step. A fresh seed per step, derived from the run's seed, keeps runs reproducible and masks varied.
- */
-export function reseedDropout(layers: readonly Layer[], stepSeed: string): void {
-  for (const layer of layers) {
-    if (layer.getClassName() === 'Dropout') {
-      (layer as unknown as { seed?: number }).seed = hashSeed(`${stepSeed}:${layer.name}`);
-    }
-  }
-}

@@ -5,7 +5,9 @@
  * 2. optionally, the base's layers from fine_tune_at on plus the head, fed by the cached cut activations (the
  *    frozen layers never run), at learningRate / fineTuneLrDivisor (constant or cosine-decayed per step, see
  *    schedule.ts), epochs numbered on from stage 1.
- * Both stages may train on label-smoothed targets (loss.ts).
+ * Both stages may train on label-smoothed targets (loss.ts). Dropout masks are drawn per sample (sample-dropout.ts),
+ * so stage 2 can split every batch between the trainer and helper workers (data-parallel.ts) and still make the
+ * run one worker makes.
  * Every BatchNormalization layer stays in inference mode throughout. Each epoch shuffles with a seed derived from
  * the run's seed and the epoch number, so a run resumed from a checkpoint continues as an uninterrupted one would.
  * A checkpoint (plain data) is handed out after every epoch; an AbortSignal stops the run between batches.
@@ -22,7 +24,7 @@ import type { BestEpoch, EpochRecord, History, LearningRateSchedule, SplitAssign
 import { hashSeed } from '../../shared/seeded-random';
 import { nextTask } from '../engine/next-task';
 import type { BatchProgress } from '../../shared/trainer-messages';
-import { setBaseTrainable, splitAtFineTune } from '../engine/base-model';
+import { setBaseTrainable } from '../engine/base-model';
 import { keepBatchNormInInferenceMode } from '../engine/batch-norm-inference';
 import {
   arraysToOptimizer,
@@ -30,12 +32,14 @@ import {
   optimizerToArrays,
   weightsToArrays,
 } from './checkpoint';
-import { batchTensors, lossAndAccuracy, predictSource, type Predictions } from './evaluate';
-import { applyHead, buildHead, reseedDropout } from './head';
+import { lossAndAccuracy, predictSource, type Predictions } from './evaluate';
+import { buildCutModel } from './cut-model';
+import { predictInParts, splitIndices, stepInParts, type GradientHelper, type HelperFailure, type StepSettings } from './data-parallel';
+import { buildHead } from './head';
 import { releaseModels } from '../engine/release';
 import { classWeights } from './class-weights';
-import { crossEntropy } from './loss';
 import { scheduledLearningRate } from './schedule';
+import { SampleDropout } from './sample-dropout';
 import { checkSettings } from './settings';
 import { seededShuffle } from './split';
 import type { SampleBatch, SampleSource } from './sources';
@@ -90,6 +94,8 @@ export interface TrainCallbacks {
    * is seen even when the batches come from memory.
    */
   signal?: AbortSignal;
+  /** A fine-tuning helper failed; the trainer computes its parts itself from then on. */
+  onHelperLost?(message: string): void;
 }
 
 export interface TrainJob {
@@ -99,6 +105,11 @@ export interface TrainJob {
   split: SplitAssignment;
   settings: TrainSettings;
   data: TrainingData;
+  /**
+   * Stage 2's data-parallel helpers (data-parallel.ts), each with a replica of the cut model over the same cut
+   * activations: every batch is split between the trainer and them. None: the trainer computes every batch.
+   */
+  helpers?: readonly GradientHelper[];
 }
 
 export interface TrainResult {
@@ -120,7 +131,7 @@ export function train(job: TrainJob, callbacks: TrainCallbacks = {}): Promise<Tr
  * `base` must be freshly loaded from the same artifacts at the same input size.
  */
 export function resumeTraining(
-  job: Pick<TrainJob, 'base' | 'data'>,
+  job: Pick<TrainJob, 'base' | 'data' | 'helpers'>,
   checkpoint: TrainingState,
   callbacks: TrainCallbacks = {},
 ): Promise<TrainResult> {
@@ -143,6 +154,8 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
   }
   const featureSize = base.outputs[0].shape[base.outputs[0].shape.length - 1] as number;
   const head = buildHead(featureSize, classes.length, settings);
+  // The head's Dropout layers serve both stages (stage 2's model reuses them).
+  const dropout = new SampleDropout(head.layers);
   try {
     keepBatchNormInInferenceMode(base);
     setBaseTrainable(base, null);
@@ -171,18 +184,13 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
         callbacks,
         snapshotBase,
         classWeights: weights,
+        dropout,
+        helpers: [],
       });
     }
 
     if (settings.fineTuneEpochs > 0) {
-      const split = splitAtFineTune(base, settings.fineTuneAt);
-      setBaseTrainable(base, split.fineTuneAt);
-      const pooled = tfl.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(split.trainable.outputs[0]);
-      cutModel = tfl.model({
-        inputs: split.trainable.inputs,
-        outputs: applyHead(head, pooled as tfl.SymbolicTensor),
-        name: 'fine_tune',
-      });
+      cutModel = buildCutModel(base, head, settings.fineTuneAt);
       const resumingStage2 = from?.stage === 'fine-tune';
       if (resumingStage2) arraysToWeights(cutModel.trainableWeights, from.trainableWeights);
       history.fineTuneStartEpoch = settings.headEpochs;
@@ -207,6 +215,8 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
         callbacks,
         snapshotBase,
         classWeights: weights,
+        dropout,
+        helpers: job.helpers ?? [],
       });
     }
     return { head, history, cutModel };
@@ -242,6 +252,9 @@ interface StageRun {
   snapshotBase: Pick<TrainingState, 'settings' | 'split' | 'classes'>;
   /** Loss weight of each class, or null for unweighted. */
   classWeights: Float32Array | null;
+  dropout: SampleDropout;
+  /** Workers that compute parts of each batch and of each validation pass (data-parallel.ts). */
+  helpers: readonly GradientHelper[];
 }
 
 async function runStage(stage: StageRun): Promise<void> {
@@ -256,14 +269,23 @@ async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
   const variables = model.trainableWeights;
   const patience = settings.patience ?? 0;
   let best = stage.best;
+  let helpers = stage.helpers;
   const optimizer = makeOptimizer(settings, stage.learningRate);
   try {
     if (stage.optimizerWeights) await arraysToOptimizer(optimizer, stage.optimizerWeights, variables);
     const classCount = model.outputs[0].shape[1] as number;
+    const stepSettings: StepSettings = { seed: settings.seed, classCount, classWeights: stage.classWeights, labelSmoothing: settings.labelSmoothing ?? 0 };
     const guessingLoss = Math.log(Math.max(2, classCount));
     const diverged = (epoch: number, what: string) => new TrainingDivergedError(stage.stage, epoch, stage.learningRate, what);
     const count = data.train.imageIds.length;
     if (count === 0) throw new Error('there are no training samples');
+    // A helper that failed is dropped for the rest of the stage; its parts are the trainer's from then on.
+    const dropFailed = (failures: readonly HelperFailure[]) => {
+      for (const { helper, error } of failures) {
+        helpers = helpers.filter((h) => h !== helper);
+        callbacks.onHelperLost?.(`a fine-tuning helper failed (${error.message}); ${1 + helpers.length} worker(s) go on`);
+      }
+    };
 
     for (let epoch = stage.first; epoch < stage.end; epoch++) {
       const started = performance.now();
@@ -274,27 +296,36 @@ async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
       const batches: number[][] = [];
       for (let i = 0; i < count; i += settings.batchSize) batches.push(order.slice(i, i + settings.batchSize));
       const stageSteps = (stage.end - stage.start) * batches.length;
+      const partsOf = (b: number) => splitIndices(batches[b], 1 + helpers.length);
 
       let lossSum = 0;
       let correctSum = 0;
       let seen = 0;
-      // Fetch the next batch while this one trains: a streaming source reads IndexedDB meanwhile.
-      let next = prefetch(data.train, batches[0]);
+      // Fetch the trainer's part of the next batch while this one trains: a streaming source reads IndexedDB meanwhile.
+      let parts = partsOf(0);
+      let next = prefetch(data.train, parts[0]);
       for (let b = 0; b < batches.length; b++) {
         await nextTask();
         callbacks.signal?.throwIfAborted();
         const batch = await next;
-        if (b + 1 < batches.length) next = prefetch(data.train, batches[b + 1]);
-        reseedDropout(model.layers, `${settings.seed}:dropout:${epoch}:${b}`);
+        const current = parts;
+        if (b + 1 < batches.length) {
+          parts = partsOf(b + 1);
+          next = prefetch(data.train, parts[0]);
+        }
         const step = (epoch - stage.start) * batches.length + b;
         setLearningRate(optimizer, scheduledLearningRate(stage.learningRate, stage.schedule, step, stageSteps));
-        const { loss, correct } = trainStep(model, optimizer, variables, batch, classCount, stage.classWeights, settings.labelSmoothing ?? 0);
-        const [lossValue, correctValue] = await Promise.all([loss.data(), correct.data()]);
-        tf.dispose([loss, correct]);
-        if (!Number.isFinite(lossValue[0])) throw diverged(epoch, `the loss of batch ${b + 1} is ${lossValue[0]}`);
-        const n = batch.labels.length;
-        lossSum += lossValue[0] * n;
-        correctSum += correctValue[0];
+        const result = await stepInParts(
+          { model, variables, optimizer, dropout: stage.dropout, settings: stepSettings, source: data.train, helpers },
+          current,
+          batch,
+          epoch,
+        );
+        dropFailed(result.failures);
+        if (!Number.isFinite(result.loss)) throw diverged(epoch, `the loss of batch ${b + 1} is ${result.loss}`);
+        const n = batches[b].length;
+        lossSum += result.loss * n;
+        correctSum += result.correct;
         seen += n;
         callbacks.onBatch?.({
           stage: stage.stage,
@@ -306,7 +337,9 @@ async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
         });
       }
 
-      const validation = validationMetrics(await predictSource(model, data.validation));
+      const validated = await predictInParts(model, variables, data.validation, helpers);
+      dropFailed(validated.failures);
+      const validation = validationMetrics(validated.predictions);
       const record: EpochRecord = {
         epoch,
         stage: stage.stage,
@@ -357,36 +390,4 @@ function prefetch(source: SampleSource, indices: number[]): Promise<SampleBatch>
   // An abort may leave this promise unawaited; its failure must not surface as an unhandled rejection.
   promise.catch(() => undefined);
   return promise;
-}
-
-/** One optimizer step on one batch: returns the batch's mean loss and its number of correct predictions. */
-function trainStep(
-  model: tfl.LayersModel,
-  optimizer: tf.Optimizer,
-  variables: tfl.LayerVariable[],
-  batch: SampleBatch,
-  classCount: number,
-  classWeights: Float32Array | null,
-  labelSmoothing: number,
-): { loss: tf.Scalar; correct: tf.Scalar } {
-  if (batch.labels.some((label) => !(label >= 0 && label < classCount))) {
-    throw new Error(`a batch holds a label outside 0..${classCount - 1}`);
-  }
-  return tf.tidy(() => {
-    const xs = batchTensors(model, batch);
-    const labels = tf.tensor1d(batch.labels, 'int32');
-    const sampleWeights = classWeights ? tf.tensor1d(Array.from(batch.labels, (label) => classWeights[label])) : null;
-    let correct: tf.Scalar | undefined;
-    const loss = optimizer.minimize(
-      () => {
-        const probs = model.apply(xs.length === 1 ? xs[0] : xs, { training: true }) as tf.Tensor2D;
-        // The gradient scope frees everything but the loss; keep the accuracy count out of it.
-        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), labels), 'float32')) as tf.Scalar);
-        return crossEntropy(probs, batch.labels, labelSmoothing, sampleWeights);
-      },
-      true,
-      variables.map((v) => v.read() as tf.Variable),
-    ) as tf.Scalar;
-    return { loss, correct: correct! };
-  });
 }

@@ -138,3 +138,48 @@ it('an extraction worker that keeps dying is given up after three respawns, with
   await expect.poll(() => page.locator('#extraction-progress .notes').innerText()).toContain('Extraction worker 0 stopped 4 times');
   await page.close();
 });
+
+it('fine-tunes on two workers, one of them dying mid-epoch and replaced, and the run is the one a single worker makes', async () => {
+  const page = await chrome.context.newPage();
+  await page.goto(`${graft.origin}/`);
+  await page.evaluate(() => window.graft.ready);
+  const runs = await page.evaluate(async (SETTINGS) => {
+    const s = window.graft.session;
+    const { models } = await s.catalog();
+    await s.chooseDataset('flowers-crash');
+    await s.chooseModel(models[0], 'wasm');
+    const info: string[] = [];
+    s.on('info', (message) => info.push(message));
+    const settings = { ...SETTINGS, headEpochs: 2, fineTuneEpochs: 2, batchSize: 16, backend: 'wasm', inputSize: 224, maxChunkSize: 8 };
+    const runOn = async (workers: number, killAt: { epoch: number; batch: number } | null) => {
+      let results: { history: unknown } | null = null;
+      let killed: string | null = null;
+      s.on('results', (r) => (results ??= r));
+      s.on('train', (event) => {
+        const p = event.kind === 'batch' ? event.progress : null;
+        if (killAt && !killed && p?.stage === 'fine-tune' && p.epoch === killAt.epoch && p.batch === killAt.batch) {
+          killed = 'asked';
+          s.terminateFineTuneHelper(0).then(() => (killed = 'done'), (error: Error) => (killed = error.message));
+        }
+      });
+      await s.start({ ...settings, workers } as never);
+      return { state: s.state, history: results!.history as import('../../shared/training').History, killed };
+    };
+    const one = await runOn(1, null);
+    const two = await runOn(2, { epoch: 2, batch: 1 });
+    return { one, two, info };
+  }, DEFAULT_SETTINGS);
+  expect(runs.one.state).toBe('done');
+  expect(runs.two.state).toBe('done');
+  expect(runs.two.killed).toBe('done');
+  // The replaced helper is named; the run never stopped.
+  expect(runs.info.filter((m) => /fine-tuning helper/i.test(m))).toEqual([
+    expect.stringMatching(/^Fine-tuning helper 1 was replaced \(fine-tuning helper 1 was terminated on request\)\.$/),
+  ]);
+  const [one, two] = [runs.one.history.epochs, runs.two.history.epochs];
+  expect(two.map((e) => [e.epoch, e.stage])).toEqual(one.map((e) => [e.epoch, e.stage]));
+  expect(two.slice(0, 2)).toEqual(one.slice(0, 2).map((e) => ({ ...e, seconds: expect.any(Number) })));
+  expect(Math.abs(two[2].loss - one[2].loss) / one[2].loss).toBeLessThan(1e-3);
+  for (let e = 2; e < one.length; e++) expect(Math.abs(two[e].valAccuracy - one[e].valAccuracy)).toBeLessThanOrEqual(0.005);
+  await page.close();
+});

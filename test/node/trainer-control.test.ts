@@ -11,9 +11,7 @@ import type { BatchProgress } from '../../shared/trainer-messages';
 import { releaseModels } from '../../client/engine/release';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { resumeTraining, train, TrainingDivergedError, type TrainResult } from '../../client/trainer/train';
-import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
-import { useBackend } from '../support/tf-node';
-import { flowersFixture, loadFlowersBase, sourcesOf, splitOf, type FlowersFixture } from '../support/trainer-fixtures';
+import { loadFlowersBase, trainJobOf, wasmFlowersFixture, type FlowersFixture } from '../support/trainer-fixtures';
 
 const SIZE = 96;
 const SETTINGS: TrainSettings = { ...DEFAULT_SETTINGS, batchSize: 8, headEpochs: 3, fineTuneEpochs: 2 };
@@ -22,25 +20,11 @@ const H = SETTINGS.headEpochs;
 let fixture: FlowersFixture;
 
 beforeAll(async () => {
-  await useBackend('wasm');
-  registerWasmBackpropKernels();
-  fixture = await flowersFixture({ perClass: 8, inputSize: SIZE, fineTuneAt: SETTINGS.fineTuneAt });
+  fixture = await wasmFlowersFixture({ perClass: 8, inputSize: SIZE, fineTuneAt: SETTINGS.fineTuneAt });
 });
 
 async function jobFor(settings: TrainSettings) {
-  const split = splitOf(fixture, settings);
-  const pooled = sourcesOf(fixture, split, 0, 'pooled');
-  const cut = sourcesOf(fixture, split, 0, 'cut');
-  return {
-    base: await loadFlowersBase(SIZE),
-    classes: fixture.folder.classes,
-    split,
-    settings,
-    data: {
-      head: { train: pooled.train, validation: pooled.validation },
-      cut: { train: cut.train, validation: cut.validation },
-    },
-  };
+  return trainJobOf(fixture, settings, await loadFlowersBase(SIZE));
 }
 
 /**

@@ -3,10 +3,13 @@
  * node-features.ts, and SampleSources over them for a split, the way the trainer's worker builds them from the cache.
  */
 import type { SplitAssignment, TrainSettings } from '../../shared/training';
+import type { TrainJob } from '../../client/trainer/train';
 import { loadBaseModel } from '../../client/engine/base-model';
 import { splitImages } from '../../client/trainer/split';
 import { memorySource, splitSamples, type SampleSource } from '../../client/trainer/sources';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
+import { useBackend } from './tf-node';
 import {
   FLOWERS_DIR,
   MOBILENET_V2_DIR,
@@ -47,6 +50,13 @@ export async function flowersFixture(options: {
   };
 }
 
+/** The fixture on the backend the trainer runs on: wasm, with the backprop kernels tfjs-wasm lacks. */
+export async function wasmFlowersFixture(options: Parameters<typeof flowersFixture>[0]): Promise<FlowersFixture> {
+  await useBackend('wasm');
+  registerWasmBackpropKernels();
+  return flowersFixture(options);
+}
+
 export function splitOf(fixture: FlowersFixture, settings: Pick<TrainSettings, 'seed' | 'split'>): SplitAssignment {
   return splitImages(fixture.folder.images.map((i) => ({ id: i.id, class: i.className })), settings);
 }
@@ -75,4 +85,21 @@ export function sourcesOf(
 export async function loadFlowersBase(inputSize: number): Promise<tfl.LayersModel> {
   const { artifacts } = await readModelArtifacts(MOBILENET_V2_DIR);
   return loadBaseModel(artifacts, { bottleneck: 'out_relu', inputSize });
+}
+
+/** A training job on the fixture as the trainer's worker builds it: its split, pooled features for stage 1, cut activations for stage 2. */
+export function trainJobOf(fixture: FlowersFixture, settings: TrainSettings, base: tfl.LayersModel): TrainJob {
+  const split = splitOf(fixture, settings);
+  const pooled = sourcesOf(fixture, split, 0, 'pooled');
+  const cut = sourcesOf(fixture, split, 0, 'cut');
+  return {
+    base,
+    classes: fixture.folder.classes,
+    split,
+    settings,
+    data: {
+      head: { train: pooled.train, validation: pooled.validation },
+      cut: { train: cut.train, validation: cut.validation },
+    },
+  };
 }

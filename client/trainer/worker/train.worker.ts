@@ -41,13 +41,17 @@ import { splitSamples } from '../sources';
 import { resumeTraining, train, type TrainingData, type TrainResult } from '../train';
 import { registerWasmBackpropKernels } from '../wasm-backprop-kernels';
 import { exportTflite } from '../../tflite/export-tflite';
+import { toArtifacts } from './artifacts';
 import { loadInMemory, streamFromCache } from './cached-source';
+import { HelperPool } from './helper-pool';
 
 /** Training images an int8 export calibrates on (spread evenly over the training split). */
 export const CALIBRATION_IMAGES = 300;
 
 interface Loaded {
   artifacts: tf.io.ModelArtifacts;
+  /** The same as the page sent them, for fine-tuning helpers. */
+  artifactsData: ModelArtifactsData;
   record: ModelRecord;
   report: BackendReport;
 }
@@ -55,6 +59,8 @@ interface Loaded {
 let loaded: Promise<Loaded> | null = null;
 let classifier: { model: tfl.LayersModel; classes: string[]; inputSize: number; runId: string; split: SplitAssignment | null } | null = null;
 let stopper: AbortController | null = null;
+/** Stage 2's helper workers while a run that fine-tunes is on. */
+let helperPool: HelperPool | null = null;
 /**
  * The classifier folded into a plain op list (fold.ts, as the TFLite export folds it), made on Live's first frame:
  * per frame it runs about 2.5x faster than the layers model, with the same probabilities within 1e-4
@@ -62,14 +68,6 @@ let stopper: AbortController | null = null;
  * layers model.
  */
 let liveGraph: FoldedGraph | null | undefined;
-
-function toArtifacts({ modelJson, weightData }: ModelArtifactsData): tf.io.ModelArtifacts {
-  return {
-    modelTopology: modelJson.modelTopology as tf.io.ModelArtifacts['modelTopology'],
-    weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
-    weightData,
-  };
-}
 
 /** The backend and base, once init() has started them: every tf op of this worker waits for it. */
 async function ready(): Promise<Loaded> {
@@ -116,7 +114,7 @@ const api = {
     loaded ??= (async () => {
       registerWasmBackpropKernels();
       const report = await selectBackend(options.backend, options.threads);
-      return { artifacts: toArtifacts(options.artifacts), record: options.record, report };
+      return { artifacts: toArtifacts(options.artifacts), artifactsData: options.artifacts, record: options.record, report };
     })();
     return loaded.then((l) => l.report);
   },
@@ -137,7 +135,7 @@ const api = {
   async train(request: TrainRequest, onEvent: (event: TrainEvent) => void): Promise<TrainOutcome> {
     // Before any await: a stop() posted right after this call must find this run's controller.
     const stop = (stopper = new AbortController());
-    const { artifacts, record } = await ready();
+    const { artifacts, artifactsData, record, report } = await ready();
     const base = await loadBaseModel(artifacts, { bottleneck: record.bottleneck, inputSize: request.inputSize });
     const checkpoint = request.resume ? await loadCheckpoint(request.runId) : undefined;
     const settings = checkpoint?.settings ?? request.settings;
@@ -159,8 +157,32 @@ const api = {
         validation: streamFromCache(request.cutKey, samples.validation, labelOf, augmentation),
       };
     }
+    const fineTunes = checkpoint?.stage === 'fine-tune' ? checkpoint.epoch < settings.headEpochs + settings.fineTuneEpochs : settings.fineTuneEpochs > 0;
+    helperPool?.close();
+    helperPool =
+      fineTunes && request.fineTune.workers > 1
+        ? new HelperPool(
+            request.fineTune.workers - 1,
+            {
+              // The backend the trainer ended up on (after any fallback), so every part computes alike.
+              backend: report.backend,
+              threads: request.fineTune.threads,
+              artifacts: artifactsData,
+              record,
+              inputSize: request.inputSize,
+              settings,
+              classes: request.classes,
+              split,
+              labels: request.labels,
+              cutKey: request.cutKey!,
+              augmentation,
+            },
+            (message) => onEvent({ kind: 'notice', message }),
+          )
+        : null;
     const callbacks = {
       signal: stop.signal,
+      onHelperLost: (message: string) => onEvent({ kind: 'notice', message }),
       onBatch: (progress: BatchProgress) => onEvent({ kind: 'batch', progress }),
       onEpoch: (record: EpochRecord, history: History) => onEvent({ kind: 'epoch', record, history }),
       onCheckpoint: async (state: TrainingState) => {
@@ -168,7 +190,7 @@ const api = {
         onEvent({ kind: 'checkpoint', epoch: state.epoch });
       },
     };
-    const job = { base, classes: request.classes, split, settings, data };
+    const job = { base, classes: request.classes, split, settings, data, helpers: helperPool?.helpers };
     let result: TrainResult;
     try {
       result = checkpoint ? await resumeTraining(job, checkpoint, callbacks) : await train(job, callbacks);
@@ -177,6 +199,9 @@ const api = {
       // Paused (or cancelled): not an error; the last checkpoint is where a resume starts.
       if (stop.signal.aborted) return { finished: false };
       throw error;
+    } finally {
+      helperPool?.close();
+      helperPool = null;
     }
 
     const evalRefs = samples[evalSplit];
@@ -214,6 +239,12 @@ const api = {
       unsaved = `${error.message}. It classifies and exports in this tab: export it to keep it.`;
     }
     return { finished: true, history: result.history, evaluation, unsaved };
+  },
+
+  /** Ends fine-tuning helper `index`'s worker as a crash would (tests: the run goes on with a fresh one). */
+  terminateFineTuneHelper(index: number): void {
+    if (!helperPool) throw new Error('no fine-tuning helpers are running');
+    helperPool.terminate(index);
   },
 
   /** Stops training after the current batch: train() then resolves { finished: false }; the last checkpoint is kept. */
