@@ -41,7 +41,7 @@ function specs(cores: number): { legend: string; fields: FieldSpec[]; more?: boo
     {
       legend: 'Compute',
       fields: [
-        { name: 'workers', label: 'Workers', hint: `Parallel feature extractors. This computer reports ${cores} cores.`, kind: 'number', inputMode: 'numeric', step: '1' },
+        { name: 'workers', label: 'Workers', hint: `They extract features in parallel and share each fine-tuning batch. This computer reports ${cores} cores.`, kind: 'number', inputMode: 'numeric', step: '1' },
         {
           name: 'backend',
           label: 'Backend',
