@@ -1,7 +1,8 @@
 /**
- * The page's entry: mounts the views, creates the session and connects the two. Views only render and report
- * intent; the session does the work (in workers). `window.graft` exposes the session to the browser tests and
- * to curious visitors' consoles.
+ * The page's entry and composition root: mounts the views, creates the session and connects the two; your own
+ * classes and Live have controllers of their own (local-classes-controller.ts, live-controller.ts). Views only
+ * render and report intent; the session does the work (in workers). `window.graft` exposes the session to the
+ * browser tests and to curious visitors' consoles.
  */
 import './styles.css';
 import type { DatasetRecord, ModelRecord } from '../../shared/records';
@@ -12,7 +13,6 @@ import { mountAugmentationPreview } from './views/augmentation-preview';
 import { mountBanner } from './views/banner';
 import { mountCachePanel } from './views/cache-panel';
 import { mountClassify } from './views/classify';
-import { mountLive } from './views/live';
 import { mountControls } from './views/controls';
 import { mountCurves } from './views/curves';
 import { mountDatasetPicker } from './views/dataset-picker';
@@ -27,10 +27,10 @@ import { mountSampleGrid } from './views/sample-grid';
 import { mountSettingsForm, type FormSettings } from './views/settings-form';
 import { mountTrainingProgress } from './views/training-progress';
 import { isDroppedFolderId, isOnDeviceId, type DatasetChoice } from './dataset-source';
-import { Live, liveUnavailableHere, type LiveFrame, type LiveStatus } from './live';
-import { LocalClasses, type AddReport } from './local-classes';
-import { mountLocalDataset } from './views/local-dataset';
-import { plural } from './views/format';
+import type { Live } from './live';
+import { connectLive } from './live-controller';
+import { connectLocalClasses } from './local-classes-controller';
+import { saveFile } from './save-file';
 import { loadRun } from './run-registry';
 import { parseModelKey } from '../cache/keys';
 import { nextTask } from '../engine/next-task';
@@ -70,93 +70,7 @@ const datasetPicker = mountDatasetPicker(byId('dataset-picker'), {
   onSelectDataset: (id) => void chooseData(() => session.chooseDataset(id), id),
   onDropFolder: (files) => void chooseData(() => session.chooseFolder(files), null),
 });
-const localClasses = new LocalClasses();
-/** A change to the classes built here, reported in the view's status line; a failure changes nothing. */
-const editLocal = (action: () => Promise<string | void>) =>
-  void action().then(
-    (message) => message && localView.setStatus(message, 'ok'),
-    (error: unknown) => localView.setStatus(plainMessage(error), 'error'),
-  );
-const localView = mountLocalDataset(byId('local-dataset'), {
-  onAddClass: () =>
-    editLocal(async () => {
-      const added = await localClasses.addClass(localClasses.nextClassName());
-      localView.focusClass(added.id);
-    }),
-  onRenameClass: (id, name) => localClasses.renameClass(id, name),
-  onDeleteClass: (id) =>
-    editLocal(async () => {
-      const name = localClasses.classes.find((c) => c.id === id)?.name;
-      const samples = localClasses.samplesOf(id).length;
-      await localClasses.deleteClass(id);
-      return `Deleted “${name}” and its ${plural(samples, 'sample')}.`;
-    }),
-  onAddFiles: (classId, files) => {
-    localView.setStatus(`Adding ${plural(files.length, 'file')}…`);
-    editLocal(async () => addedMessage(await localClasses.addFiles(classId, files.map(({ file, path }) => ({ file, name: path })))));
-  },
-  onRecordFrame: (classId, video) =>
-    localClasses.addFrame(classId, video).then(
-      () => undefined,
-      (error: unknown) => localView.setStatus(plainMessage(error), 'error'),
-    ),
-  onDeleteSample: (id) => editLocal(() => localClasses.deleteSample(id)),
-  onMoveSample: (id, classId) =>
-    editLocal(async () => {
-      await localClasses.moveSample(id, classId);
-      return `Moved a sample to “${localClasses.classes.find((c) => c.id === classId)?.name}”.`;
-    }),
-  onExport: () => saveFile(localClasses.exportZip(), 'graft-classes.zip'),
-  onImport: (file) => {
-    localView.setStatus(`Importing ${file.name}…`);
-    editLocal(async () => {
-      const report = await localClasses.importZip(file);
-      return `${plural(report.classes, 'class', 'classes')} in the zip. ${addedMessage(report)}`;
-    });
-  },
-  onUse: () => void chooseData(() => session.chooseOnDevice(), null),
-});
-
-function addedMessage({ added, duplicates, skipped }: AddReport): string {
-  const parts = [`Added ${plural(added, 'sample')}.`];
-  if (duplicates > 0) parts.push(`${plural(duplicates, 'image')} already in your classes, not added again.`);
-  if (skipped.length > 0) {
-    parts.push(`${plural(skipped.length, 'file')} skipped: ${skipped.slice(0, 3).map((s) => `${s.file} (${s.reason})`).join(', ')}${skipped.length > 3 ? '…' : ''}`);
-  }
-  return parts.join(' ');
-}
-
-const usingLocal = () => session.dataset !== null && isOnDeviceId(session.dataset.id);
-const runInProgress = () => session.state === 'extracting' || session.state === 'training';
-let rechoose: ReturnType<typeof setTimeout> | undefined;
-/** Redraws the classes built here (also when the session's dataset changes: "Choose these classes" shows pressed). */
-function refreshLocalView(): void {
-  localView.update({
-    classes: localClasses.classes.map((c) => ({
-      id: c.id,
-      name: c.name,
-      samples: localClasses.samplesOf(c.id).map((s) => ({ id: s.id, url: localClasses.url(s) })),
-    })),
-    trainable: localClasses.trainable,
-    inUse: usingLocal(),
-  });
-}
-localClasses.onChange(() => {
-  refreshLocalView();
-  // These classes chosen: the next run takes them as they are once the edits pause (not every recorded frame),
-  // or at Start, whichever comes first.
-  clearTimeout(rechoose);
-  // During a run the edit waits for the next Start: the run in progress keeps the data it planned with.
-  rechoose = usingLocal() ? setTimeout(() => !runInProgress() && void rechooseLocal(), 600) : undefined;
-});
-
-/** Takes the classes built here again if an edit is waiting to be taken; a no-op otherwise. */
-function rechooseLocal(): Promise<void> {
-  if (rechoose === undefined) return Promise.resolve();
-  clearTimeout(rechoose);
-  rechoose = undefined;
-  return chooseData(() => session.chooseOnDevice(), null);
-}
+const localClasses = connectLocalClasses(byId('local-dataset'), session, chooseData);
 
 const modelPicker = mountModelPicker(byId('model-picker'), { onSelectModel: (id) => void chooseModel(id) });
 const settingsForm = mountSettingsForm(byId('settings-form'), defaults, { onChange: () => void refreshSummary() });
@@ -165,7 +79,7 @@ const augmentationPreview = mountAugmentationPreview(byId('augmentation-preview'
 const modelSummary = mountModelSummary(byId('model-summary'));
 const controls = mountControls(byId('controls'), {
   onStart: () =>
-    void rechooseLocal().then(() => {
+    void localClasses.rechoose().then(() => {
       const s = settings(true);
       if (s && session.dataset) void session.start(s);
     }),
@@ -187,12 +101,7 @@ async function objectUrlInOwnTask(blob: Blob): Promise<string> {
   return URL.createObjectURL(blob);
 }
 const results = mountResults(byId('results'), {
-  // A wrong prediction of a sample built here can be moved to the predicted class or deleted from the gallery.
-  fixes: {
-    canFix: (imageId) => localClasses.samples.some((s) => s.id === imageId),
-    relabel: (imageId, className) => localClasses.moveSampleToClassNamed(imageId, className),
-    remove: (imageId) => localClasses.deleteSample(imageId),
-  },
+  fixes: localClasses.fixes,
   thumbnail: (imageId) => {
     let url = thumbnails.get(imageId);
     if (!url) {
@@ -210,23 +119,11 @@ const classify = mountClassify(byId('classify'), {
       .then((top) => classify.update(top.map((c) => ({ label: c.className, probability: c.probability }))))
       .catch((e) => classify.showError(plainMessage(e))),
 });
-const liveView = mountLive(byId('live'), { onStart: () => void live.open(), onStop: () => live.close() }, liveUnavailableHere());
-const live = new Live(liveView.video, (frame) => session.classifyFrame(frame));
-live.addEventListener('frame', (event) => liveView.showFrame((event as CustomEvent<LiveFrame>).detail));
-live.addEventListener('state', (event) => {
-  const { state, message } = (event as CustomEvent<LiveStatus>).detail;
-  liveView.setState(state, message);
-});
-// Live scrolled out of sight turns the camera off, as a hidden tab does.
-new IntersectionObserver(([entry]) => live.setInView(entry.isIntersecting)).observe(byId('live'));
-/** Whether the trainer holds a classifier Live and classify can use. */
-let hasClassifier = false;
+const liveController = connectLive(byId('live'), session);
 /** Classify and Live follow the classifier: on once one exists, off (Live's camera too) when it is gone. */
 function classifierReady(ready: boolean, reason = 'Train a classifier first.'): void {
-  hasClassifier = ready;
   classify.setEnabled(ready, reason);
-  if (!ready) live.close();
-  liveView.setEnabled(ready, reason);
+  liveController.setClassifier(ready, reason);
 }
 const exportPanel = mountExport(byId('export'), { onExport: (kind) => void download(kind) });
 const tflitePanel = mountTflite(byId('export-tflite'), { onBuild: (kind) => void buildTflite(kind) });
@@ -281,7 +178,7 @@ function chooseData(load: () => Promise<DatasetChoice>, id: string | null): Prom
       void url.then(URL.revokeObjectURL, () => {});
       thumbnails.delete(imageId);
     }
-    refreshLocalView();
+    localClasses.refresh();
   });
 }
 
@@ -314,15 +211,6 @@ async function refreshPreview(): Promise<void> {
   if (!s || !session.model || !session.dataset) return;
   const [original, ...views] = await session.augmentationPreview(s);
   augmentationPreview.update({ original, views, label: session.dataset.images[0].class });
-}
-
-/** Hands a file to the browser's downloads (made here: nothing is uploaded). */
-function saveFile(blob: Blob, name: string): void {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
 async function download(kind: ExportKind): Promise<void> {
@@ -434,13 +322,11 @@ session.on('state', (state) => {
   controls.setState(state);
   const busy = state === 'extracting' || state === 'training';
   datasetPicker.setDisabled(busy);
-  localView.setDisabled(busy);
+  localClasses.setDisabled(busy);
   modelPicker.setDisabled(busy);
   settingsForm.setDisabled(busy);
   cachePanel.setDisabled(busy);
-  // Live shares the trainer with training: it stops for a run and comes back with the classifier.
-  if (busy) live.close();
-  liveView.setEnabled(hasClassifier && !busy, busy ? 'Live is off while a classifier trains.' : undefined);
+  liveController.setBusy(busy);
   if (state === 'done' || state === 'paused' || state === 'error') void refreshCache().catch(fail);
 });
 session.on('extract', (p) => {
@@ -534,4 +420,4 @@ async function boot(): Promise<void> {
   }
 }
 
-window.graft = { session, live, ready: boot().catch(fail) };
+window.graft = { session, live: liveController.live, ready: boot().catch(fail) };

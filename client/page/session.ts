@@ -280,12 +280,13 @@ export class Session {
     const augmentation = run.augmentation ?? DEFAULT_AUGMENTATION;
     this.farm = null;
     const train = new Set(split.train);
+    const viewsOf = (imageId: string) => (train.has(imageId) ? Array.from({ length: settings.augmentViews + 1 }, (_, v) => v) : [0]);
+    const wanted = (imageId: string, v: number) => [pooledKey, ...(cutKey ? [cutKey] : [])].map((key) => featureKey(key, imageId, v, augmentation));
+    // Every image's keys in one cache transaction, not one per image.
+    const missing = new Set(await missingKeys(dataset.images.flatMap(({ imageId }) => viewsOf(imageId).flatMap((v) => wanted(imageId, v)))));
     const farmImages: FarmImage[] = [];
     for (const image of dataset.images) {
-      const views = train.has(image.imageId) ? Array.from({ length: settings.augmentViews + 1 }, (_, v) => v) : [0];
-      const wanted = (v: number) => [pooledKey, ...(cutKey ? [cutKey] : [])].map((key) => featureKey(key, image.imageId, v, augmentation));
-      const missing = new Set(await missingKeys(views.flatMap(wanted)));
-      const needed = views.filter((v) => wanted(v).some((key) => missing.has(key)));
+      const needed = viewsOf(image.imageId).filter((v) => wanted(image.imageId, v).some((key) => missing.has(key)));
       if (needed.length > 0) farmImages.push({ key: image.imageId, imageId: image.imageId, views: needed, bytes: image.bytes });
     }
     if (farmImages.length === 0) {

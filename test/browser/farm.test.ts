@@ -10,6 +10,7 @@ import { featureKey } from '../../client/cache/keys';
 import { launchChromium, type Chromium } from '../support/browser';
 import { busyForLong, traceMainThread, type MainThreadTask } from '../support/main-thread';
 import { seededGraft, type SeededGraft } from '../support/graft-fixture';
+import { getRecords } from '../support/raw-idb';
 import { extractFeatures, listClassFolder, FLOWERS_DIR } from '../support/node-features';
 import { useBackend } from '../support/tf-node';
 
@@ -144,26 +145,8 @@ async function extractInPage(
 
 /** Pooled features as stored in the page's IndexedDB (read with the raw API, not our code). */
 async function storedFeatures(page: Page, keys: string[]): Promise<(number[] | null)[]> {
-  return page.evaluate(async (keys) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('graft');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const store = db.transaction('features').objectStore('features');
-    const records = await Promise.all(
-      keys.map(
-        (key) =>
-          new Promise<{ tensors: { data: ArrayBuffer; codec: string }[] } | undefined>((resolve, reject) => {
-            const request = store.get(key);
-            request.onsuccess = () => resolve(request.result);
-            request.onerror = () => reject(request.error);
-          }),
-      ),
-    );
-    db.close();
-    return records.map((r) => (r && r.tensors[0].codec === 'float32' ? Array.from(new Float32Array(r.tensors[0].data)) : null));
-  }, keys);
+  const records = await getRecords(page, 'features', keys);
+  return records.map((r) => (r && r.tensors[0].codec === 'float32' ? Array.from(new Float32Array(r.tensors[0].data)) : null));
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -19,6 +19,7 @@ import { STORED_IMAGE_SIDE } from '../../shared/image-limits';
 import { launchChromium, type Chromium } from '../support/browser';
 import { fakeCameraFlags, writeY4m } from '../support/fake-camera';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
+import { countRecords, getAllRecords, getRecords, inspectAllRecords } from '../support/raw-idb';
 
 const SCREENS = '.local/screens';
 const CATS = join(SHARED, 'datasets/cats_vs_dogs/cats');
@@ -61,30 +62,18 @@ interface StoredSample {
 }
 
 /** The classes and samples in IndexedDB, read with the raw API (not our code), each sample hashed and decoded. */
-function storedSamples(page: Page): Promise<{ classes: string[]; samples: StoredSample[] }> {
-  return page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('graft');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const all = <T,>(store: string) =>
-      new Promise<T[]>((resolve, reject) => {
-        const request = db.transaction(store).objectStore(store).getAll();
-        request.onsuccess = () => resolve(request.result as T[]);
-        request.onerror = () => reject(request.error);
-      });
-    const classes = (await all<{ id: string; name: string; createdAt: number }>('local-classes')).sort((a, b) => a.createdAt - b.createdAt);
-    // In the order they were added: the order the page shows them in.
-    const records = (await all<{ id: string; classId: string; bytes: ArrayBuffer; type: string; addedAt: number }>('local-samples')).sort((a, b) => a.addedAt - b.addedAt);
-    db.close();
+async function storedSamples(page: Page): Promise<{ classes: string[]; samples: StoredSample[] }> {
+  const classes = (await getAllRecords(page, 'local-classes')).sort((a, b) => a.createdAt - b.createdAt);
+  const samples = await inspectAllRecords(page, 'local-samples', (records) => {
     const hex = (buffer: ArrayBuffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('');
-    const samples = await Promise.all(
-      records.map(async (r) => {
+    // In the order they were added: the order the page shows them in.
+    const added = records.sort((a, b) => a.addedAt - b.addedAt);
+    return Promise.all(
+      added.map(async (r) => {
         const bitmap = await createImageBitmap(new Blob([r.bytes]));
         const sample = {
           id: r.id,
-          className: classes.find((c) => c.id === r.classId)?.name ?? '?',
+          classId: r.classId,
           type: r.type,
           sha256: hex(await crypto.subtle.digest('SHA-256', r.bytes)),
           width: bitmap.width,
@@ -95,26 +84,11 @@ function storedSamples(page: Page): Promise<{ classes: string[]; samples: Stored
         return sample;
       }),
     );
-    return { classes: classes.map((c) => c.name), samples };
   });
-}
-
-/** Records in the feature cache, read with the raw API. */
-function featureCount(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('graft');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const count = await new Promise<number>((resolve, reject) => {
-      const request = db.transaction('features').objectStore('features').count();
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    db.close();
-    return count;
-  });
+  return {
+    classes: classes.map((c) => c.name),
+    samples: samples.map(({ classId, ...sample }) => ({ ...sample, className: classes.find((c) => c.id === classId)?.name ?? '?' })),
+  };
 }
 
 async function openPage(page: Page): Promise<void> {
@@ -241,21 +215,8 @@ it('fixes a mislabelled sample from the gallery in one click; the next run extra
   // holds the copy out for validation and trains on its original, the head predicts it a dog: a wrong prediction.
   const twinOf = built.samples.find((s) => s.className === 'dogs')!;
   const twinPath = join(work, 'dog-copy.png');
-  const twinBytes = await page.evaluate(async (id) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('graft');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const record = await new Promise<{ bytes: ArrayBuffer }>((resolve, reject) => {
-      const request = db.transaction('local-samples').objectStore('local-samples').get(id);
-      request.onsuccess = () => resolve(request.result as { bytes: ArrayBuffer });
-      request.onerror = () => reject(request.error);
-    });
-    db.close();
-    return Array.from(new Uint8Array(record.bytes));
-  }, twinOf.id);
-  await sharp(Buffer.from(twinBytes)).png().toFile(twinPath);
+  const [twin] = await getRecords(page, 'local-samples', [twinOf.id]);
+  await sharp(Buffer.from(twin!.bytes)).png().toFile(twinPath);
   await card(page, 0).locator('input[type=file][accept="image/*"]').setInputFiles(twinPath);
   await expect.poll(() => countOf(page, 0)).toBe(built.samples.filter((s) => s.className === 'cats').length + 1);
   const now = await storedSamples(page);
@@ -272,10 +233,10 @@ it('fixes a mislabelled sample from the gallery in one click; the next run extra
   await page.getByLabel('Head epochs').fill('20');
   await page.getByLabel('Fine-tune epochs').fill('1');
   await page.getByLabel('Seed').fill(String(seed));
-  const before = await featureCount(page);
+  const before = await countRecords(page, 'features');
   await train(page);
   // One new image: its pooled features and cut activations were extracted, nothing else.
-  const cached = await featureCount(page);
+  const cached = await countRecords(page, 'features');
   expect(cached).toBe(before + 2);
 
   const fix = page.getByRole('button', { name: 'Move this cats image to dogs' });
@@ -289,7 +250,7 @@ it('fixes a mislabelled sample from the gallery in one click; the next run extra
   // Relabelled only: every feature is reused.
   await train(page);
   expect(await page.locator('#banner').innerText()).toContain('All features are already cached');
-  expect(await featureCount(page)).toBe(cached);
+  expect(await countRecords(page, 'features')).toBe(cached);
 
   // One new photo, dropped on the class: that one image is extracted (pooled features and cut activations), nothing else.
   const dropped = await page.evaluateHandle(
@@ -305,7 +266,7 @@ it('fixes a mislabelled sample from the gallery in one click; the next run extra
   await expect.poll(() => countOf(page, 1)).toBe(DOG_FILES + 2);
   await train(page);
   expect(await page.evaluate(() => window.graft.session.lastExtraction?.scheduler.total)).toBe(1);
-  expect(await featureCount(page)).toBe(cached + 2);
+  expect(await countRecords(page, 'features')).toBe(cached + 2);
   await page.close();
 });
 

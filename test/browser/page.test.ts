@@ -16,6 +16,7 @@ import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { launchChromium, type Chromium } from '../support/browser';
 import { busyForLong, traceMainThread } from '../support/main-thread';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
+import { countEachStore } from '../support/raw-idb';
 
 const SCREENS = '.local/screens';
 const CLASSES = ['daisy', 'roses', 'tulips'];
@@ -64,31 +65,6 @@ const errorBanners = (page: Page) => page.evaluate(() => (window as unknown as {
 
 
 const epochsDone = (page: Page) => page.locator('.curves-table tbody tr').count();
-
-/** Records in each of Graft's IndexedDB stores, read with the raw API (not our code). */
-function storeCounts(page: Page): Promise<Record<string, number>> {
-  return page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('graft');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const names = Array.from(db.objectStoreNames);
-    const tx = db.transaction(names);
-    const counts = await Promise.all(
-      names.map(
-        (name) =>
-          new Promise<number>((resolve, reject) => {
-            const request = tx.objectStore(name).count();
-            request.onsuccess = () => resolve(request.result);
-            request.onerror = () => reject(request.error);
-          }),
-      ),
-    );
-    db.close();
-    return Object.fromEntries(names.map((name, i) => [name, counts[i]]));
-  });
-}
 
 it('says what augmented views cost before a run starts, and updates it as the count is typed', async () => {
   const page = await chrome.context.newPage();
@@ -438,7 +414,7 @@ it('lists only runs that can be resumed, and "Delete everything" leaves nothing 
   // The earlier tests left runs (finished or not), checkpoints and classifiers.
   const runButtons = () => page.getByRole('button', { name: /^(Resume|Open results of|Train) / }).count();
   await expect.poll(runButtons, { timeout: 30_000 }).toBeGreaterThan(0);
-  const before = await storeCounts(page);
+  const before = await countEachStore(page);
   expect(before.checkpoints).toBeGreaterThan(0);
   expect(before.classifiers).toBeGreaterThan(0);
   // Without its record (dataset, model, settings) a checkpoint cannot be resumed: it is not offered.
@@ -453,7 +429,7 @@ it('lists only runs that can be resumed, and "Delete everything" leaves nothing 
   await expect.poll(() => page.locator('#coming-back').isHidden(), { timeout: 30_000 }).toBe(true);
   expect(await page.getByRole('button', { name: 'Choose an image…' }).isEnabled()).toBe(false);
   // (This visit built no classes of its own: those stores are empty too.)
-  expect(await storeCounts(page)).toEqual({ features: 0, checkpoints: 0, classifiers: 0, 'local-classes': 0, 'local-samples': 0 });
+  expect(await countEachStore(page)).toEqual({ features: 0, checkpoints: 0, classifiers: 0, 'local-classes': 0, 'local-samples': 0 });
   await page.close();
 
   // The next visit finds nothing: no run to resume, no classifier coming back.

@@ -14,6 +14,7 @@ import { formatBytes } from '../../client/page/views/format';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { launchChromium, type Chromium } from '../support/browser';
 import { seededGraft, type SeededGraft } from '../support/graft-fixture';
+import { inspectAllRecords } from '../support/raw-idb';
 
 const DATASET = 'flowers-shards';
 const PER_CLASS = 12;
@@ -191,20 +192,7 @@ async function runWithQuota(free: (needs: Needs) => number, noteBeforeStart: ((n
     if (noteBeforeStart) await expect.poll(() => note.innerText().catch(() => ''), { timeout: 30_000 }).toContain(noteBeforeStart(needs));
     const said = await note.innerText().catch(() => '');
     const state = await startAndWait(page);
-    const cutCodecs = await page.evaluate(async () => {
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const request = indexedDB.open('graft');
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-      const records = await new Promise<{ tensors: { codec: string }[] }[]>((resolve, reject) => {
-        const request = db.transaction('features').objectStore('features').getAll();
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-      db.close();
-      return records.filter((r) => r.tensors.length === 2).map((r) => r.tensors[0].codec);
-    });
+    const cutCodecs = await inspectAllRecords(page, 'features', (records) => records.filter((r) => r.tensors.length === 2).map((r) => r.tensors[0].codec));
     console.log(`quota run ended ${state}: ${await page.locator('#banner').textContent()}`);
     return {
       state,

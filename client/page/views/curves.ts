@@ -13,7 +13,6 @@ import { formatLoss, formatPercent } from './format';
 
 export interface Curves {
   update(history: History | null): void;
-  destroy(): void;
 }
 
 const CHART_HEIGHT = 240;
@@ -243,12 +242,6 @@ export function mountCurves(el: HTMLElement): Curves {
       if (!grid.isConnected) replace(el, grid, table);
       charts.forEach((chart, i) => chart.setData(aligned(SPECS[i], next)));
       renderTable(next, history);
-    },
-    destroy() {
-      resize.disconnect();
-      dark.removeEventListener('change', create);
-      destroyCharts();
-      replace(el);
     },
   };
 }
