@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { nextTask } from '../engine/next-task';
 import { batchTensors, predictSource, type Predictions } from './evaluate';
 import { crossEntropy } from './loss';
 import { sampleDropoutKey, SampleDropout } from './sample-dropout';
@@ -154,6 +155,9 @@ export async function stepInParts(
   );
   // Settled below; a rejection must not surface as unhandled meanwhile.
   for (const answer of asked) answer?.catch(() => undefined);
+  // The requests leave through promise chains (bridge queue, comlink): let them reach the helpers before this
+  // worker's thread is busy with its own part, or the helpers would start only once it is done.
+  await nextTask();
 
   const local = (batch: SampleBatch, indices: number[]) => partGradients(model, variables, dropout, batch, { indices, epoch, batchSize }, settings);
   const partsComputed = [local(firstBatch, parts[0])];
@@ -208,6 +212,7 @@ export async function predictInParts(
   const weights = readWeights(variables);
   const asked = helpers.map((helper, h) => (parts[1 + h].length === 0 ? null : helper.probabilities({ weights, indices: parts[1 + h] })));
   for (const answer of asked) answer?.catch(() => undefined);
+  await nextTask();
   const first = await predictSource(model, subSource(source, parts[0]));
   const { classCount } = first;
   const probabilities = new Float32Array(count * classCount);

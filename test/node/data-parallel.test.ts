@@ -9,7 +9,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingState, TrainSettings } from '../../shared/training';
 import { releaseModels } from '../../client/engine/release';
 import { buildReplicaModel } from '../../client/trainer/cut-model';
-import { Replica, splitIndices, type GradientHelper } from '../../client/trainer/data-parallel';
+import { Replica, splitIndices, stepInParts, type GradientHelper } from '../../client/trainer/data-parallel';
+import { SampleDropout } from '../../client/trainer/sample-dropout';
+import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { resumeTraining, train, type TrainJob, type TrainResult } from '../../client/trainer/train';
 import { loadFlowersBase, sourcesOf, splitOf, trainJobOf, wasmFlowersFixture, type FlowersFixture } from '../support/trainer-fixtures';
@@ -70,6 +72,49 @@ describe('splitIndices', () => {
     expect(splitIndices([5, 6, 7, 8, 9], 2)).toEqual([[5, 6, 7], [8, 9]]);
     expect(splitIndices([5, 6, 7, 8, 9, 10, 11], 3)).toEqual([[5, 6, 7], [8, 9], [10, 11]]);
     expect(splitIndices([4], 3)).toEqual([[4], [], []]);
+  });
+});
+
+describe('a step split across workers', () => {
+  it('hands the helpers their parts before the trainer computes its own, so they compute at the same time', async () => {
+    const job = await jobWith([]);
+    const model = buildReplicaModel(job.base, fixture.folder.classes.length, SETTINGS);
+    const events: string[] = [];
+    const apply = model.apply.bind(model);
+    model.apply = (...args: Parameters<typeof apply>) => {
+      events.push('trainer computes its part');
+      return apply(...args);
+    };
+    const helper = await replica();
+    // As a worker's bridge does: the request leaves only after a few promise hops (queue, start check, comlink).
+    const remote: GradientHelper = {
+      gradients: async (request) => {
+        for (let hop = 0; hop < 4; hop++) await Promise.resolve();
+        events.push('helper has its request');
+        return helper.gradients(request);
+      },
+      probabilities: (request) => helper.probabilities(request),
+    };
+    const optimizer = tf.train.adam(1e-4);
+    const source = job.data.cut!.train;
+    const parts = splitIndices([0, 1, 2, 3], 2);
+    await stepInParts(
+      {
+        model,
+        variables: model.trainableWeights,
+        optimizer,
+        dropout: new SampleDropout(model.layers),
+        settings: { seed: SETTINGS.seed, classCount: fixture.folder.classes.length, classWeights: null, labelSmoothing: 0 },
+        source,
+        helpers: [remote],
+      },
+      parts,
+      await source.batch(parts[0]),
+      0,
+    );
+    expect(events).toEqual(['helper has its request', 'trainer computes its part']);
+    optimizer.dispose();
+    releaseModels(model);
   });
 });
 
