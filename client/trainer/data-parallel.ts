@@ -33,6 +33,8 @@ export interface GradientRequest {
   epoch: number;
   /** The whole batch's size: the part's loss is its share of the batch's mean. */
   batchSize: number;
+  /** The helper's part of the next batch, to read from the cache while this one computes. */
+  next?: number[];
 }
 
 export interface PartGradients {
@@ -138,20 +140,21 @@ export interface ParallelStep {
 
 /**
  * One optimizer step on the batch `parts` make up: parts[0] is the trainer's (`firstBatch` holds its samples),
- * parts[1 + h] helper h's (the trainer's too when there is no such helper any more). Returns the batch's mean
- * loss, its correct count and the helpers that failed.
+ * parts[1 + h] helper h's (the trainer's too when there is no such helper any more). `nextParts`: the next
+ * batch's, split the same way. Returns the batch's mean loss, its correct count and the helpers that failed.
  */
 export async function stepInParts(
   step: ParallelStep,
   parts: readonly number[][],
   firstBatch: SampleBatch,
   epoch: number,
+  nextParts: readonly number[][] = [],
 ): Promise<{ loss: number; correct: number; failures: HelperFailure[] }> {
   const { model, variables, dropout, settings, source, helpers } = step;
   const batchSize = parts.reduce((n, part) => n + part.length, 0);
   const weights = helpers.length > 0 ? readWeights(variables) : [];
   const asked = parts.slice(1).map((indices, h) =>
-    indices.length === 0 || !helpers[h] ? null : helpers[h].gradients({ weights, indices, epoch, batchSize }),
+    indices.length === 0 || !helpers[h] ? null : helpers[h].gradients({ weights, indices, epoch, batchSize, next: nextParts[1 + h] }),
   );
   // Settled below; a rejection must not surface as unhandled meanwhile.
   for (const answer of asked) answer?.catch(() => undefined);
@@ -239,6 +242,8 @@ export async function predictInParts(
 export class Replica implements GradientHelper {
   readonly #variables: tfl.LayerVariable[];
   readonly #dropout: SampleDropout;
+  /** The samples of the next request, being read meanwhile. */
+  #ahead: { indices: string; batch: Promise<SampleBatch> } | null = null;
 
   constructor(
     private readonly model: tfl.LayersModel,
@@ -249,9 +254,15 @@ export class Replica implements GradientHelper {
     this.#dropout = new SampleDropout(model.layers);
   }
 
-  async gradients({ weights, ...part }: GradientRequest): Promise<PartGradients> {
+  async gradients({ weights, next, ...part }: GradientRequest): Promise<PartGradients> {
     writeWeights(this.#variables, weights);
-    const batch = await this.data.train.batch(part.indices);
+    const batch = await this.#read(part.indices);
+    if (next && next.length > 0) {
+      const ahead = { indices: next.join(), batch: this.data.train.batch(next) };
+      // Not awaited when the next request differs (a helper dropped meanwhile changes the split).
+      ahead.batch.catch(() => undefined);
+      this.#ahead = ahead;
+    }
     const result = partGradients(this.model, this.#variables, this.#dropout, batch, part, this.settings);
     try {
       const gradients = (await Promise.all(result.gradients.map((g) => g.data()))) as Float32Array[];
@@ -260,6 +271,12 @@ export class Replica implements GradientHelper {
     } finally {
       tf.dispose([...result.gradients, result.loss, result.correct]);
     }
+  }
+
+  #read(indices: number[]): Promise<SampleBatch> {
+    const ahead = this.#ahead;
+    this.#ahead = null;
+    return ahead?.indices === indices.join() ? ahead.batch : this.data.train.batch(indices);
   }
 
   async probabilities({ weights, indices }: { weights: Float32Array[]; indices: number[] }): Promise<Float32Array> {

@@ -301,7 +301,7 @@ async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
       let lossSum = 0;
       let correctSum = 0;
       let seen = 0;
-      // Fetch the trainer's part of the next batch while this one trains: a streaming source reads IndexedDB meanwhile.
+      // Fetch each worker's part of the next batch while this one trains: a streaming source reads IndexedDB meanwhile.
       let parts = partsOf(0);
       let next = prefetch(data.train, parts[0]);
       for (let b = 0; b < batches.length; b++) {
@@ -313,6 +313,7 @@ async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
           parts = partsOf(b + 1);
           next = prefetch(data.train, parts[0]);
         }
+        const upcoming = b + 1 < batches.length ? parts : [];
         const step = (epoch - stage.start) * batches.length + b;
         setLearningRate(optimizer, scheduledLearningRate(stage.learningRate, stage.schedule, step, stageSteps));
         const result = await stepInParts(
@@ -320,6 +321,7 @@ async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
           current,
           batch,
           epoch,
+          upcoming,
         );
         dropFailed(result.failures);
         if (!Number.isFinite(result.loss)) throw diverged(epoch, `the loss of batch ${b + 1} is ${result.loss}`);
