@@ -160,7 +160,7 @@ export async function stepInParts(
   for (const answer of asked) answer?.catch(() => undefined);
   // The requests leave through promise chains (bridge queue, comlink): let them reach the helpers before this
   // worker's thread is busy with its own part, or the helpers would start only once it is done.
-  await nextTask();
+  if (asked.some((answer) => answer !== null)) await nextTask();
 
   const local = (batch: SampleBatch, indices: number[]) => partGradients(model, variables, dropout, batch, { indices, epoch, batchSize }, settings);
   const partsComputed = [local(firstBatch, parts[0])];
