@@ -342,7 +342,7 @@ describe('head training', () => {
     });
 
     // 1,200 forward passes of the whole classifier at 224 px: minutes when the machine is shared with other work.
-    it('exports float16 and uint8 weights that load as they are and keep accuracy within 1 point', async () => {
+    it('exports float16 and uint8 weights that load as they are and lose at most 1 point of accuracy', async () => {
       const classifier = buildClassifier(base, trained.head);
       const exports = await Promise.all(
         (['float32', 'float16', 'uint8'] as const).map((q) => exportLayersModel(classifier, metadata(), q)),
@@ -368,8 +368,10 @@ describe('head training', () => {
       console.info(`top-1 agreement with float32: float16 ${agreement(p16).toFixed(4)}, uint8 ${agreement(p8).toFixed(4)}`);
       expect(agreement(p16)).toBeGreaterThanOrEqual(0.99);
       expect(agreement(p8)).toBeGreaterThanOrEqual(0.98);
-      expect(Math.abs(a16 - a32)).toBeLessThanOrEqual(0.01);
-      expect(Math.abs(a8 - a32)).toBeLessThanOrEqual(0.01);
+      // At most 1 point (4 of 400 photos) lost; a quantized model may also get a few more right (rounding noise).
+      const ONE_POINT = 0.01 + 1e-9;
+      expect(a32 - a16).toBeLessThanOrEqual(ONE_POINT);
+      expect(a32 - a8).toBeLessThanOrEqual(ONE_POINT);
       releaseModels(...models);
     }, 300_000);
 
