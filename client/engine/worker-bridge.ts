@@ -40,6 +40,8 @@ export interface WorkerBridgeOptions<Api extends object> {
   callLimitMs?: number;
   /** Terminate after this long without calls (0 = never). */
   idleMs?: number;
+  /** A running worker was ended (crash, hang, terminate()), whether or not a call was pending. */
+  onStop?: (reason: string) => void;
 }
 
 /** Generous: a slow machine shared with other work must not look hung. */
@@ -106,6 +108,7 @@ export class WorkerBridge<Api extends object> {
   /** Ends the worker now; pending calls reject with WorkerDiedError(reason). */
   terminate(reason = 'worker terminated'): void {
     clearTimeout(this.#idleTimer);
+    if (this.#worker) this.options.onStop?.(reason);
     this.#worker?.terminate();
     this.#worker = null;
     this.#remote?.[Comlink.releaseProxy]();
