@@ -18,8 +18,8 @@ export interface RunFootprint {
   cutSize: number;
   /** Bytes of the base model's weights (the saved classifier holds them). */
   modelBytes: number;
-  /** Parameters that train in stage 1 and, with fine-tuning, in stage 2 (a checkpoint holds them and two
-   * optimizer slots each). */
+  /** Parameters that train in stage 1 and, with fine-tuning, in stage 2 (a checkpoint holds them, the best
+   * epoch's copy and two optimizer slots each). */
   headParams: number;
   fineTuneParams: number;
 }
@@ -52,8 +52,9 @@ export function bytesNeeded(footprint: RunFootprint, cut: CutStorage): number {
   const trainableParams = cut === 'none' ? footprint.headParams : footprint.fineTuneParams;
   const pooled = samples * (pooledSize * 4 + RECORD_OVERHEAD);
   const cutBytes = cut === 'none' ? 0 : cutSamples * (cutSize * CUT_BYTES_PER_VALUE[cut] + RECORD_OVERHEAD);
-  // Saving a checkpoint replaces the previous one in one put: both are stored while it commits.
-  const checkpoints = 2 * trainableParams * 4 * 3;
+  // A checkpoint holds four float32 arrays per trainable parameter: the weights, the best epoch's weights and the
+  // optimizer's two slots. Saving one replaces the previous in one put: both are stored while it commits.
+  const checkpoints = 2 * trainableParams * 4 * 4;
   return Math.ceil((pooled + cutBytes + checkpoints + modelBytes) * MARGIN);
 }
 

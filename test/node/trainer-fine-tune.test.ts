@@ -16,6 +16,7 @@ import { evaluate, predictSource } from '../../client/trainer/evaluate';
 import { artifactsFromFiles, buildClassifier, exportLayersModel } from '../../client/trainer/export';
 import { releaseModels } from '../../client/engine/release';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
+import { bytesNeeded } from '../../client/page/storage-plan';
 import { resumeTraining, train, type TrainResult } from '../../client/trainer/train';
 import { MOBILENET_PREPROCESSING, MOBILENET_V2_DIR, preprocessImages, readModelArtifacts } from '../support/node-features';
 import { loadFlowersBase, sourcesOf, trainJobOf, wasmFlowersFixture, type FlowersFixture } from '../support/trainer-fixtures';
@@ -201,6 +202,16 @@ describe('fine-tuning on wasm from cached cut activations', () => {
     expect(tf.max(tf.abs(tf.sub(onReloaded, onImages))).dataSync()[0]).toBeLessThan(1e-5);
     tf.dispose([input, onImages, onReloaded, stage2]);
     releaseModels(reloaded);
+  });
+
+  it('takes no more room than the storage plan counts for a checkpoint', () => {
+    const checkpoint = checkpoints.find((c) => c.stage === 'fine-tune')!;
+    const floats = (arrays: readonly { data: Float32Array }[]) => arrays.reduce((n, a) => n + a.data.length, 0);
+    const params = floats(checkpoint.trainableWeights);
+    const stored = 4 * (floats(checkpoint.trainableWeights) + floats(checkpoint.best!.weights) + floats(checkpoint.optimizerWeights));
+    // Only checkpoints: no samples, no model. The plan counts the old and the new one while a put commits.
+    const planned = bytesNeeded({ samples: 0, cutSamples: 0, pooledSize: 0, cutSize: 1, modelBytes: 0, headParams: 0, fineTuneParams: params }, 'uint8');
+    expect(planned).toBeGreaterThanOrEqual(2 * stored);
   });
 
   it('resumes from a fine-tune checkpoint (weights and optimizer state) and ends like the uninterrupted run', async () => {
