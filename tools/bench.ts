@@ -25,6 +25,7 @@ import {
   openSession,
   predictRun,
   trainRun,
+  type TrainRun,
   type ExtractionRun,
 } from './measure/graft-page';
 import { backendFlag, parseFlags, runCommand, wholeNumberFlag } from './measure/cli';
@@ -105,6 +106,12 @@ const describeBackend = (b: BackendReport) =>
 /** Images per second once every worker had started (backend up, base loaded). */
 const steadyRate = (run: ExtractionRun) => run.images / (run.seconds - run.startSeconds);
 
+/** A training run that ended done, or the error that says how it ended. */
+function finished(run: TrainRun): TrainRun {
+  if (run.state !== 'done' || !run.history) throw new Error(`training in the page failed: ${run.error ?? `it ended ${run.state}`}`);
+  return run;
+}
+
 async function bench(options: BenchOptions, root: string): Promise<void> {
   const log = logLine;
   const out = (line: string) => console.log(line);
@@ -151,11 +158,9 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
       settings,
     });
     log('training from the cache, fine-tuning on 1 worker');
-    const trainingOne = await trainRun(graft.page, { ...settings, workers: 1 });
-    if (trainingOne.state !== 'done' || !trainingOne.history) throw new Error(`training in the page failed: ${trainingOne.error ?? `it ended ${trainingOne.state}`}`);
+    const trainingOne = finished(await trainRun(graft.page, { ...settings, workers: 1 }));
     log(`training from the cache, fine-tuning on ${workers} workers`);
-    const training = await trainRun(graft.page, settings);
-    if (training.state !== 'done' || !training.history) throw new Error(`training in the page failed: ${training.error ?? `it ended ${training.state}`}`);
+    const training = finished(await trainRun(graft.page, settings));
     log('TFLite float32 and int8, each checked in LiteRT.js (one worker, wasm) on the validation images');
     const tflite = { float32: await exportTflite(graft.page, 'float32'), int8: await exportTflite(graft.page, 'int8') };
     log(`Live: the fake camera's frames through the classifier in the trainer worker, ${options.liveSeconds} s`);

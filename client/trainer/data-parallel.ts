@@ -10,6 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { nextTask } from '../engine/next-task';
+import type { NamedArray } from '../../shared/training';
+import { arraysToWeights, weightsToArrays } from './checkpoint';
 import { batchTensors, predictSource, type Predictions } from './evaluate';
 import { crossEntropy } from './loss';
 import { sampleDropoutKey, SampleDropout } from './sample-dropout';
@@ -26,8 +28,8 @@ export interface StepSettings {
 }
 
 export interface GradientRequest {
-  /** The trainable weights' current values, in the model's trainableWeights order. */
-  weights: Float32Array[];
+  /** The trainable weights' current values, by name (checkpoint.ts's form). */
+  weights: NamedArray[];
   /** Which samples of the training source, in batch order. */
   indices: number[];
   epoch: number;
@@ -46,11 +48,17 @@ export interface PartGradients {
   correct: number;
 }
 
+export interface ValidationRequest {
+  weights: NamedArray[];
+  /** Which samples of the validation source. */
+  indices: number[];
+}
+
 /** A replica of the model, usually in another worker: the part of a step or of a validation pass it is asked for. */
 export interface GradientHelper {
   gradients(request: GradientRequest): Promise<PartGradients>;
   /** Row-major [indices, classes] probabilities of validation samples at these weights. */
-  probabilities(request: { weights: Float32Array[]; indices: number[] }): Promise<Float32Array>;
+  probabilities(request: ValidationRequest): Promise<Float32Array>;
 }
 
 /** `indices` in `parts` consecutive parts whose sizes differ by at most one (some empty when there are fewer). */
@@ -65,21 +73,6 @@ export function splitIndices(indices: readonly number[], parts: number): number[
     start += size;
   }
   return out;
-}
-
-/** Copies of the variables' values, for helpers. */
-export function readWeights(variables: readonly tfl.LayerVariable[]): Float32Array[] {
-  return variables.map((v) => v.read().dataSync() as Float32Array);
-}
-
-/** Sets the variables to values from readWeights (in the same order, from a replica of the same model). */
-export function writeWeights(variables: readonly tfl.LayerVariable[], weights: readonly Float32Array[]): void {
-  if (weights.length !== variables.length) throw new Error(`got ${weights.length} weight arrays for ${variables.length} trainable weights`);
-  variables.forEach((v, k) => {
-    const value = tf.tensor(weights[k], v.shape as number[], 'float32');
-    v.write(value);
-    value.dispose();
-  });
 }
 
 /** A source over some samples of another, in the given order. */
@@ -152,7 +145,7 @@ export async function stepInParts(
 ): Promise<{ loss: number; correct: number; failures: HelperFailure[] }> {
   const { model, variables, dropout, settings, source, helpers } = step;
   const batchSize = parts.reduce((n, part) => n + part.length, 0);
-  const weights = helpers.length > 0 ? readWeights(variables) : [];
+  const weights = helpers.length > 0 ? await weightsToArrays(variables) : [];
   const asked = parts.slice(1).map((indices, h) =>
     indices.length === 0 || !helpers[h] ? null : helpers[h].gradients({ weights, indices, epoch, batchSize, next: nextParts[1 + h] }),
   );
@@ -212,7 +205,7 @@ export async function predictInParts(
   if (helpers.length === 0) return { predictions: await predictSource(model, source), failures: [] };
   const count = source.imageIds.length;
   const parts = splitIndices(Array.from({ length: count }, (_, i) => i), 1 + helpers.length);
-  const weights = readWeights(variables);
+  const weights = await weightsToArrays(variables);
   const asked = helpers.map((helper, h) => (parts[1 + h].length === 0 ? null : helper.probabilities({ weights, indices: parts[1 + h] })));
   for (const answer of asked) answer?.catch(() => undefined);
   await nextTask();
@@ -255,7 +248,7 @@ export class Replica implements GradientHelper {
   }
 
   async gradients({ weights, next, ...part }: GradientRequest): Promise<PartGradients> {
-    writeWeights(this.#variables, weights);
+    arraysToWeights(this.#variables, weights);
     const batch = await this.#read(part.indices);
     if (next && next.length > 0) {
       const ahead = { indices: next.join(), batch: this.data.train.batch(next) };
@@ -279,8 +272,8 @@ export class Replica implements GradientHelper {
     return ahead?.indices === indices.join() ? ahead.batch : this.data.train.batch(indices);
   }
 
-  async probabilities({ weights, indices }: { weights: Float32Array[]; indices: number[] }): Promise<Float32Array> {
-    writeWeights(this.#variables, weights);
+  async probabilities({ weights, indices }: ValidationRequest): Promise<Float32Array> {
+    arraysToWeights(this.#variables, weights);
     return (await predictSource(this.model, subSource(this.data.validation, indices))).probabilities;
   }
 }

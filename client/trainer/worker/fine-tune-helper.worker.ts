@@ -11,7 +11,7 @@ import { selectBackend } from '../../engine/backend';
 import { loadBaseModel } from '../../engine/base-model';
 import { classWeights } from '../class-weights';
 import { buildReplicaModel } from '../cut-model';
-import { Replica, type GradientRequest, type PartGradients } from '../data-parallel';
+import { Replica, type GradientRequest, type PartGradients, type ValidationRequest } from '../data-parallel';
 import { splitSamples } from '../sources';
 import { registerWasmBackpropKernels } from '../wasm-backprop-kernels';
 import { streamFromCache } from './cached-source';
@@ -54,7 +54,7 @@ const api = {
     return Comlink.transfer(part, part.gradients.map((g) => g.buffer as ArrayBuffer));
   },
 
-  async probabilities(request: { weights: Float32Array[]; indices: number[] }): Promise<Float32Array> {
+  async probabilities(request: ValidationRequest): Promise<Float32Array> {
     const probabilities = await (await ready()).probabilities(request);
     return Comlink.transfer(probabilities, [probabilities.buffer as ArrayBuffer]);
   },

@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import type { FineTuneHelperInit } from '../../../shared/trainer-messages';
 import { fallbackRequest, withStartFailures } from '../../engine/start-fallback';
 import { WorkerBridge, WorkerDiedError } from '../../engine/worker-bridge';
-import type { GradientHelper, GradientRequest, PartGradients } from '../data-parallel';
+import type { GradientHelper, GradientRequest, PartGradients, ValidationRequest } from '../data-parallel';
 import type { FineTuneHelperApi } from './fine-tune-helper.worker';
 
 /** Deaths after which a helper is given up (the farm gives up a slot after as many). */
@@ -34,7 +34,7 @@ class WorkerHelper implements GradientHelper {
     return this.#call((remote) => remote.gradients(request));
   }
 
-  probabilities(request: { weights: Float32Array[]; indices: number[] }): Promise<Float32Array> {
+  probabilities(request: ValidationRequest): Promise<Float32Array> {
     return this.#call((remote) => remote.probabilities(request));
   }
 
