@@ -16,7 +16,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { unzipDataset } from '../../client/page/dataset-zip';
 import { splitImages } from '../../client/trainer/split';
 import { STORED_IMAGE_SIDE } from '../../shared/image-limits';
-import { launchChromium, type Chromium } from '../support/browser';
+import { launchChromium, openGraft, within, type Chromium } from '../support/browser';
 import { fakeCameraFlags, writeY4m } from '../support/fake-camera';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
 import { countRecords, getAllRecords, getRecords, inspectAllRecords } from '../support/raw-idb';
@@ -91,10 +91,7 @@ async function storedSamples(page: Page): Promise<{ classes: string[]; samples: 
   };
 }
 
-async function openPage(page: Page): Promise<void> {
-  await page.goto(`${graft.origin}/`);
-  await page.evaluate(() => window.graft.ready);
-}
+const openPage = (page: Page) => openGraft(page, `${graft.origin}/`);
 
 const card = (page: Page, index: number) => page.locator('#local-dataset .class-card').nth(index);
 const countOf = async (page: Page, index: number) => Number((await card(page, index).locator('.class-count').innerText()).split(' ')[0]);
@@ -318,8 +315,8 @@ it('exports the classes as a zip of class folders that imports into a fresh prof
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export as .zip' }).click()]);
   expect(download.suggestedFilename()).toBe('graft-classes.zip');
   const zipPath = join(work, 'graft-classes.zip');
-  await download.saveAs(zipPath);
-  await page.close();
+  await within('saving the download', 60_000, download.saveAs(zipPath));
+  await within('closing the page', 60_000, page.close());
   const unzipped = unzipDataset(new Uint8Array(await readFile(zipPath)));
   expect(unzipped.skipped).toEqual([]);
   expect(unzipped.classes.map((c) => [c.name, c.files.length])).toEqual(original.classes.map((name) => [name, original.samples.filter((s) => s.className === name).length]));

@@ -2,10 +2,11 @@
  * Headless Debian Chromium through playwright-core, with the flags this machine needs (no network beyond
  * loopback, no sandbox as root), optionally with WebGPU on SwiftShader (correct but slow: correctness only).
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM_FLAGS = [
   '--no-sandbox',
@@ -45,8 +46,45 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
   return {
     context,
     async close() {
-      await context.close();
+      // A browser that does not close (Playwright's close waits on Chromium without a limit) must not hang the
+      // test that passed: its processes, found by their profile folder, are killed instead.
+      await within('closing Chromium', CLOSE_LIMIT_MS, context.close()).catch(
+        () => new Promise((resolve) => execFile('pkill', ['-KILL', '-f', `--user-data-dir=${profile}`], () => resolve(undefined))),
+      );
       if (!options.profile) await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+const CLOSE_LIMIT_MS = 60_000;
+
+/**
+ * `work`, or an error naming `what` once `ms` pass without it settling. For the waits Playwright leaves unbounded
+ * (page.evaluate, a download's saveAs, closing a context): a hang fails at its step, with its name, instead of
+ * at the test's time limit with none.
+ */
+export function within<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Opens Graft at `url` and waits for its start (window.graft.ready). A start that does not finish within
+ * `limitMs` fails with what the page shows: its state and its banner.
+ */
+export async function openGraft(page: Page, url: string, limitMs = 180_000): Promise<void> {
+  await page.goto(url);
+  try {
+    await within('the page\'s start', limitMs, page.evaluate(() => window.graft.ready));
+  } catch (error) {
+    const shown = await within(
+      'reading the page',
+      10_000,
+      page.evaluate(() => `state ${window.graft.session.state}; banner: ${document.querySelector('#banner')?.textContent?.trim() || '(empty)'}`),
+    ).catch((e: Error) => e.message);
+    throw new Error(`${(error as Error).message} (${shown})`);
+  }
 }

@@ -7,8 +7,12 @@
 import type { StoreNames, StoreValue } from 'idb';
 import type { JSHandle, Page } from 'playwright-core';
 import type { GraftDB } from '../../client/cache/db';
+import { within } from './browser';
 
 type Store = StoreNames<GraftDB>;
+
+/** A read blocked by a connection that never closes fails with its name instead of at the test's limit. */
+const READ_LIMIT_MS = 60_000;
 
 type Read = { kind: 'count-each' } | { kind: 'count'; store: Store } | { kind: 'get-all'; store: Store } | { kind: 'get'; store: Store; keys: string[] };
 
@@ -68,9 +72,9 @@ function restoreArrayBuffers(value: unknown): unknown {
 
 /** `inspect` run in the page on a read's result, which stays there: only what `inspect` returns crosses over. */
 async function inspectRead<T, R>(page: Page, read: Read, inspect: (result: T) => R | Promise<R>): Promise<R> {
-  const result = (await page.evaluateHandle(readInPage, read)) as JSHandle<T>;
+  const result = (await within('reading IndexedDB', READ_LIMIT_MS, page.evaluateHandle(readInPage, read))) as JSHandle<T>;
   try {
-    return (await result.evaluate(inspect)) as R;
+    return (await within('inspecting what IndexedDB holds', READ_LIMIT_MS, result.evaluate(inspect))) as R;
   } finally {
     await result.dispose();
   }
