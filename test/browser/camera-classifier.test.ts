@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchChromium, type Chromium } from '../support/browser';
+import { graftReady, launchChromium, openGraft, type Chromium } from '../support/browser';
 import { fakeCameraFlags, writeY4m } from '../support/fake-camera';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
 
@@ -57,8 +57,7 @@ async function openWithCamera(video: string): Promise<Page> {
     if (request.method() !== 'GET') uploads.push(`${request.method()} ${request.url()}`);
   });
   const page = await chrome.context.newPage();
-  await page.goto(`${graft.origin}/`);
-  await page.evaluate(() => window.graft.ready);
+  await openGraft(page, `${graft.origin}/`);
   return page;
 }
 
@@ -110,7 +109,7 @@ it('records two classes from the camera in two visits, trains on them, and Live 
   const recorded = [await countOf(page, 0), await countOf(page, 1)];
 
   await page.reload();
-  await page.evaluate(() => window.graft.ready);
+  await graftReady(page);
   await expect.poll(() => page.locator('#local-dataset .class-name-input').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toEqual([...CLASSES]);
   expect([await countOf(page, 0), await countOf(page, 1)]).toEqual(recorded);
 

@@ -7,7 +7,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featureKey } from '../../client/cache/keys';
-import { launchChromium, type Chromium } from '../support/browser';
+import { launchChromium, openGraft, type Chromium } from '../support/browser';
 import { busyForLong, traceMainThread, type MainThreadTask } from '../support/main-thread';
 import { seededGraft, type SeededGraft } from '../support/graft-fixture';
 import { getRecords } from '../support/raw-idb';
@@ -82,8 +82,7 @@ async function extractInPage(
   measureHeapAt: number[] = [],
   pauseAfter: number | null = null,
 ): Promise<ExtractionOutcome> {
-  await page.goto(`${graft.origin}/`);
-  await page.evaluate(() => window.graft.ready);
+  await openGraft(page, `${graft.origin}/`);
   const mainThread = await traceMainThread(page);
   const outcome = await page.evaluate(
     async ({ datasetId, settings, killAfter, measureHeapAt, pauseAfter }) => {
@@ -206,8 +205,8 @@ describe('feature extraction in the browser', () => {
 
   it('gets every image done exactly once when a worker is terminated mid-run', async () => {
     const page = await chrome.context.newPage();
-    await page.goto(`${graft.origin}/`);
-    await page.evaluate(() => window.graft.ready.then(() => window.graft.session.clearCache()));
+    await openGraft(page, `${graft.origin}/`);
+    await page.evaluate(() => window.graft.session.clearCache());
     const outcome = await extractInPage(page, 'flowers-210', SETTINGS, 40);
     expect(outcome.restarted).toBe(true);
     expect(outcome.done).toBe(210);
@@ -221,8 +220,8 @@ describe('feature extraction in the browser', () => {
 
   it('pauses and resumes: nothing new starts while paused, and the run still completes', async () => {
     const page = await chrome.context.newPage();
-    await page.goto(`${graft.origin}/`);
-    await page.evaluate(() => window.graft.ready.then(() => window.graft.session.clearCache()));
+    await openGraft(page, `${graft.origin}/`);
+    await page.evaluate(() => window.graft.session.clearCache());
     const outcome = await extractInPage(page, 'flowers-210', SETTINGS, null, [], 30);
     const pause = outcome.pause!;
     // Chunks already handed out may finish; no new one is handed out while paused.
@@ -234,8 +233,8 @@ describe('feature extraction in the browser', () => {
 
   it('keeps tensors and heap flat from batch 10 to batch 200 in a worker', async () => {
     const page = await chrome.context.newPage();
-    await page.goto(`${graft.origin}/`);
-    await page.evaluate(() => window.graft.ready.then(() => window.graft.session.clearCache()));
+    await openGraft(page, `${graft.origin}/`);
+    await page.evaluate(() => window.graft.session.clearCache());
     const outcome = await extractInPage(page, 'flowers-210', { ...SETTINGS, workers: 1, maxChunkSize: 1 }, null, [10, 200]);
     const at = (batch: number) => outcome.memory.find((m) => m.worker === 0 && m.batch === batch)!;
     expect(outcome.memory.length).toBeGreaterThanOrEqual(200);

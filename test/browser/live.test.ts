@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchChromium, type Chromium } from '../support/browser';
+import { launchChromium, openGraft, type Chromium } from '../support/browser';
 import { busyForLong, traceMainThread } from '../support/main-thread';
 import { fakeCameraFlags, writeY4m } from '../support/fake-camera';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
@@ -78,8 +78,7 @@ async function openPage(browser: Chromium, origin = graft.origin): Promise<Page>
     const ask = devices?.getUserMedia?.bind(devices);
     if (ask) devices.getUserMedia = (constraints) => ((w.cameraAsks += 1), ask(constraints));
   });
-  await page.goto(`${origin}/`);
-  await page.evaluate(() => window.graft.ready);
+  await openGraft(page, `${origin}/`);
   return page;
 }
 

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { unzipDataset } from '../../client/page/dataset-zip';
 import { splitImages } from '../../client/trainer/split';
 import { STORED_IMAGE_SIDE } from '../../shared/image-limits';
-import { launchChromium, openGraft, within, type Chromium } from '../support/browser';
+import { graftReady, launchChromium, openGraft, within, type Chromium } from '../support/browser';
 import { fakeCameraFlags, writeY4m } from '../support/fake-camera';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
 import { countRecords, getAllRecords, getRecords, inspectAllRecords } from '../support/raw-idb';
@@ -185,7 +185,7 @@ it('builds two classes from the camera and from files, keeps them over a reload,
   await page.locator('#step-data').screenshot({ path: join(SCREENS, 'local-1-classes.png') });
 
   await page.reload();
-  await page.evaluate(() => window.graft.ready);
+  await graftReady(page);
   await expect.poll(() => card(page, 1).locator('.sample img').count()).toBe(DOG_FILES);
   expect(await page.locator('#local-dataset .class-name-input').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toEqual(['cats', 'dogs']);
   expect([await countOf(page, 0), await countOf(page, 1)]).toEqual([recorded - 1, DOG_FILES]);

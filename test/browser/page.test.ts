@@ -13,7 +13,7 @@ import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { History } from '../../shared/training';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
-import { launchChromium, type Chromium } from '../support/browser';
+import { graftReady, launchChromium, type Chromium } from '../support/browser';
 import { busyForLong, traceMainThread } from '../support/main-thread';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
 import { countEachStore } from '../support/raw-idb';
@@ -108,7 +108,7 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
 
   // The dataset is picked while the base model and the trainer's backend are still starting.
   await page.getByText('flowers-small').first().click();
-  await page.evaluate(() => window.graft.ready);
+  await graftReady(page);
   // Main-thread tasks count from here (the first render of the page is the browser's layout work, not ours).
   const choosingAndTraining = await traceMainThread(page);
   // And it stayed where it was meanwhile: nothing above it grew under the visitor's pointer.
@@ -420,7 +420,7 @@ it('lists only runs that can be resumed, and "Delete everything" leaves nothing 
   // Without its record (dataset, model, settings) a checkpoint cannot be resumed: it is not offered.
   await page.evaluate(() => localStorage.clear());
   await page.reload();
-  await page.evaluate(() => window.graft.ready);
+  await graftReady(page);
   expect(await runButtons()).toBe(0);
 
   await page.getByRole('button', { name: 'Clear cache…' }).click();

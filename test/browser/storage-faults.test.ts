@@ -12,7 +12,7 @@ import type { DatasetManifest } from '../../shared/records';
 import { bytesNeeded } from '../../client/page/storage-plan';
 import { formatBytes } from '../../client/page/views/format';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
-import { launchChromium, type Chromium } from '../support/browser';
+import { launchChromium, openGraft, type Chromium } from '../support/browser';
 import { seededGraft, type SeededGraft } from '../support/graft-fixture';
 import { inspectAllRecords } from '../support/raw-idb';
 
@@ -47,8 +47,7 @@ afterAll(async () => {
 });
 
 async function openPage(page: Page): Promise<void> {
-  await page.goto(`${graft.origin}/`);
-  await page.evaluate(() => window.graft.ready);
+  await openGraft(page, `${graft.origin}/`);
 }
 
 async function chooseDataset(page: Page, id: string): Promise<void> {

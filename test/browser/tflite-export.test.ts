@@ -13,7 +13,7 @@ import type { Download } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { resizeToSquare } from '../../client/engine/preprocess';
 import { openLiteRtBrowser, type LiteRtBrowser } from '../../tools/measure/litert-browser';
-import { launchChromium, type Chromium } from '../support/browser';
+import { launchChromium, openGraft, type Chromium } from '../support/browser';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
 import { decodeImage } from '../support/node-features';
 
@@ -40,8 +40,7 @@ it('downloads a checked int8 TFLite zip after training, and the file classifies 
   const page = await chrome.context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${graft.origin}/`);
-  await page.evaluate(() => window.graft.ready);
+  await openGraft(page, `${graft.origin}/`);
   await page.getByText('flowers-tflite').first().click();
   await expect.poll(() => page.locator('#sample-grid img, #sample-grid canvas').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(CLASSES.length);
   await page.getByLabel('Head epochs').fill('4');

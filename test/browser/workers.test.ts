@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
-import { launchChromium, type Chromium } from '../support/browser';
+import { graftReady, launchChromium, openGraft, type Chromium } from '../support/browser';
 import { seededGraft, type SeededGraft } from '../support/graft-fixture';
 
 const CLASSES = ['daisy', 'roses', 'tulips'];
@@ -48,7 +48,7 @@ it('a dataset picked while the trainer is still starting shows its preview and n
     await page.goto(`${graft.origin}/`);
     // A visitor clicks as soon as the dataset is listed, without waiting for the base model and its backend.
     await page.getByText('flowers-race').first().click();
-    await page.evaluate(() => window.graft.ready);
+    await graftReady(page);
     const views = page.locator('#augmentation-preview .augment-grid img, #augmentation-preview .augment-grid canvas');
     await expect.poll(() => views.count(), { timeout: 60_000 }).toBe(9);
     expect(await errorBanner(page)).toBe('');
@@ -76,8 +76,7 @@ it('a trainer whose start never finishes is replaced after the time limit, and t
 
 it('a trainer that dies mid-training ends the stage with a message, and Resume finishes the run with every epoch kept', async () => {
   const page = await chrome.context.newPage();
-  await page.goto(`${graft.origin}/`);
-  await page.evaluate(() => window.graft.ready);
+  await openGraft(page, `${graft.origin}/`);
   // A limit this test can wait for; still far above the gap between two batches here.
   await page.evaluate((ms) => (window.graft.session.trainerSilenceLimitMs = ms), SILENCE_LIMIT_MS);
   await page.getByText('flowers-crash').first().click();
@@ -109,8 +108,7 @@ it('a trainer that dies mid-training ends the stage with a message, and Resume f
 
 it('an extraction worker that keeps dying is given up after three respawns, with the reason, and the other finishes', async () => {
   const page = await chrome.context.newPage();
-  await page.goto(`${graft.origin}/`);
-  await page.evaluate(() => window.graft.ready);
+  await openGraft(page, `${graft.origin}/`);
   const outcome = await page.evaluate(async (SETTINGS) => {
     const s = window.graft.session;
     const { models } = await s.catalog();
@@ -141,8 +139,7 @@ it('an extraction worker that keeps dying is given up after three respawns, with
 
 it('fine-tunes on two workers, one of them dying mid-epoch and replaced, and the run is the one a single worker makes', async () => {
   const page = await chrome.context.newPage();
-  await page.goto(`${graft.origin}/`);
-  await page.evaluate(() => window.graft.ready);
+  await openGraft(page, `${graft.origin}/`);
   const runs = await page.evaluate(async (SETTINGS) => {
     const s = window.graft.session;
     const { models } = await s.catalog();

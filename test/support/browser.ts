@@ -71,14 +71,10 @@ export function within<T>(what: string, ms: number, work: Promise<T>): Promise<T
   return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }
 
-/**
- * Opens Graft at `url` and waits for its start (window.graft.ready). A start that does not finish within
- * `limitMs` fails with what the page shows: its state and its banner.
- */
-export async function openGraft(page: Page, url: string, limitMs = 180_000): Promise<void> {
-  await page.goto(url);
+/** Waits for Graft's start (window.graft.ready); one that does not finish within `limitMs` fails with what the page shows. */
+export async function graftReady(page: Page, limitMs = 180_000): Promise<void> {
   try {
-    await within('the page\'s start', limitMs, page.evaluate(() => window.graft.ready));
+    await within("the page's start", limitMs, page.evaluate(() => window.graft.ready));
   } catch (error) {
     const shown = await within(
       'reading the page',
@@ -87,4 +83,10 @@ export async function openGraft(page: Page, url: string, limitMs = 180_000): Pro
     ).catch((e: Error) => e.message);
     throw new Error(`${(error as Error).message} (${shown})`);
   }
+}
+
+/** Opens Graft at `url` and waits for its start (graftReady). */
+export async function openGraft(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await graftReady(page);
 }
