@@ -1,6 +1,7 @@
 /**
  * Headless Debian Chromium through playwright-core, with the flags this machine needs (no network beyond
- * loopback, no sandbox as root), optionally with WebGPU on SwiftShader (correct but slow: correctness only).
+ * loopback, no sandbox as root), optionally with WebGPU on SwiftShader (correct but slow: correctness only);
+ * and the bounded waits the browser tests use (`within`, `graftReady`, `openGraft`).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -48,9 +49,10 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
     async close() {
       // A browser that does not close (Playwright's close waits on Chromium without a limit) must not hang the
       // test that passed: its processes, found by their profile folder, are killed instead.
-      await within('closing Chromium', CLOSE_LIMIT_MS, context.close()).catch(
-        () => new Promise((resolve) => execFile('pkill', ['-KILL', '-f', `--user-data-dir=${profile}`], () => resolve(undefined))),
-      );
+      await within('closing Chromium', CLOSE_LIMIT_MS, context.close()).catch((error: Error) => {
+        console.warn(`${error.message}: its processes are killed`);
+        return new Promise((resolve) => execFile('pkill', ['-KILL', '-f', `--user-data-dir=${profile}`], () => resolve(undefined)));
+      });
       if (!options.profile) await rm(profile, { recursive: true, force: true });
     },
   };
