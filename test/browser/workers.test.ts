@@ -65,8 +65,7 @@ it('a trainer whose start never finishes is replaced after the time limit, and t
     if (stalled) return route.continue();
     stalled = true;
   });
-  await page.goto(`${graft.origin}/`);
-  await page.waitForFunction(() => window.graft.ready.then(() => true), null, { timeout: 180_000 });
+  await openGraft(page, `${graft.origin}/`);
   expect(stalled).toBe(true);
   expect(await infoBanner(page)).toBe('The trainer was restarted after its start failed (it did not start within 90 s): it runs on WASM now.');
   expect(await page.locator('#runtime-status').innerText()).toContain('Backend: WASM · SIMD');

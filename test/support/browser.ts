@@ -73,10 +73,13 @@ export function within<T>(what: string, ms: number, work: Promise<T>): Promise<T
   return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }
 
-/** Waits for Graft's start (window.graft.ready); one that does not finish within `limitMs` fails with what the page shows. */
-export async function graftReady(page: Page, limitMs = 180_000): Promise<void> {
+/** Longest the page's start may take: above the trainer's 90 s start limit, with room for a retry. */
+const START_LIMIT_MS = 180_000;
+
+/** Waits for Graft's start (window.graft.ready); one that does not finish in time fails with what the page shows. */
+export async function graftReady(page: Page): Promise<void> {
   try {
-    await within("the page's start", limitMs, page.evaluate(() => window.graft.ready));
+    await within("the page's start", START_LIMIT_MS, page.evaluate(() => window.graft.ready));
   } catch (error) {
     const shown = await within(
       'reading the page',
