@@ -38,6 +38,13 @@ export interface TrainSettings {
   /** Augmented views per training image (0 = off). */
   augmentViews: number;
   /**
+   * What an epoch trains on when there are augmented views: 'one' view of each training image, in turn (image i
+   * at view (i + epoch) mod (augmentViews + 1)), so an epoch costs what it costs without augmentation and every view
+   * is seen across epochs, as Keras's fresh augmentation each epoch is; or 'all' of them ((augmentViews + 1)x the
+   * steps). Absent: 'all' (runs saved before this setting existed trained that way and resume the same).
+   */
+  viewsPerEpoch?: ViewsPerEpoch;
+  /**
    * Weighting of each training sample's loss by its class: 'balanced' gives class k the weight
    * samples / (classes * samples of k) (Keras class_weight, scikit-learn's "balanced"); 'auto' does that only when
    * the largest class has more than twice the training samples of the smallest. Absent: 'none' (runs saved
@@ -53,6 +60,8 @@ export interface TrainSettings {
 
 export type ClassWeighting = 'auto' | 'balanced' | 'none';
 export type LearningRateSchedule = 'constant' | 'cosine';
+
+export type ViewsPerEpoch = 'one' | 'all';
 
 /** Which split each image belongs to, by image id (content hash). */
 export interface SplitAssignment {

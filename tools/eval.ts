@@ -11,10 +11,10 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { unzipSync } from 'fflate';
 import type { BackendChoice } from '../shared/farm';
-import type { History, LearningRateSchedule, Stage } from '../shared/training';
+import type { History, LearningRateSchedule, Stage, ViewsPerEpoch } from '../shared/training';
 import type { TfliteKind } from '../shared/trainer-messages';
 import type { PageSettings } from '../client/page/session';
-import { DEFAULT_SETTINGS } from '../client/trainer/settings';
+import { DEFAULT_SETTINGS, VIEWS_PER_EPOCH } from '../client/trainer/settings';
 import { useBackend } from '../test/support/tf-node';
 import { scanClassFolders } from './ingest/class-folders';
 import { normalise } from '../client/engine/preprocess';
@@ -47,6 +47,7 @@ Chromium, then measures the exported model on every image of the --test class fo
   --fine-tune-at <layer>    First fine-tuned layer of the base: an index or a layer name. Default: the page's.
   --label-smoothing <x>     Label smoothing of the training loss, in [0, 1). Default: the page's.
   --augment <K>             Augmented views per training image. Default: the page's.
+  --views-per-epoch <v>     one (each epoch trains on one view of each image, in turn) or all. Default: the page's.
   --rotation <x>            Augmentation's rotation factor (a fraction of a full turn). Default 0.2.
   --zoom <x>                Augmentation's zoom factor. Default 0.2.
   --folds <k>               Stratified k-fold cross-validation on --train: k runs, each validating on one fold and
@@ -94,6 +95,7 @@ interface EvalOptions {
   keepState: boolean;
   fineTuneLearningRate: number | null;
   augmentViews: number | null;
+  viewsPerEpoch: ViewsPerEpoch | null;
   augmentation: Augmentation;
   fineTuneSchedule: LearningRateSchedule | null;
   fineTuneAt: number | string | null;
@@ -113,6 +115,7 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
     'fine-tune-epochs': { type: 'string' },
     'fine-tune-lr': { type: 'string' },
     augment: { type: 'string' },
+    'views-per-epoch': { type: 'string' },
     rotation: { type: 'string' },
     zoom: { type: 'string' },
     'fine-tune-schedule': { type: 'string' },
@@ -146,6 +149,10 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
   if (schedule !== undefined && !LEARNING_RATE_SCHEDULES.includes(schedule)) {
     throw new UsageError(`--fine-tune-schedule must be one of ${LEARNING_RATE_SCHEDULES.join(', ')}, got ${schedule}`);
   }
+  const viewsPerEpoch = values['views-per-epoch'] as ViewsPerEpoch | undefined;
+  if (viewsPerEpoch !== undefined && !VIEWS_PER_EPOCH.includes(viewsPerEpoch)) {
+    throw new UsageError(`--views-per-epoch must be one of ${VIEWS_PER_EPOCH.join(', ')}, got ${viewsPerEpoch}`);
+  }
   const fineTuneAtText = values['fine-tune-at'];
   const fraction = (flag: 'label-smoothing' | 'rotation' | 'zoom'): number | null => {
     const text = values[flag];
@@ -166,6 +173,7 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
     keepState: values['keep-state'] ?? false,
     fineTuneLearningRate,
     augmentViews: wholeNumberFlag(values.augment, 'augment', 0),
+    viewsPerEpoch: viewsPerEpoch ?? null,
     augmentation: {
       ...DEFAULT_AUGMENTATION,
       rotation: fraction('rotation') ?? DEFAULT_AUGMENTATION.rotation,
@@ -237,6 +245,7 @@ async function evaluate(options: EvalOptions, stateDir: string, cache: CacheDir 
       headEpochs: options.headEpochs,
       fineTuneEpochs: options.fineTuneEpochs,
       augmentViews: options.augmentViews ?? DEFAULT_SETTINGS.augmentViews,
+      viewsPerEpoch: options.viewsPerEpoch ?? DEFAULT_SETTINGS.viewsPerEpoch,
       augmentation: options.augmentation,
       fineTuneSchedule: options.fineTuneSchedule ?? DEFAULT_SETTINGS.fineTuneSchedule,
       fineTuneAt: options.fineTuneAt ?? DEFAULT_SETTINGS.fineTuneAt,
@@ -341,6 +350,7 @@ async function evaluate(options: EvalOptions, stateDir: string, cache: CacheDir 
     augment_views: options.augmentViews ?? DEFAULT_SETTINGS.augmentViews,
     augment_rotation: options.augmentation.rotation,
     augment_zoom: options.augmentation.zoom,
+    views_per_epoch: settingsUsed.viewsPerEpoch ?? 'all',
     fine_tune_lr: options.fineTuneEpochs > 0 ? DEFAULT_SETTINGS.learningRate / settingsUsed.fineTuneLrDivisor : null,
     fine_tune_schedule: options.fineTuneEpochs > 0 ? (settingsUsed.fineTuneSchedule ?? 'constant') : null,
     fine_tune_at: options.fineTuneEpochs > 0 ? settingsUsed.fineTuneAt : null,

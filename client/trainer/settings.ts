@@ -3,7 +3,7 @@
  * The defaults follow the Keras recipe (fine_tune_at 100, fine-tune at lr/10, Dropout 0.2 head) except where
  * measurements on flowers with MobileNetV2-0.35 said otherwise (see DEFAULT_SETTINGS).
  */
-import type { ClassWeighting, TrainSettings } from '../../shared/training';
+import type { ClassWeighting, TrainSettings, ViewsPerEpoch } from '../../shared/training';
 import { LEARNING_RATE_SCHEDULES } from './schedule';
 import { isFold } from './split';
 
@@ -38,6 +38,8 @@ export const DEFAULT_SETTINGS: TrainSettings = {
 
 export const CLASS_WEIGHTINGS: readonly ClassWeighting[] = ['auto', 'balanced', 'none'];
 
+export const VIEWS_PER_EPOCH: readonly ViewsPerEpoch[] = ['one', 'all'];
+
 function isInteger(value: unknown, min: number): boolean {
   return typeof value === 'number' && Number.isInteger(value) && value >= min;
 }
@@ -67,6 +69,9 @@ export function checkSettings(settings: TrainSettings): TrainSettings {
   if (s.patience !== undefined && !isInteger(s.patience, 0)) problems.push('patience must be an integer >= 0');
   if (s.fineTuneSchedule !== undefined && !LEARNING_RATE_SCHEDULES.includes(s.fineTuneSchedule)) {
     problems.push(`fineTuneSchedule must be one of ${LEARNING_RATE_SCHEDULES.join(', ')}`);
+  }
+  if (s.viewsPerEpoch !== undefined && !VIEWS_PER_EPOCH.includes(s.viewsPerEpoch)) {
+    problems.push(`viewsPerEpoch must be one of ${VIEWS_PER_EPOCH.join(', ')}`);
   }
   if (s.labelSmoothing !== undefined && !(s.labelSmoothing >= 0 && s.labelSmoothing < 1)) problems.push('labelSmoothing must be in [0, 1)');
   if (s.classWeighting !== undefined && !CLASS_WEIGHTINGS.includes(s.classWeighting)) {

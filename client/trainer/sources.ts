@@ -4,7 +4,7 @@
  * stream from IndexedDB one batch at a time. Augmented views are extra training samples; validation and test
  * use view 0 only.
  */
-import type { SplitAssignment } from '../../shared/training';
+import type { SplitAssignment, ViewsPerEpoch } from '../../shared/training';
 
 export interface SampleBatch {
   /** One array per model input: the samples' values concatenated in the order of the requested indices. */
@@ -35,6 +35,17 @@ export function splitSamples(split: SplitAssignment, augmentViews: number): Reco
     validation: split.validation.map((imageId) => ({ imageId, view: 0 })),
     test: split.test.map((imageId) => ({ imageId, view: 0 })),
   };
+}
+
+/**
+ * The training samples one epoch uses, as indices into splitSamples().train (view-major: view v of image i is
+ * v * images + i): all of them, or with 'one' a single view of each image, image i at view (i + epoch) mod views.
+ */
+export function epochSampleIndices(samples: number, views: number, viewsPerEpoch: ViewsPerEpoch, epoch: number): number[] {
+  if (viewsPerEpoch === 'all' || views === 1) return Array.from({ length: samples }, (_, i) => i);
+  if (samples % views !== 0) throw new Error(`${samples} training samples cannot be ${views} views of each image`);
+  const images = samples / views;
+  return Array.from({ length: images }, (_, i) => ((i + epoch) % views) * images + i);
 }
 
 export interface MemorySample {

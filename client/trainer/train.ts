@@ -5,6 +5,7 @@
  * 2. optionally, the base's layers from fine_tune_at on plus the head, fed by the cached cut activations (the
  *    frozen layers never run), at learningRate / fineTuneLrDivisor (constant or cosine-decayed per step, see
  *    schedule.ts), epochs numbered on from stage 1.
+ * With augmented views an epoch trains on all of them or on one view of each image in turn (viewsPerEpoch).
  * Both stages may train on label-smoothed targets (loss.ts). Dropout masks are drawn per sample (sample-dropout.ts),
  * so stage 2 can split every batch between the trainer and helper workers (data-parallel.ts) and still make the
  * run one worker makes.
@@ -42,7 +43,7 @@ import { scheduledLearningRate } from './schedule';
 import { SampleDropout } from './sample-dropout';
 import { checkSettings } from './settings';
 import { seededShuffle } from './split';
-import type { SampleBatch, SampleSource } from './sources';
+import { epochSampleIndices, type SampleBatch, type SampleSource } from './sources';
 
 export interface StageData {
   train: SampleSource;
@@ -277,8 +278,7 @@ async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
     const stepSettings: StepSettings = { seed: settings.seed, classCount, classWeights: stage.classWeights, labelSmoothing: settings.labelSmoothing ?? 0 };
     const guessingLoss = Math.log(Math.max(2, classCount));
     const diverged = (epoch: number, what: string) => new TrainingDivergedError(stage.stage, epoch, stage.learningRate, what);
-    const count = data.train.imageIds.length;
-    if (count === 0) throw new Error('there are no training samples');
+    if (data.train.imageIds.length === 0) throw new Error('there are no training samples');
     // A helper that failed is dropped for the rest of the stage; its parts are the trainer's from then on.
     const dropFailed = (failures: readonly HelperFailure[]) => {
       for (const { helper, error } of failures) {
@@ -290,9 +290,10 @@ async function trainEpochs(stage: StageRun): Promise<BestEpoch | null> {
     for (let epoch = stage.first; epoch < stage.end; epoch++) {
       const started = performance.now();
       const order = seededShuffle(
-        Array.from({ length: count }, (_, i) => i),
+        epochSampleIndices(data.train.imageIds.length, settings.augmentViews + 1, settings.viewsPerEpoch ?? 'all', epoch),
         hashSeed(`${settings.seed}:shuffle:${epoch}`),
       );
+      const count = order.length;
       const batches: number[][] = [];
       for (let i = 0; i < count; i += settings.batchSize) batches.push(order.slice(i, i + settings.batchSize));
       const stageSteps = (stage.end - stage.start) * batches.length;

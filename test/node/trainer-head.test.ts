@@ -201,6 +201,50 @@ describe('head training', () => {
     await expect(train({ ...job, settings: { ...SETTINGS, fineTuneEpochs: 2 } })).rejects.toThrow(/cut activations/);
   });
 
+  describe('augmented views per epoch', () => {
+    /** Two epochs with one augmented view: the samples (image, view) each epoch trains on, and its batch count. */
+    async function epochsOf(viewsPerEpoch: TrainSettings['viewsPerEpoch']) {
+      const settings: TrainSettings = { ...SETTINGS, augmentViews: 1, viewsPerEpoch, headEpochs: 2 };
+      const { job } = jobFor({ ...settings, augmentViews: 0 });
+      const images = job.data.head.train.imageIds.length;
+      // View 1 of each image is served by its view 0's features: the test looks at which samples are asked for.
+      const viewed = job.data.head.train;
+      const seen = [[], []] as { image: number; view: number }[][];
+      let epoch = 0;
+      const train2Views = {
+        imageIds: [...viewed.imageIds, ...viewed.imageIds],
+        labels: Int32Array.from([...viewed.labels, ...viewed.labels]),
+        batch: (indices: readonly number[]) => {
+          seen[epoch].push(...indices.map((i) => ({ image: i % images, view: Math.floor(i / images) })));
+          return viewed.batch(indices.map((i) => i % images));
+        },
+      };
+      const batches = [0, 0];
+      const result = await train(
+        { ...job, settings, data: { head: { ...job.data.head, train: train2Views } } },
+        { onBatch: (p) => (batches[p.epoch] = p.batches), onEpoch: () => void epoch++ },
+      );
+      releaseModels(result.head);
+      return { images, seen, batches };
+    }
+
+    it("'one' trains each image once per epoch, alternating its views, in as many steps as without augmentation", async () => {
+      const { images, seen, batches } = await epochsOf('one');
+      expect(batches).toEqual([Math.ceil(images / SETTINGS.batchSize), Math.ceil(images / SETTINGS.batchSize)]);
+      for (const samples of seen) expect(samples.map((s) => s.image).sort((a, b) => a - b)).toEqual([...Array(images).keys()]);
+      const viewIn = seen.map((samples) => new Map(samples.map((s) => [s.image, s.view])));
+      for (let image = 0; image < images; image++) expect([viewIn[0].get(image), viewIn[1].get(image)].sort()).toEqual([0, 1]);
+      // Half of each epoch is augmented.
+      expect(seen[0].filter((s) => s.view === 1).length).toBe(Math.floor(images / 2));
+    });
+
+    it("'all' trains every view of each image every epoch", async () => {
+      const { images, seen, batches } = await epochsOf('all');
+      expect(batches).toEqual([Math.ceil((2 * images) / SETTINGS.batchSize), Math.ceil((2 * images) / SETTINGS.batchSize)]);
+      for (const samples of seen) expect(samples.filter((s) => s.view === 1).length).toBe(images);
+    });
+  });
+
   describe('class weights', () => {
     /** The split with all but every eighth training image of one class dropped: 16 daisies against 128 of each other class. */
     function imbalanced(settings: TrainSettings) {

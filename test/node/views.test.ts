@@ -33,6 +33,7 @@ const SETTINGS: FormSettings = {
   dropout: 0.2,
   hiddenUnits: 0,
   augmentViews: 2,
+  viewsPerEpoch: 'one',
   classWeighting: 'auto',
   patience: 0,
   fineTuneSchedule: 'cosine',
@@ -103,6 +104,7 @@ describe('settings rules', () => {
       headEpochs: '',
       fineTuneSchedule: 'step',
       labelSmoothing: '0.9',
+      viewsPerEpoch: 'some',
     };
     const result = validateSettings(raw);
     expect(result.ok).toBe(false);
@@ -115,6 +117,7 @@ describe('settings rules', () => {
       headEpochs: 'Enter a number.',
       fineTuneSchedule: 'Choose a schedule.',
       labelSmoothing: 'Enter a number from 0 to 0.5.',
+      viewsPerEpoch: 'Choose what each epoch trains on.',
     });
   });
 
@@ -136,9 +139,10 @@ describe('settings rules', () => {
 describe('augmentation cost', () => {
   it('says how much longer extraction and each fine-tune epoch take before the run starts', () => {
     // 80% of the photos train: 4 more views of each is 1 + 4 x 0.8 = 4.2 times the forward passes.
-    expect(augmentationCostText(4, 0.8, 5)).toBe('4 views: about 4.2x the extraction time of none, and 5x the time of each fine-tune epoch.');
-    expect(augmentationCostText(1, 0.8, 0)).toBe('1 view: about 1.8x the extraction time of none.');
-    expect(augmentationCostText(0, 0.8, 5)).toBe('No augmented views: each photo goes through the base once.');
+    expect(augmentationCostText(4, 0.8, 5, 'all')).toBe('4 views: about 4.2x the extraction time of none, and 5x the time of each fine-tune epoch.');
+    expect(augmentationCostText(1, 0.8, 0, 'all')).toBe('1 view: about 1.8x the extraction time of none.');
+    expect(augmentationCostText(1, 0.8, 5, 'one')).toBe('1 view: about 1.8x the extraction time of none; epochs take as long as without.');
+    expect(augmentationCostText(0, 0.8, 5, 'one')).toBe('No augmented views: each photo goes through the base once.');
   });
 });
 

@@ -61,6 +61,16 @@ function specs(cores: number): { legend: string; fields: FieldSpec[]; more?: boo
       fields: [
         { name: 'inputSize', label: 'Input size (px)', hint: 'Side of the square images are resized to; a multiple of 32.', kind: 'number', inputMode: 'numeric', step: '32' },
         { name: 'augmentViews', label: 'Augmented views', hint: 'Flipped, rotated, zoomed copies per training image; 0 turns augmentation off.', kind: 'number', inputMode: 'numeric', step: '1' },
+        {
+          name: 'viewsPerEpoch',
+          label: 'Each epoch trains on',
+          hint: 'With augmented views: one view of each photo, a different one each epoch, or all of them.',
+          kind: 'select',
+          options: [
+            ['one', 'One view of each photo'],
+            ['all', 'Every view'],
+          ],
+        },
       ],
     },
     {
@@ -168,7 +178,7 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
     );
     fields.set(spec.name, { control, error, wrapper });
     control.addEventListener('change', () => commit(spec.name));
-    if (cost || spec.name === 'fineTuneEpochs') control.addEventListener('input', showCost);
+    if (cost || spec.name === 'fineTuneEpochs' || spec.name === 'viewsPerEpoch') control.addEventListener('input', showCost);
     return wrapper;
   }
 
@@ -207,7 +217,9 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
     const heldOut = Number(values.validationSplit) + Number(values.testSplit);
     const trainShare = heldOut >= 0 && heldOut < 1 ? 1 - heldOut : 0.8;
     const fineTuneEpochs = Number(values.fineTuneEpochs) || 0;
-    costLine!.textContent = values.augmentViews !== '' && Number.isInteger(views) && views >= 0 ? augmentationCostText(views, trainShare, fineTuneEpochs) : '';
+    const perEpoch = values.viewsPerEpoch === 'one' ? 'one' : 'all';
+    costLine!.textContent =
+      values.augmentViews !== '' && Number.isInteger(views) && views >= 0 ? augmentationCostText(views, trainShare, fineTuneEpochs, perEpoch) : '';
   }
 
   function commit(name: FieldName): void {

@@ -3,9 +3,9 @@
  * enter instead. Pure, no DOM, so the rules are unit-tested in Node.
  */
 import type { BackendChoice } from '../../../shared/farm';
-import type { ClassWeighting, LearningRateSchedule, OptimizerName, TrainSettings } from '../../../shared/training';
+import type { ClassWeighting, LearningRateSchedule, OptimizerName, TrainSettings, ViewsPerEpoch } from '../../../shared/training';
 import { LEARNING_RATE_SCHEDULES } from '../../trainer/schedule';
-import { CLASS_WEIGHTINGS } from '../../trainer/settings';
+import { CLASS_WEIGHTINGS, VIEWS_PER_EPOCH } from '../../trainer/settings';
 
 /** The trainer's settings plus how the farm runs. */
 export interface FormSettings extends TrainSettings {
@@ -20,6 +20,7 @@ export type FieldName =
   | 'backend'
   | 'inputSize'
   | 'augmentViews'
+  | 'viewsPerEpoch'
   | 'headEpochs'
   | 'fineTuneEpochs'
   | 'fineTuneAt'
@@ -57,6 +58,7 @@ export function toRaw(settings: FormSettings): RawSettings {
     backend: settings.backend,
     inputSize: String(settings.inputSize),
     augmentViews: String(settings.augmentViews),
+    viewsPerEpoch: settings.viewsPerEpoch ?? 'all',
     headEpochs: String(settings.headEpochs),
     fineTuneEpochs: String(settings.fineTuneEpochs),
     fineTuneAt: String(settings.fineTuneAt),
@@ -141,6 +143,10 @@ export function validateSettings(raw: RawSettings, context: RulesContext = {}): 
     return size;
   });
   const augmentViews = field('augmentViews', () => wholeNumber(raw.augmentViews, 0, 50));
+  const viewsPerEpoch = field('viewsPerEpoch', () => {
+    if (!(VIEWS_PER_EPOCH as readonly string[]).includes(raw.viewsPerEpoch)) throw new FieldError('Choose what each epoch trains on.');
+    return raw.viewsPerEpoch as ViewsPerEpoch;
+  });
   const headEpochs = field('headEpochs', () => wholeNumber(raw.headEpochs, 1, 1000));
   const fineTuneEpochs = field('fineTuneEpochs', () => wholeNumber(raw.fineTuneEpochs, 0, 1000));
   const fineTuneAtValue = field('fineTuneAt', () => fineTuneAt(raw.fineTuneAt, context));
@@ -178,6 +184,7 @@ export function validateSettings(raw: RawSettings, context: RulesContext = {}): 
       backend,
       inputSize,
       augmentViews,
+      viewsPerEpoch,
       headEpochs,
       fineTuneEpochs,
       fineTuneAt: fineTuneAtValue,
