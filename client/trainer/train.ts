@@ -150,6 +150,16 @@ async function run(job: TrainJob, callbacks: TrainCallbacks, from: TrainingState
   if (settings.fineTuneEpochs > 0 && data.cut === undefined) {
     throw new Error('fine-tuning needs the cut activations (data.cut); set fineTuneEpochs to 0 to train the head only');
   }
+  // An epoch picks samples by their place (view-major, sources.ts): a source of other views would train on wrong ones.
+  const samples = job.split.train.length * (settings.augmentViews + 1);
+  for (const [stage, stageData] of [['stage 1', data.head], ['stage 2', data.cut]] as const) {
+    if (stageData && stageData.train.imageIds.length !== samples) {
+      throw new Error(
+        `${stage}'s training source has ${stageData.train.imageIds.length} samples, not the ${samples} of ` +
+          `${job.split.train.length} images x ${settings.augmentViews + 1} views`,
+      );
+    }
+  }
   if (from !== null && !(Number.isInteger(from.epoch) && from.epoch >= 1)) {
     throw new Error(`a checkpoint's epoch must be >= 1 (it is saved after an epoch), got ${from.epoch}`);
   }

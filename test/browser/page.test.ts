@@ -71,12 +71,17 @@ it('says what augmented views cost before a run starts, and updates it as the co
   await openPage(page);
   const views = page.getByLabel('Augmented views', { exact: true });
   const cost = page.locator('.field-augmentViews .field-cost');
-  await expect.poll(() => cost.textContent()).toBe('No augmented views: each photo goes through the base once.');
-  // Typing is enough: the line follows the field before it is committed. 80% of the photos train by default.
+  // One view by default, one view of each photo per epoch. 80% of the photos train by default.
+  await expect.poll(() => cost.textContent()).toBe('1 view: about 1.8x the extraction time of none; epochs take as long as without.');
+  // Typing is enough: the line follows the field before it is committed.
   await views.fill('4');
+  await expect.poll(() => cost.textContent()).toBe('4 views: about 4.2x the extraction time of none; epochs take as long as without.');
+  await page.getByLabel('Each epoch trains on', { exact: true }).selectOption('all');
   await expect.poll(() => cost.textContent()).toBe('4 views: about 4.2x the extraction time of none, and 5x the time of each fine-tune epoch.');
   await page.getByLabel('Fine-tune epochs', { exact: true }).fill('0');
   await expect.poll(() => cost.textContent()).toBe('4 views: about 4.2x the extraction time of none.');
+  await views.fill('0');
+  await expect.poll(() => cost.textContent()).toBe('No augmented views: each photo goes through the base once.');
   // A screen reader reads the cost with the field.
   expect((await views.getAttribute('aria-describedby'))?.split(' ')).toContain(await cost.getAttribute('id'));
   await page.close();

@@ -23,7 +23,7 @@ const H = SETTINGS.headEpochs;
 let fixture: FlowersFixture;
 
 beforeAll(async () => {
-  fixture = await wasmFlowersFixture({ perClass: 16, inputSize: SIZE, fineTuneAt: SETTINGS.fineTuneAt });
+  fixture = await wasmFlowersFixture({ perClass: 16, inputSize: SIZE, views: SETTINGS.augmentViews, fineTuneAt: SETTINGS.fineTuneAt });
 });
 
 async function jobWith(helpers: GradientHelper[]): Promise<TrainJob> {
@@ -32,7 +32,7 @@ async function jobWith(helpers: GradientHelper[]): Promise<TrainJob> {
 
 /** A helper as a worker holds one: its own freshly loaded base, a new head, the same cut activations. */
 async function replica(): Promise<Replica> {
-  const cut = sourcesOf(fixture, splitOf(fixture, SETTINGS), 0, 'cut');
+  const cut = sourcesOf(fixture, splitOf(fixture, SETTINGS), SETTINGS.augmentViews, 'cut');
   const model = buildReplicaModel(await loadFlowersBase(SIZE), fixture.folder.classes.length, SETTINGS);
   return new Replica(model, { train: cut.train, validation: cut.validation }, {
     seed: SETTINGS.seed,

@@ -63,7 +63,7 @@ beforeAll(async () => {
   await useBackend('wasm');
   registerWasmBackpropKernels();
   [fixture, runtime] = await Promise.all([
-    flowersFixture({ perClass: 100, inputSize: SIZE, fineTuneAt: SETTINGS.fineTuneAt }),
+    flowersFixture({ perClass: 100, inputSize: SIZE, views: SETTINGS.augmentViews, fineTuneAt: SETTINGS.fineTuneAt }),
     openLiteRtBrowser(),
   ]);
 }, 600_000);
@@ -82,8 +82,8 @@ describe('a fine-tuned MobileNetV2-0.35 flowers classifier', () => {
   beforeAll(async () => {
     const base = await loadFlowersBase(SIZE);
     const split = splitOf(fixture, SETTINGS);
-    const pooled = sourcesOf(fixture, split, 0, 'pooled');
-    const cut = sourcesOf(fixture, split, 0, 'cut');
+    const pooled = sourcesOf(fixture, split, SETTINGS.augmentViews, 'pooled');
+    const cut = sourcesOf(fixture, split, SETTINGS.augmentViews, 'cut');
     const result = await train({
       base,
       classes: fixture.folder.classes,

@@ -20,7 +20,7 @@ const H = SETTINGS.headEpochs;
 let fixture: FlowersFixture;
 
 beforeAll(async () => {
-  fixture = await wasmFlowersFixture({ perClass: 8, inputSize: SIZE, fineTuneAt: SETTINGS.fineTuneAt });
+  fixture = await wasmFlowersFixture({ perClass: 8, inputSize: SIZE, views: SETTINGS.augmentViews, fineTuneAt: SETTINGS.fineTuneAt });
 });
 
 async function jobFor(settings: TrainSettings) {

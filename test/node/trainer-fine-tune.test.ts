@@ -32,7 +32,7 @@ const H = SETTINGS.headEpochs;
 let fixture: FlowersFixture;
 
 beforeAll(async () => {
-  fixture = await wasmFlowersFixture({ perClass: 100, inputSize: SIZE, fineTuneAt: SETTINGS.fineTuneAt });
+  fixture = await wasmFlowersFixture({ perClass: 100, inputSize: SIZE, views: SETTINGS.augmentViews, fineTuneAt: SETTINGS.fineTuneAt });
 });
 
 function batchNormStatistics(model: tfl.LayersModel): Map<string, Float32Array> {
@@ -173,7 +173,7 @@ describe('fine-tuning on wasm from cached cut activations', () => {
     const candidates = [epochs[kept!.head!], ...epochs.filter((e) => e.stage === 'fine-tune')];
     const best = candidates.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
     expect(kept!['fine-tune']).toBe(best.epoch);
-    const cut = sourcesOf(fixture, job.split, 0, 'cut');
+    const cut = sourcesOf(fixture, job.split, SETTINGS.augmentViews, 'cut');
     const evaluation = await evaluate(result.cutModel!, cut.validation, fixture.folder.classes, 'validation');
     expect(evaluation.loss).toBeCloseTo(best.valLoss, 4);
     expect(evaluation.accuracy).toBeCloseTo(best.valAccuracy, 6);
@@ -191,7 +191,7 @@ describe('fine-tuning on wasm from cached cut activations', () => {
     });
     const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(artifactsFromFiles(exported.modelJson, exported.weightsBin)));
     const [onImages, onReloaded] = tf.tidy(() => [classifier.predict(input) as tf.Tensor, reloaded.predict(input) as tf.Tensor]);
-    const cut = sourcesOf(fixture, job.split, 0, 'cut');
+    const cut = sourcesOf(fixture, job.split, SETTINGS.augmentViews, 'cut');
     const onCut = await predictSource(result.cutModel!, {
       imageIds: ids,
       labels: cut.validation.labels.slice(0, ids.length),

@@ -99,7 +99,7 @@ describe('head training', () => {
     // The last checkpoint says the stage is over: resuming it trains nothing more and gives the same classifier.
     expect(saved.at(-1)!.epoch).toBe(40);
     const freshBase = await loadFlowersBase(224);
-    const sources = sourcesOf(fixture, saved.at(-1)!.split, 0, 'pooled');
+    const sources = sourcesOf(fixture, saved.at(-1)!.split, SETTINGS.augmentViews, 'pooled');
     const resumed = await resumeTraining({ base: freshBase, data: { head: { train: sources.train, validation: sources.validation } } }, structuredClone(saved.at(-1)!));
     expect(resumed.history.epochs).toEqual(epochs);
     const [a, b] = await Promise.all([predictSource(result.head, sources.validation), predictSource(resumed.head, sources.validation)]);

@@ -70,6 +70,7 @@ export function sourcesOf(
 ): Record<keyof SplitAssignment, SampleSource> {
   const samples = splitSamples(split, augmentViews);
   const { features } = fixture;
+  if (features.pooled.length <= augmentViews) throw new Error(`the fixture has ${features.pooled.length - 1} augmented views, not ${augmentViews}: extract them`);
   const source = (refs: { imageId: string; view: number }[]) =>
     memorySource(
       refs.map(({ imageId, view }) => {
@@ -90,8 +91,8 @@ export async function loadFlowersBase(inputSize: number): Promise<tfl.LayersMode
 /** A training job on the fixture as the trainer's worker builds it: its split, pooled features for stage 1, cut activations for stage 2. */
 export function trainJobOf(fixture: FlowersFixture, settings: TrainSettings, base: tfl.LayersModel): TrainJob {
   const split = splitOf(fixture, settings);
-  const pooled = sourcesOf(fixture, split, 0, 'pooled');
-  const cut = sourcesOf(fixture, split, 0, 'cut');
+  const pooled = sourcesOf(fixture, split, settings.augmentViews, 'pooled');
+  const cut = sourcesOf(fixture, split, settings.augmentViews, 'cut');
   return {
     base,
     classes: fixture.folder.classes,
