@@ -64,11 +64,11 @@ function specs(cores: number): { legend: string; fields: FieldSpec[]; more?: boo
         {
           name: 'viewsPerEpoch',
           label: 'Each epoch trains on',
-          hint: 'With augmented views: one view of each photo, a different one each epoch, or all of them.',
+          hint: 'With augmented views: one view of each photo, a different one each epoch (no slower), or all of them.',
           kind: 'select',
           options: [
-            ['one', 'One view of each photo'],
-            ['all', 'Every view'],
+            ['one', 'One view'],
+            ['all', 'All views'],
           ],
         },
       ],
