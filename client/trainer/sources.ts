@@ -39,11 +39,11 @@ export function splitSamples(split: SplitAssignment, augmentViews: number): Reco
 
 /**
  * The training samples one epoch uses, as indices into splitSamples().train (view-major: view v of image i is
- * v * images + i): all of them, or with 'one' a single view of each image, image i at view (i + epoch) mod views.
+ * v * images + i; train() has checked that samples = images x views): all of them, or with 'one' a single view of
+ * each image, image i at view (i + epoch) mod views.
  */
 export function epochSampleIndices(samples: number, views: number, viewsPerEpoch: ViewsPerEpoch, epoch: number): number[] {
   if (viewsPerEpoch === 'all' || views === 1) return Array.from({ length: samples }, (_, i) => i);
-  if (samples % views !== 0) throw new Error(`${samples} training samples cannot be ${views} views of each image`);
   const images = samples / views;
   return Array.from({ length: images }, (_, i) => ((i + epoch) % views) * images + i);
 }
