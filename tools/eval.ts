@@ -39,10 +39,10 @@ Chromium, then measures the exported model on every image of the --test class fo
 
   --train <dir>             Class folders to train on (20% of each class is held out for validation).
   --test <dir>              Class folders to test on; classes absent from --train and non-images are skipped.
-  --epochs <n>              Head epochs. Default 10.
+  --epochs <n>              Head epochs. Default ${DEFAULT_SETTINGS.headEpochs}, the page's.
   --fine-tune               Then fine-tune the base from fine_tune_at 100 on.
-  --fine-tune-epochs <n>    Fine-tuning epochs with --fine-tune. Default 5.
-  --fine-tune-lr <x>        Fine-tuning learning rate with --fine-tune. Default: the page's (learning rate / 10).
+  --fine-tune-epochs <n>    Fine-tuning epochs with --fine-tune. Default ${DEFAULT_SETTINGS.fineTuneEpochs}, the page's.
+  --fine-tune-lr <x>        Fine-tuning learning rate with --fine-tune. Default: the page's (learning rate / ${DEFAULT_SETTINGS.fineTuneLrDivisor}).
   --fine-tune-schedule <s>  constant or cosine (decay to 0 over stage 2's steps). Default: the page's.
   --fine-tune-at <layer>    First fine-tuned layer of the base: an index or a layer name. Default: the page's.
   --label-smoothing <x>     Label smoothing of the training loss, in [0, 1). Default: the page's.
@@ -164,8 +164,8 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
   return {
     train: resolve(values.train),
     test: resolve(values.test),
-    headEpochs: wholeNumberFlag(values.epochs, 'epochs', 1) ?? 10,
-    fineTuneEpochs: values['fine-tune'] ? (wholeNumberFlag(values['fine-tune-epochs'], 'fine-tune-epochs', 1) ?? 5) : 0,
+    headEpochs: wholeNumberFlag(values.epochs, 'epochs', 1) ?? DEFAULT_SETTINGS.headEpochs,
+    fineTuneEpochs: values['fine-tune'] ? (wholeNumberFlag(values['fine-tune-epochs'], 'fine-tune-epochs', 1) ?? DEFAULT_SETTINGS.fineTuneEpochs) : 0,
     model: values.model ?? DEFAULT_MODEL,
     workers: wholeNumberFlag(values.workers, 'workers', 1),
     backend,

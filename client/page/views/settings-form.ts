@@ -101,7 +101,7 @@ function specs(cores: number): { legend: string; fields: FieldSpec[]; more?: boo
         { name: 'testSplit', label: 'Test fraction', hint: 'Of each class, held out until the end; 0 for none.', kind: 'text', inputMode: 'decimal' },
         { name: 'dropout', label: 'Dropout', hint: 'Before the last layer, 0 to 0.95.', kind: 'text', inputMode: 'decimal' },
         { name: 'hiddenUnits', label: 'Hidden units', hint: 'An extra Dense layer in the head; 0 for none.', kind: 'number', inputMode: 'numeric', step: '1' },
-        { name: 'fineTuneLrDivisor', label: 'Fine-tune learning-rate divisor', hint: 'The recipe uses 10; 5 fine-tunes further in 5 epochs on augmented views.', kind: 'text', inputMode: 'decimal' },
+        { name: 'fineTuneLrDivisor', label: 'Fine-tune learning-rate divisor', hint: 'The recipe uses 10; 5 fine-tunes further in 6 epochs on augmented views.', kind: 'text', inputMode: 'decimal' },
         {
           name: 'fineTuneSchedule',
           label: 'Fine-tune schedule',
