@@ -22,8 +22,8 @@ import { isFold } from './split';
  * lr/10 90.3, lr/5 90.2; one augmented view trained on every epoch 91.8 but at twice each fine-tune epoch; one view
  * of each image per epoch (viewsPerEpoch 'one', no dearer epochs, 1.10x the run) 90.4 at lr/10 and 91.1 at
  * lr/5, whose validation loss still falls at the 5th epoch. So K = 1, 'one', lr/5. A 6th fine-tune epoch: 91.6 on
- flowers, 96.8 on cats vs dogs (96.5 with 5), for 1.25x the run of the defaults before issue 11; a 7th and 8th kept
- no better epoch in any flowers fold (the validation loss rises after the 6th). So 6.
+ * flowers, 96.8 on cats vs dogs (96.5 with 5), for 1.25x the run of the defaults before issue 11; a 7th and 8th kept
+ * no better epoch in any flowers fold (the validation loss rises after the 6th). So 6.
  */
 export const DEFAULT_SETTINGS: TrainSettings = {
   seed: 42,
