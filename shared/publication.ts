@@ -146,7 +146,7 @@ export const PublicationPatchSchema = v.strictObject({ pinned: v.boolean() });
  * too many or too large example photos. Each message names the field. [] when there is nothing.
  */
 export function manifestProblems(manifest: PublicationManifest): string[] {
-  const problems = cardProblems(manifest.card);
+  const problems: string[] = [];
   const { classes, base } = manifest.card;
   const names = new Set<string>();
   const kinds = new Set<TfliteKind>();
@@ -174,10 +174,12 @@ export function manifestProblems(manifest: PublicationManifest): string[] {
       problems.push(...signatureProblems(file.signature, base.inputSize, classes.length).map((p) => `${at}: signature ${p}`));
     }
   });
-  if (labels !== 1) problems.push(`files: must hold exactly one labels file (holds ${labels})`);
-  if (examples > MAX_EXAMPLE_PHOTOS) problems.push(`files: at most ${MAX_EXAMPLE_PHOTOS} example photos (holds ${examples})`);
-  if (!kinds.has(manifest.runs)) problems.push(`runs: names ${manifest.runs}, but files hold no ${manifest.runs} model`);
-  return problems;
+  // What is wrong with the whole comes before what is wrong with each file.
+  const whole = cardProblems(manifest.card);
+  if (labels !== 1) whole.push(`files: must hold exactly one labels file (holds ${labels})`);
+  if (examples > MAX_EXAMPLE_PHOTOS) whole.push(`files: at most ${MAX_EXAMPLE_PHOTOS} example photos (holds ${examples})`);
+  if (!kinds.has(manifest.runs)) whole.push(`runs: names ${manifest.runs}, but files hold no ${manifest.runs} model`);
+  return [...whole, ...problems];
 }
 
 function signatureProblems(signature: TfliteSignature, inputSize: number, classes: number): string[] {

@@ -7,6 +7,7 @@ import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runnableModel } from '../../client/api/publications';
 import { DELETE_KEY_HEADER, PUBLICATION_ID, type PublicationRecord, type PublishResult } from '../../shared/publication';
+import { clientKey } from '../../worker/publish-policy';
 import { api, sha256Hex, storedKeys } from './api';
 import { ADMIN, builtPublication, clientOf, openEnv, postPublication, publishInput } from './publication-fixtures';
 
@@ -262,5 +263,17 @@ describe('admin: list and pin', () => {
     const bad = await api(`/api/publications/${id}`, { method: 'PATCH', headers: ADMIN, body: '{"pinned": "yes"}' });
     expect(bad.status).toBe(400);
     expect(await errorOf(bad)).toMatch(/^the body is not valid: pinned: /);
+  });
+});
+
+describe('the rate limit\'s client key', () => {
+  it('is the IPv4 address, or the /64 network of an IPv6 address however it is written', () => {
+    expect(clientKey('203.0.113.5')).toBe('203.0.113.5');
+    for (const address of ['2001:db8:7:1::1', '2001:0DB8:0007:0001:ffff:ffff:ffff:ffff', '2001:db8:7:1:0:0:0:9']) {
+      expect([address, clientKey(address)]).toEqual([address, '2001:db8:7:1::/64']);
+    }
+    expect(clientKey('::1')).toBe('0:0:0:0::/64');
+    expect(clientKey('fe80::')).toBe('fe80:0:0:0::/64');
+    expect(clientKey(undefined)).toBe('unknown');
   });
 });
