@@ -25,7 +25,7 @@ export function publishPolicy(env: Env): PublishPolicy {
   if (mode !== 'admin' && mode !== 'open') throw misconfigured(`PUBLISH is ${JSON.stringify(env.PUBLISH)}; set it to "admin" or "open"`);
   const ttl = env.PUBLISH_TTL_DAYS === undefined || env.PUBLISH_TTL_DAYS.trim() === '' ? DEFAULT_PUBLISH_TTL_DAYS : Number(env.PUBLISH_TTL_DAYS);
   if (!Number.isFinite(ttl) || ttl <= 0 || ttl > 3650) {
-    throw misconfigured(`PUBLISH_TTL_DAYS is ${JSON.stringify(env.PUBLISH_TTL_DAYS)}; set it to a number of days from 1 to 3650`);
+    throw misconfigured(`PUBLISH_TTL_DAYS is ${JSON.stringify(env.PUBLISH_TTL_DAYS)}; set it to a number of days above 0 and at most 3650`);
   }
   return { mode, maxBytes: MAX_OPEN_PUBLICATION_BYTES, ttlDays: ttl };
 }

@@ -72,7 +72,7 @@ describe('POST /api/publications (admin mode, the default)', () => {
   it('answers 503 naming the setting when PUBLISH or PUBLISH_TTL_DAYS is not one it knows', async () => {
     for (const [vars, error] of [
       [{ PUBLISH: 'maybe' }, 'publishing is misconfigured on this server: PUBLISH is "maybe"; set it to "admin" or "open"'],
-      [{ PUBLISH: 'open', PUBLISH_TTL_DAYS: 'thirty' }, 'publishing is misconfigured on this server: PUBLISH_TTL_DAYS is "thirty"; set it to a number of days from 1 to 3650'],
+      [{ PUBLISH: 'open', PUBLISH_TTL_DAYS: 'thirty' }, 'publishing is misconfigured on this server: PUBLISH_TTL_DAYS is "thirty"; set it to a number of days above 0 and at most 3650'],
     ] as const) {
       const res = await postPublication((await builtPublication()).form, ADMIN, { ...env, ...vars });
       expect(res.status).toBe(503);
