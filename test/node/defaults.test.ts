@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,5 +152,15 @@ describe('storing the defaults', () => {
     } finally {
       await after.dispose();
     }
+  });
+
+  it('takes a damaged stamp for a seeded store too, and says so', async () => {
+    const state = join(work, 'damaged-stamp');
+    await mkdir(state);
+    await writeFile(join(state, SEEDED_STAMP), '{"seededAt": ');
+    const lines: string[] = [];
+    expect(await seedNewState(state, (line) => lines.push(line))).toBe(0);
+    expect(lines).toEqual([`${join(state, SEEDED_STAMP)} cannot be read, but says the defaults were seeded: the store is left as it is.`]);
+    expect(await readdir(state)).toEqual([SEEDED_STAMP]);
   });
 });

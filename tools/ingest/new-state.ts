@@ -20,10 +20,13 @@ interface Stamp {
 /** Seeds the defaults into `persistTo` unless its stamp says it was done; returns the seed's exit code (0 when skipped). */
 export async function seedNewState(persistTo: string, log: (line: string) => void = console.log): Promise<number> {
   const stampPath = join(persistTo, SEEDED_STAMP);
-  const stamp = await readFile(stampPath, 'utf8').then((text) => JSON.parse(text) as Stamp, () => null);
-  if (stamp) {
-    const what = [...stamp.models, ...stamp.datasets].join(' and ');
-    log(`The defaults (${what}) were seeded into ${persistTo} on ${stamp.seededAt.slice(0, 10)}: the store is left as it is.`);
+  const text = await readFile(stampPath, 'utf8').catch(() => null);
+  if (text !== null) {
+    const stamp = parseStamp(text);
+    const what = stamp
+      ? `The defaults (${[...stamp.models, ...stamp.datasets].join(' and ')}) were seeded into ${persistTo} on ${stamp.seededAt.slice(0, 10)}`
+      : `${stampPath} cannot be read, but says the defaults were seeded`;
+    log(`${what}: the store is left as it is.`);
     return 0;
   }
   log(`A new local store: seeding the defaults this repository carries into ${persistTo}.`);
@@ -36,4 +39,13 @@ export async function seedNewState(persistTo: string, log: (line: string) => voi
   await writeFile(stampPath, `${JSON.stringify(seeded, null, 2)}\n`);
   log(`Seeded the base model ${seeded.models.join(', ')} and the demo dataset ${seeded.datasets.join(', ')}.`);
   return 0;
+}
+
+function parseStamp(text: string): Stamp | null {
+  try {
+    const stamp = JSON.parse(text) as Stamp;
+    return typeof stamp.seededAt === 'string' && Array.isArray(stamp.models) && Array.isArray(stamp.datasets) ? stamp : null;
+  } catch {
+    return null;
+  }
 }
