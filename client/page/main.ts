@@ -35,6 +35,7 @@ import { loadRun } from './run-registry';
 import { parseModelKey } from '../cache/keys';
 import { nextTask } from '../engine/next-task';
 import { plainMessage, Session, type PageSettings } from './session';
+import { keepSentence, storagePersistence } from './storage-persistence';
 
 declare global {
   interface Window {
@@ -48,6 +49,7 @@ const MAX_CHUNK = 16;
 const SAMPLES_PER_CLASS = 4;
 
 const session = new Session();
+const persistence = storagePersistence();
 const banner = mountBanner(byId('banner'));
 const runtime = mountRuntimeStatus(byId('runtime-status'));
 const defaults: FormSettings = {
@@ -81,7 +83,10 @@ const controls = mountControls(byId('controls'), {
   onStart: () =>
     void localClasses.rechoose().then(() => {
       const s = settings(true);
-      if (s && session.dataset) void session.start(s);
+      if (!s || !session.dataset) return;
+      // A large run asks the browser to keep its storage (storage-persistence.ts) and says what it answered.
+      void persistence.askForLargeRun().then((note) => note && controls.setNote(note));
+      void session.start(s);
     }),
   onPause: () => session.pause(),
   onResume: () => void session.resume(),
@@ -132,6 +137,7 @@ const cachePanel = mountCachePanel(byId('coming-back'), {
   onTrainAgain: (runId) => void restoreRun(runId, (id) => session.trainAgain(id)),
   onOpenResults: (runId) => void openResults(runId),
   onClear: () => void session.clearCache().then(forgetClassifier).then(refreshCache).catch(fail),
+  onKeep: () => void persistence.ask().then(refreshCache).catch(fail),
 });
 
 function updateStartBlocked(): void {
@@ -200,7 +206,9 @@ async function refreshSummary(): Promise<void> {
     modelSummary.update(summary, { fineTuneEpochs: s.fineTuneEpochs });
     settingsForm.setLayerNames(summary.layers.map((l) => l.name));
     // Said before Start: the storage the run needs, and how it is cut down when there is less.
-    controls.setNote(session.dataset ? (await session.storagePlan(s)).message : null);
+    const plan = session.dataset ? await session.storagePlan(s) : null;
+    if (plan) persistence.planned(plan);
+    controls.setNote(plan?.message ?? null);
   } catch (error) {
     fail(error);
   }
@@ -298,6 +306,7 @@ async function refreshCache(): Promise<void> {
   }
   cachePanel.update({
     persisted: overview.persisted,
+    keepRefusal: persistence.answer === false ? keepSentence(false) : null,
     entries: [...entries.values()],
     runs: overview.runs.map(({ run, ...c }) => {
       const totalEpochs = run.settings.headEpochs + run.settings.fineTuneEpochs;
@@ -399,14 +408,15 @@ async function boot(): Promise<void> {
   controls.setState('idle');
   classifierReady(false);
   updateStartBlocked();
-  void navigator.storage?.persist?.();
   await localClasses.load().catch(fail);
   const catalog = await session.catalog();
   models = catalog.models;
   datasets = catalog.datasets;
   datasetPicker.update(datasets, null);
   modelPicker.update(models, null);
-  if (models.length === 0) banner.showInfo('This server has no base model yet: seed one with `npm run seed -- --model <dir>`.');
+  if (models.length === 0) {
+    banner.showInfo(`This server has no base model yet: \`npm run seed\` stores the default one (for a deployed Graft: \`npm run seed -- --remote ${location.origin}\`).`);
+  }
   if (models.length > 0) await chooseModel(models[0].id);
   await refreshCache();
   // Coming back: the last trained classifier classifies and exports at once, without training again.
