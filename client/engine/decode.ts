@@ -6,8 +6,7 @@
  * 12-megapixel image never becomes a 150 MB tensor; smaller ones are decoded as they are, and then
  * preprocessed by the same code as in Node.
  */
-import { pixelLimitProblem } from '../../shared/image-limits';
-import { readImageHeader } from './image-header';
+import { headerProblem, readImageHeader } from './image-header';
 import type { RgbaPixels } from './preprocess';
 
 const LARGE_SIDE_FACTOR = 4;
@@ -20,7 +19,7 @@ export async function decodeImage(bytes: Blob, inputSize: number): Promise<RgbaP
   const header = readImageHeader(new Uint8Array(await bytes.arrayBuffer()));
   if (!header) throw new UndecodableImageError('not a decodable image (no JPEG, PNG, GIF, WebP, BMP or AVIF header)');
   const { width, height } = header;
-  const tooLarge = pixelLimitProblem(width, height);
+  const tooLarge = headerProblem(header);
   if (tooLarge) throw new UndecodableImageError(`${tooLarge}: not decoded`);
   // The header's size is the displayed one (orientation applied), as the resize options expect.
   const shrink = Math.min(1, (inputSize * LARGE_SIDE_FACTOR) / Math.min(width, height));

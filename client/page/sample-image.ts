@@ -5,10 +5,10 @@
  * decoded off the main thread by createImageBitmap, scaled and encoded once. The header is read first, so a
  * decompression bomb is refused before anything is decoded.
  */
-import { pixelLimitProblem, STORED_IMAGE_SIDE } from '../../shared/image-limits';
+import { STORED_IMAGE_SIDE } from '../../shared/image-limits';
 import { sha256Hex } from '../api/storage-client';
 import type { NewSample } from '../cache/sample-store';
-import { readImageHeader } from '../engine/image-header';
+import { headerProblem, readImageHeader } from '../engine/image-header';
 
 const JPEG_QUALITY = 0.9;
 
@@ -41,7 +41,7 @@ export async function sampleFromFile(file: Blob): Promise<NewSample> {
   const bytes = await file.arrayBuffer();
   const header = readImageHeader(new Uint8Array(bytes));
   if (!header) throw new SampleImageError('not a JPEG, PNG, GIF, WebP, BMP or AVIF image');
-  const tooLarge = pixelLimitProblem(header.width, header.height);
+  const tooLarge = headerProblem(header);
   if (tooLarge) throw new SampleImageError(tooLarge);
   if (header.format === 'jpeg' && Math.min(header.width, header.height) <= STORED_IMAGE_SIDE) {
     return { id: await sha256Hex(bytes), bytes, type: 'image/jpeg' };

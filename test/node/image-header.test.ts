@@ -1,13 +1,15 @@
 /**
  * Image sizes read from file headers before decoding (client/engine/image-header.ts): real photos, every format
- * the farm decodes written by sharp, an EXIF-rotated JPEG, and a real decompression bomb's header.
+ * the farm decodes written by sharp, an EXIF-rotated JPEG, a real decompression bomb's header, and hostile files
+ * made here byte by byte: GIF frames larger than their screen, AVIF files whose first `ispe` is a decoy.
  */
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readImageHeader } from '../../client/engine/image-header';
+import { headerProblem, readImageHeader } from '../../client/engine/image-header';
+import { craftedGif } from '../support/crafted-images';
 import { FLOWERS, sampleFiles, writePngBomb } from '../support/ingest-fixtures';
 
 let work: string;
@@ -37,7 +39,7 @@ describe('readImageHeader', () => {
       ['jpeg', image().jpeg().toBuffer(), { format: 'jpeg', width: 301, height: 203 }],
       ['jpeg, EXIF orientation 6', image().jpeg().withMetadata({ orientation: 6 }).toBuffer(), { format: 'jpeg', width: 203, height: 301 }],
       ['png', image().png().toBuffer(), { format: 'png', width: 301, height: 203 }],
-      ['gif', image().gif().toBuffer(), { format: 'gif', width: 301, height: 203 }],
+      ['gif', image().gif().toBuffer(), { format: 'gif', width: 301, height: 203, largestFrame: { width: 301, height: 203 } }],
       ['webp', image().webp().toBuffer(), { format: 'webp', width: 301, height: 203 }],
       ['webp lossless', image().webp({ lossless: true }).toBuffer(), { format: 'webp', width: 301, height: 203 }],
       ['webp with alpha', image().ensureAlpha(0.5).webp().toBuffer(), { format: 'webp', width: 301, height: 203 }],
@@ -74,5 +76,48 @@ describe('readImageHeader', () => {
     expect(header(await sharp(photo).tiff().toBuffer())).toBeNull();
     expect(header(photo.subarray(0, 30))).toBeNull();
     expect(header(Buffer.from('not an image at all'))).toBeNull();
+  });
+});
+
+describe('GIF frames (image descriptors)', () => {
+  it('a first frame of 8000x6400 on a 1x1 screen makes the picture 8000x6400, as decoders enlarge the screen to it', async () => {
+    const gif = craftedGif(1, 1, [{ width: 8000, height: 6400 }]);
+    // libvips (as Chromium) decodes the screen enlarged to the first frame: the size a decode allocates.
+    expect(await sharp(gif).metadata()).toMatchObject({ width: 8000, height: 6400 });
+    const read = header(gif)!;
+    expect(read).toMatchObject({ format: 'gif', width: 8000, height: 6400 });
+    expect(headerProblem(read)).toBe('8000x6400 is 51.2 megapixels, more than the 50.0 megapixels an image may have');
+  });
+
+  it('a first frame placed far off a 1x1 screen enlarges it to the frame\'s far corner', async () => {
+    const gif = craftedGif(1, 1, [{ left: 3000, top: 2000, width: 1, height: 1 }]);
+    expect(await sharp(gif).metadata()).toMatchObject({ width: 3001, height: 2001 });
+    expect(header(gif)).toMatchObject({ format: 'gif', width: 3001, height: 2001 });
+  });
+
+  it('a later frame larger than the limit is refused by its own size, though the picture stays 10x10', () => {
+    const read = header(craftedGif(10, 10, [{ width: 10, height: 10 }, { width: 8000, height: 6400 }]))!;
+    expect(read).toMatchObject({ format: 'gif', width: 10, height: 10, largestFrame: { width: 8000, height: 6400 } });
+    expect(headerProblem(read)).toBe('a frame of 8000x6400 is 51.2 megapixels, more than the 50.0 megapixels an image may have');
+  });
+
+  it('an animated GIF within the limit passes, its largest frame read', () => {
+    const read = header(craftedGif(300, 200, [{ width: 300, height: 200 }, { left: 10, top: 10, width: 50, height: 40 }]))!;
+    expect(read).toEqual({ format: 'gif', width: 300, height: 200, largestFrame: { width: 300, height: 200 } });
+    expect(headerProblem(read)).toBeNull();
+  });
+
+  it('a GIF of more blocks than are walked is refused with the reason, never passed unchecked', () => {
+    const gif = craftedGif(10, 10, [{ width: 10, height: 10 }]);
+    // 1.1 million one-byte comments between the screen and the trailer: 5.5 MB, each comment two blocks.
+    const comments = Buffer.alloc(5 * 1_100_000);
+    for (let at = 0; at < comments.length; at += 5) comments.set([0x21, 0xfe, 1, 0x78, 0], at);
+    const read = header(Buffer.concat([gif.subarray(0, -1), comments, craftedGif(10, 10, [{ width: 8000, height: 6400 }]).subarray(25)]))!;
+    expect(headerProblem(read)).toMatch(/^a GIF of more than 1,048,576 blocks \(frames, extensions and data\) is not read: its frames could not all be checked$/);
+  });
+
+  it('a GIF cut short reports the frames it holds', () => {
+    const gif = craftedGif(10, 10, [{ width: 10, height: 10 }, { width: 8000, height: 6400 }]);
+    expect(header(gif.subarray(0, gif.length - 100))).toMatchObject({ width: 10, height: 10, largestFrame: { width: 8000, height: 6400 } });
   });
 });
