@@ -1,19 +1,27 @@
 /**
  * Width and height of an image read from the header of its file, before anything is decoded: JPEG (turned by
- * its EXIF orientation), PNG, GIF (every frame's image descriptor), WebP, BMP and AVIF (turned by its irot box).
+ * its EXIF orientation), PNG, GIF (every frame's image descriptor), WebP, BMP and AVIF (its primary item, turned
+ * by its irot: avif-header.ts).
  * A decoder allocates what these same fields declare, so checking them bounds the memory a decode can take.
  * No DOM: tested in Node.
  */
 import { pixelLimitProblem } from '../../shared/image-limits';
+import { readAvif } from './avif-header';
 
 export interface ImageHeader {
   format: 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp' | 'avif';
   /** As displayed, after the file's orientation is applied (a GIF's screen as decoders enlarge it to its first frame). */
   width: number;
   height: number;
-  /** GIF: the largest frame (by area). Decoders read every pixel of every frame they show, whatever the screen says. */
+  /**
+   * The largest frame (by area) of a GIF, or tile of an AVIF grid: decoders decode each whole, whatever size the
+   * picture they make up has.
+   */
   largestFrame?: { width: number; height: number };
-  /** Why the size could not be checked in full (a GIF of more blocks than are walked): such a file is refused. */
+  /**
+   * Why the size could not be checked in full (a GIF of more blocks than are walked, an AVIF whose main image has
+   * no size): such a file is refused.
+   */
   unchecked?: string;
 }
 
@@ -151,16 +159,4 @@ function readWebp(bytes: Uint8Array, view: DataView): ImageHeader | null {
   }
   if (chunk === 'VP8 ') return { format: 'webp', width: view.getUint16(26, true) & 0x3fff, height: view.getUint16(28, true) & 0x3fff };
   return null;
-}
-
-/** The first ispe (image spatial extent) box, turned by an irot box of a quarter or three. */
-function readAvif(bytes: Uint8Array, view: DataView): ImageHeader | null {
-  const text = ascii(bytes, 0, Math.min(bytes.length, 64 * 1024));
-  const ispe = text.indexOf('ispe');
-  if (ispe < 0) return null;
-  const width = view.getUint32(ispe + 8);
-  const height = view.getUint32(ispe + 12);
-  const irot = text.indexOf('irot');
-  const quarter = irot >= 0 && (bytes[irot + 4]! & 1) === 1;
-  return quarter ? { format: 'avif', width: height, height: width } : { format: 'avif', width, height };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headerProblem, readImageHeader } from '../../client/engine/image-header';
-import { craftedGif } from '../support/crafted-images';
+import { craftedAvif, craftedGif, imageGrid, type HeifProperty } from '../support/crafted-images';
 import { FLOWERS, sampleFiles, writePngBomb } from '../support/ingest-fixtures';
 
 let work: string;
@@ -119,5 +119,54 @@ describe('GIF frames (image descriptors)', () => {
   it('a GIF cut short reports the frames it holds', () => {
     const gif = craftedGif(10, 10, [{ width: 10, height: 10 }, { width: 8000, height: 6400 }]);
     expect(header(gif.subarray(0, gif.length - 100))).toMatchObject({ width: 10, height: 10, largestFrame: { width: 8000, height: 6400 } });
+  });
+});
+
+describe('AVIF: the primary item\'s size (pitm -> ipma -> its ispe)', () => {
+  it('a 1x1 decoy ispe before the primary item\'s 8000x6400 is not the picture\'s size', () => {
+    const avif = craftedAvif({
+      primary: 2,
+      items: [
+        { id: 1, type: 'av01', properties: [1] },
+        { id: 2, type: 'av01', properties: [2, 3] },
+      ],
+      properties: [{ ispe: [1, 1] }, { ispe: [8000, 6400] }, { other: 'pixi' }],
+    });
+    const read = header(avif)!;
+    expect(read).toEqual({ format: 'avif', width: 8000, height: 6400 });
+    expect(headerProblem(read)).toMatch(/^8000x6400 is 51.2 megapixels/);
+  });
+
+  it('a 64x64 thumbnail first does not squash the picture, and only the primary item\'s irot turns it', () => {
+    const items = (primaryProperties: number[]) => [
+      { id: 7, type: 'av01', properties: [1, 3] },
+      { id: 9, type: 'av01', properties: primaryProperties },
+    ];
+    const properties: HeifProperty[] = [{ ispe: [64, 64] }, { ispe: [301, 203] }, { irot: 1 }];
+    expect(header(craftedAvif({ primary: 9, items: items([2]), properties }))).toEqual({ format: 'avif', width: 301, height: 203 });
+    expect(header(craftedAvif({ primary: 9, items: items([2, 3]), properties }))).toEqual({ format: 'avif', width: 203, height: 301 });
+  });
+
+  it('a grid is as large as its output (ImageGrid in idat), its tiles read as frames', () => {
+    const tiles = [1, 2, 3, 4].map((id) => ({ id, type: 'av01', properties: [1] }));
+    const grid = (output: [number, number], tile: [number, number]) =>
+      craftedAvif({
+        primary: 5,
+        items: [...tiles, { id: 5, type: 'grid', properties: [], idat: imageGrid(2, 2, ...output) }],
+        properties: [{ ispe: tile }],
+        dimg: { from: 5, to: [1, 2, 3, 4] },
+      });
+    const read = header(grid([1000, 900], [512, 512]))!;
+    expect(read).toEqual({ format: 'avif', width: 1000, height: 900, largestFrame: { width: 512, height: 512 } });
+    expect(headerProblem(read)).toBeNull();
+    // 32-bit output fields: 9000x6000 is over the limit whatever the tiles say.
+    expect(headerProblem(header(grid([9000, 6000], [4500, 3000]))!)).toMatch(/^9000x6000 is 54.0 megapixels/);
+    // Tiles a decoder decodes whole, far larger than the output they are cropped to.
+    expect(headerProblem(header(grid([100, 100], [16000, 16000]))!)).toMatch(/^a frame of 16000x16000 is 256.0 megapixels/);
+  });
+
+  it('an AVIF whose primary item has no size is refused with the reason', () => {
+    const avif = craftedAvif({ primary: 2, items: [{ id: 1, type: 'av01', properties: [1] }, { id: 2, type: 'av01', properties: [] }], properties: [{ ispe: [1, 1] }] });
+    expect(headerProblem(header(avif)!)).toBe('an AVIF whose main image declares no size (no ispe property) is not read');
   });
 });
