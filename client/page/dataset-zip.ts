@@ -4,6 +4,7 @@
  * root folder and says which entries it leaves out and why. Pure (fflate), no DOM: tested in Node.
  */
 import { unzipSync, zipSync, type Zippable } from 'fflate';
+import { classNameOfFolder, folderNameOf } from '../../shared/class-names';
 import { summariseFolder, toClassPaths } from './views/folder';
 
 export interface ZipClass {
@@ -24,13 +25,14 @@ export const ZIP_ROOT = 'graft-classes';
 const MAX_ENTRY_BYTES = 32 * 1024 * 1024;
 
 /**
- * The zip of `classes` (JPEGs are stored, not deflated: they do not shrink). Class and file names must be
- * usable as folder and file names already (the sample store checks class names).
+ * The zip of `classes` (JPEGs are stored, not deflated: they do not shrink). Class names become folder names
+ * every file system holds (folderNameOf: "CON" -> "%43ON", "a:b" -> "a%3Ab"), read back as they were; file
+ * names must be usable as they are.
  */
 export function zipDataset(classes: readonly ZipClass[]): Uint8Array {
   const entries: Zippable = {};
   for (const { name, files } of classes) {
-    for (const file of files) entries[`${ZIP_ROOT}/${name}/${file.name}`] = [file.bytes, { level: 0 }];
+    for (const file of files) entries[`${ZIP_ROOT}/${folderNameOf(name)}/${file.name}`] = [file.bytes, { level: 0 }];
   }
   return zipSync(entries);
 }
@@ -61,9 +63,11 @@ export function unzipDataset(zip: Uint8Array): UnzippedDataset {
   const paths = toClassPaths(names);
   const summary = summariseFolder(paths);
   skipped.push(...summary.ignored);
+  // Folder names as exported (escapes undone) and NFC: "café" in either normalisation is one class.
   const byClass = new Map<string, ZipClass>();
   for (const index of summary.accepted) {
-    const [className, ...rest] = paths[index].split('/');
+    const [folder, ...rest] = paths[index].split('/');
+    const className = classNameOfFolder(folder);
     let entry = byClass.get(className);
     if (!entry) byClass.set(className, (entry = { name: className, files: [] }));
     entry.files.push({ name: rest.join('/'), bytes: files[names[index]] });
@@ -71,5 +75,5 @@ export function unzipDataset(zip: Uint8Array): UnzippedDataset {
   if (byClass.size === 0) {
     throw new ZipReadError('This zip holds no images inside class folders: it should hold one folder per class, e.g. cats/1.jpg and dogs/2.jpg.');
   }
-  return { classes: summary.classes.map((c) => byClass.get(c.name)!), skipped };
+  return { classes: [...new Set(summary.classes.map((c) => classNameOfFolder(c.name)))].map((name) => byClass.get(name)!), skipped };
 }

@@ -65,6 +65,26 @@ describe('dataset zip', () => {
     expect(back.skipped.map((s) => s.path).sort()).toEqual(['README.txt', '__MACOSX/dogs/._b.jpg', 'dogs/notes.txt']);
   });
 
+  it('writes names Windows refuses (CON, a:b?*, a trailing dot) as folders it holds, and reads them back as they were', async () => {
+    const [cat] = await photos('cats_vs_dogs/cats', 1);
+    const names = ['CON', 'nul.tar.gz', 'Com1', 'a:b?*', 'x<y>|"z"', 'cats.', '100%', '%41', 'café'];
+    const zip = zipDataset(names.map((name) => ({ name, files: [cat] })));
+    const folders = Object.keys(unzipSync(zip)).map((path) => path.split('/')[1]!);
+    expect(folders).toEqual(['%43ON', '%6Eul.tar.gz', '%43om1', 'a%3Ab%3F%2A', 'x%3Cy%3E%7C%22z%22', 'cats%2E', '100%25', '%2541', 'café']);
+    for (const folder of folders) {
+      // What Windows cannot hold: reserved characters, a device name (with any extension), a trailing dot or space.
+      expect(folder).not.toMatch(/[<>:"/\\|?*\u0000-\u001f]|[. ]$|^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i);
+    }
+    expect(unzipDataset(zip).classes.map((c) => c.name).sort()).toEqual([...names].sort());
+  });
+
+  it('reads a folder name in either Unicode normalisation as its NFC class name', async () => {
+    const [cat] = await photos('cats_vs_dogs/cats', 1);
+    const [dog] = await photos('cats_vs_dogs/dogs', 1);
+    const back = unzipDataset(zipSync({ 'cafe\u0301/a.jpg': cat.bytes, 'dogs/b.jpg': dog.bytes }));
+    expect(back.classes.map((c) => c.name)).toEqual(['café'.normalize('NFC'), 'dogs']);
+  });
+
   it('says so when the file is not a zip or holds no class folder', () => {
     expect(() => unzipDataset(new TextEncoder().encode('plain text, not a zip'))).toThrow(ZipReadError);
     expect(() => unzipDataset(zipSync({ 'a.jpg': new Uint8Array([1, 2, 3]) }))).toThrow(/no images inside class folders/);
