@@ -7,6 +7,7 @@
  */
 import { pixelLimitProblem } from '../../shared/image-limits';
 import { readAvif } from './avif-header';
+import { isFrameHeader, jpegSegments, JpegStructureError } from './jpeg-segments';
 
 export interface ImageHeader {
   format: 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp' | 'avif';
@@ -64,22 +65,17 @@ const transposed = (orientation: number) => orientation >= 5 && orientation <= 8
 
 function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader | null {
   let orientation = 1;
-  for (let at = 2; at + 4 <= bytes.length; ) {
-    if (bytes[at] !== 0xff) return null;
-    const marker = bytes[at + 1]!;
-    if (marker === 0xff) {
-      at += 1; // fill byte
-      continue;
+  try {
+    for (const { marker, payload } of jpegSegments(bytes)) {
+      if (marker === 0xe1 && ascii(bytes, payload, 6) === 'Exif\0\0') orientation = exifOrientation(view, payload + 6) ?? orientation;
+      if (isFrameHeader(marker)) {
+        const height = view.getUint16(payload + 1);
+        const width = view.getUint16(payload + 3);
+        return transposed(orientation) ? { format: 'jpeg', width: height, height: width } : { format: 'jpeg', width, height };
+      }
     }
-    const length = view.getUint16(at + 2);
-    if (marker === 0xe1 && ascii(bytes, at + 4, 6) === 'Exif\0\0') orientation = exifOrientation(view, at + 10) ?? orientation;
-    // SOF0..SOF15 hold the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but are not frames.
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      const height = view.getUint16(at + 5);
-      const width = view.getUint16(at + 7);
-      return transposed(orientation) ? { format: 'jpeg', width: height, height: width } : { format: 'jpeg', width, height };
-    }
-    at += 2 + length;
+  } catch (error) {
+    if (!(error instanceof JpegStructureError)) throw error;
   }
   return null;
 }

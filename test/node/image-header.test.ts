@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headerProblem, readImageHeader } from '../../client/engine/image-header';
-import { craftedAvif, craftedGif, imageGrid, type HeifProperty } from '../support/crafted-images';
+import { craftedAvif, craftedGif, imageGrid, jpegWithStandaloneMarker, type HeifProperty } from '../support/crafted-images';
 import { FLOWERS, sampleFiles, writePngBomb } from '../support/ingest-fixtures';
 
 let work: string;
@@ -69,6 +69,13 @@ describe('readImageHeader', () => {
     await writePngBomb(bomb);
     const bytes = await readFile(bomb);
     expect(header(bytes.subarray(0, 64))).toEqual({ format: 'png', width: 16000, height: 16000 });
+  });
+
+  it('reads a JPEG\'s frame as libjpeg does past a standalone marker (TEM) that hides a 1x1 decoy', async () => {
+    const large = await sharp({ create: { width: 8000, height: 6400, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+    const crafted = jpegWithStandaloneMarker(large);
+    expect(await sharp(crafted).metadata()).toMatchObject({ width: 8000, height: 6400 });
+    expect(header(crafted)).toEqual({ format: 'jpeg', width: 8000, height: 6400 });
   });
 
   it('answers null for other formats and for headers cut short', async () => {

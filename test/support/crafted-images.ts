@@ -140,3 +140,15 @@ export function craftedAvif(options: { primary: number; items: HeifItem[]; prope
   const meta = fullBox('meta', 0, 0, hdlr, pitm, iinf, iloc, ...iref, iprp, idat);
   return Buffer.concat([ftyp, meta]);
 }
+
+/**
+ * `jpeg` with a TEM marker (standalone: no length) after its SOI, then a 64 KB APP1 holding a 1x1 frame header
+ * where a reader that takes TEM's next two bytes for a length lands. libjpeg skips TEM and reads the real frame.
+ */
+export function jpegWithStandaloneMarker(jpeg: Buffer): Buffer {
+  const app1 = Buffer.alloc(2 + 65535);
+  app1.set([0xff, 0xe1, 0xff, 0xff]);
+  // TEM at 2; its next two bytes (the APP1 marker, 0xFFE1) read as a length lead to 2 + 2 + 0xFFE1 = 65509.
+  app1.set([0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x01, 0x00, 0x01, 0x03, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0], 65509 - 4);
+  return Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0x01]), app1, jpeg.subarray(2)]);
+}
