@@ -81,7 +81,7 @@ function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader | null {
 }
 
 /** Tag 0x0112 of IFD0 in the TIFF structure at `tiff`. */
-function exifOrientation(view: DataView, tiff: number): number | null {
+export function exifOrientation(view: DataView, tiff: number): number | null {
   const little = view.getUint16(tiff) === 0x4949;
   const ifd = tiff + view.getUint32(tiff + 4, little);
   const entries = view.getUint16(ifd, little);

@@ -152,3 +152,14 @@ export function jpegWithStandaloneMarker(jpeg: Buffer): Buffer {
   app1.set([0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x01, 0x00, 0x01, 0x03, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0], 65509 - 4);
   return Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0x01]), app1, jpeg.subarray(2)]);
 }
+
+/** A JPEG marker segment: 0xFF, the marker, a 16-bit length (itself included), the payload. */
+export function segment(marker: number, payload: Buffer): Buffer {
+  if (payload.length > 65533) throw new Error('a JPEG segment holds at most 65533 bytes');
+  const header = Buffer.from([0xff, marker, 0, 0]);
+  header.writeUInt16BE(payload.length + 2, 2);
+  return Buffer.concat([header, payload]);
+}
+
+/** `jpeg` with `segments` inserted right after its start-of-image marker. */
+export const jpegWithSegments = (jpeg: Buffer, segments: Buffer[]): Buffer => Buffer.concat([jpeg.subarray(0, 2), ...segments, jpeg.subarray(2)]);
