@@ -16,8 +16,11 @@ interface Box {
 
 const fourCC = (bytes: Uint8Array, at: number) => String.fromCharCode(bytes[at]!, bytes[at + 1]!, bytes[at + 2]!, bytes[at + 3]!);
 
-/** The boxes in [start, end); a box that claims to run past `end` ends the file for this reader (RangeError). */
-function boxesIn(bytes: Uint8Array, view: DataView, start: number, end: number): Box[] {
+/**
+ * The boxes in [start, end). A box that claims to run past `end` is a RangeError inside a container; at the top
+ * level (`cutShort`: a file cut in its media data) it ends the list.
+ */
+function boxesIn(bytes: Uint8Array, view: DataView, start: number, end: number, cutShort = false): Box[] {
   const boxes: Box[] = [];
   for (let at = start; at + 8 <= end; ) {
     let size = view.getUint32(at);
@@ -26,6 +29,7 @@ function boxesIn(bytes: Uint8Array, view: DataView, start: number, end: number):
       size = Number(view.getBigUint64(at + 8));
       header = 16;
     } else if (size === 0) size = end - at;
+    if (cutShort && at + size > end) break;
     if (size < header || at + size > end) throw new RangeError(`box ${fourCC(bytes, at + 4)} runs past its container`);
     boxes.push({ type: fourCC(bytes, at + 4), start: at + header, end: at + size });
     at += size;
@@ -187,7 +191,7 @@ function gridOutput(meta: Meta, id: number): Size | null {
 const refused = (unchecked: string): ImageHeader => ({ format: 'avif', width: 0, height: 0, unchecked });
 
 export function readAvif(bytes: Uint8Array, view: DataView): ImageHeader | null {
-  const metaBox = boxesIn(bytes, view, 0, bytes.length).find((b) => b.type === 'meta');
+  const metaBox = boxesIn(bytes, view, 0, bytes.length, true).find((b) => b.type === 'meta');
   const meta = metaBox && readMeta(bytes, view, metaBox);
   if (!meta) return refused('an AVIF without a primary image (no meta or pitm box) is not read');
   const { primary } = meta;

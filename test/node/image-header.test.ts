@@ -172,6 +172,11 @@ describe('AVIF: the primary item\'s size (pitm -> ipma -> its ispe)', () => {
     expect(headerProblem(header(grid([100, 100], [16000, 16000]))!)).toMatch(/^a frame of 16000x16000 is 256.0 megapixels/);
   });
 
+  it('reads a real AVIF cut short in its media data (the boxes before it are whole)', async () => {
+    const avif = await sharp({ create: { width: 301, height: 203, channels: 3, background: '#336699' } }).avif().toBuffer();
+    expect(header(avif.subarray(0, avif.length - 10))).toEqual({ format: 'avif', width: 301, height: 203 });
+  });
+
   it('an AVIF whose primary item has no size is refused with the reason', () => {
     const avif = craftedAvif({ primary: 2, items: [{ id: 1, type: 'av01', properties: [1] }, { id: 2, type: 'av01', properties: [] }], properties: [{ ispe: [1, 1] }] });
     expect(headerProblem(header(avif)!)).toBe('an AVIF whose main image declares no size (no ispe property) is not read');
