@@ -94,9 +94,10 @@ export function exifOrientation(view: DataView, tiff: number): number | null {
 
 /**
  * Most blocks (extensions, image descriptors and their data sub-blocks) a GIF may have for its frames to be
- * checked: 2^20 blocks take a few milliseconds to walk, and hold 250 MB of full data sub-blocks.
+ * checked: 2^18 blocks hold 64 MB of full data sub-blocks and take a few milliseconds to walk (the page reads
+ * headers on its main thread). A longer GIF is refused: its frames past the first are never a sample's pixels.
  */
-const MAX_GIF_BLOCKS = 2 ** 20;
+const MAX_GIF_BLOCKS = 2 ** 18;
 
 /**
  * The logical screen, enlarged to the first frame as browsers and libvips decode it, and the largest frame, from
