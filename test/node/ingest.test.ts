@@ -36,6 +36,9 @@ import {
   writePngBomb,
 } from '../support/ingest-fixtures';
 import { useBackend } from '../support/tf-node';
+import { craftedGif } from '../support/crafted-images';
+import { prepareImage } from '../../tools/ingest/images';
+import { decodeFile } from '../../tools/measure/decode-file';
 
 async function runSeed(args: string[], env: NodeJS.ProcessEnv = process.env) {
   const options = parseSeedArgs(args);
@@ -384,6 +387,17 @@ describe('decompression bombs and large photos', () => {
       },
     ]);
     expect(datasetRecordOf(datasets[0].manifest!)).toMatchObject({ classCounts: [2, 2] });
+  });
+
+  it('refuses a GIF whose 1x1 screen hides an 8000x6400 frame, in the seed and in the eval\'s decode (one limit)', async () => {
+    const gif = craftedGif(1, 1, [{ width: 8000, height: 6400 }]);
+    expect(await prepareImage(gif, 256)).toEqual({
+      ok: false,
+      reason: '8000x6400 is 51.2 megapixels, more than the 50.0 megapixels an image may have: not decoded (a decompression bomb, or a photo to shrink first)',
+    });
+    const path = join(work, 'hidden-frame.gif');
+    await writeFile(path, gif);
+    await expect(decodeFile(path)).rejects.toThrow(/pixel limit/);
   });
 
   it('decodes a 48-megapixel PNG straight into its stored size, never holding its 144 MB of pixels', async () => {

@@ -2,18 +2,25 @@
  * Reads the layout of a dataset directory the way Keras' image_dataset_from_directory does: each
  * subfolder of the root is a class, and every file below it (at any depth) belongs to that class.
  * Files directly in the root (a LICENSE.txt) and hidden entries (.DS_Store, ._x.jpg) are not images of
- * any class: they are listed as skipped, and so are names too long for a manifest. Symbolic links that
+ * any class: they are listed as skipped, and so are names too long for a manifest. A class is named as the page
+ * names it (shared/class-names.ts): its folder's name NFC-normalised, with the page's export escapes undone
+ * ("sun%3Aflowers" is "sun:flowers"); a folder whose name holds a line break or an invisible character, or
+ * spells a class already read in another case or normalisation, is skipped with the reason. Symbolic links that
  * stay inside the dataset folder are followed, once; links leading outside it only when asked
  * (`followLinks`), so a stray link never pulls in files from elsewhere on the disk.
  */
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import { classNameCharacterProblem, classNameOfFolder, sameClassName } from '../../shared/class-names';
 import { MAX_CLASS_NAME_LENGTH, MAX_IMAGE_PATH_LENGTH } from '../../shared/records';
 import { SourceError } from './errors';
 import type { SkippedFile } from './skipped';
 
 export interface ClassFolder {
+  /** The class's name (NFC, escapes undone). */
   name: string;
+  /** The folder's name on disk, below the root. */
+  dir: string;
   /** Files below the class folder, relative to it with "/" separators, sorted. */
   files: string[];
 }
@@ -56,9 +63,16 @@ export async function scanClassFolders(root: string, options: ScanOptions = {}):
         reason: `class name is ${name.length} characters long: at most ${MAX_CLASS_NAME_LENGTH} are stored; class left out`,
       });
     } else if (kind === 'directory') {
-      const files: string[] = [];
-      await collectFiles(path, name, '', files, skipped, visited, kindOf);
-      classes.push({ name, files: files.sort(byCodeUnit) });
+      const className = classNameOfFolder(name);
+      const refused = classNameCharacterProblem(className);
+      const same = classes.find((c) => sameClassName(c.name, className));
+      if (refused) skipped.push({ file: `${name}/`, reason: `${refused.slice(0, -1)}: class left out` });
+      else if (same) skipped.push({ file: `${name}/`, reason: `the same class name as “${same.name}” (another case or Unicode spelling of it): class left out` });
+      else {
+        const files: string[] = [];
+        await collectFiles(path, name, '', files, skipped, visited, kindOf);
+        classes.push({ name: className, dir: name, files: files.sort(byCodeUnit) });
+      }
     } else if (kind === 'file') {
       skipped.push({ file: name, reason: 'file in the dataset root: only files inside class folders are images' });
     } else skipped.push({ file: name, reason: kind.skip });
