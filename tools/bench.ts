@@ -14,6 +14,7 @@ import type { BackendChoice, BackendReport, WorkerMemory } from '../shared/farm'
 import type { EpochRecord } from '../shared/training';
 import type { PageSettings } from '../client/page/session';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
+import { LITERT_SETTINGS } from '../client/farm/farm';
 import { splitImages } from '../client/trainer/split';
 import { timeFineTuneEpochs } from './measure/fine-tune-timing';
 import {
@@ -151,6 +152,7 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     const many = await extractionRun(graft.page, settings);
     log(`forward passes alone, ${workers} workers x ${options.predictImages} images`);
     const predict = await predictRun(graft.page, {
+      liteRt: LITERT_SETTINGS,
       workerPath: await extractWorkerPath(),
       workers,
       images: options.predictImages,
