@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as ComlinkApi from 'comlink';
 import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
-import type { BackendReport, EngineChoice, ExtractorInit } from '../../shared/farm';
+import type { BackendChoice, BackendReport, EngineChoice, ExtractorInit } from '../../shared/farm';
 import type { ExtractWorkerApi } from '../../client/farm/extract.worker';
 import { LITERT_SETTINGS } from '../../client/farm/farm';
 import { extractWorkerPath } from '../../tools/measure/graft-page';
@@ -61,12 +61,15 @@ async function storedFeatures(page: Page): Promise<StoredFeature[]> {
  * Starts one extraction worker of the built page on `engine` (pooled features and, for fine_tune_at 100, the cut
  * activations stored as float32), extracts `photos` into the page's cache and stops the worker.
  */
-function extractWith(page: Page, args: { workerPath: string; engine: EngineChoice; photos: { imageId: string; base64: string }[] }): Promise<BackendReport> {
+function extractWith(
+  page: Page,
+  args: { workerPath: string; engine: EngineChoice; photos: { imageId: string; base64: string }[]; backend?: BackendChoice },
+): Promise<BackendReport> {
   return within(
     `extracting on ${args.engine}`,
     180_000,
     page.evaluate(
-      async ({ workerPath, engine, photos, augmentation, liteRt }) => {
+      async ({ workerPath, engine, photos, augmentation, liteRt, backend }) => {
         const Comlink = (window as unknown as { Comlink: typeof ComlinkApi }).Comlink;
         const { models } = await window.graft.session.catalog();
         const record = models[0];
@@ -79,7 +82,7 @@ function extractWith(page: Page, args: { workerPath: string; engine: EngineChoic
         try {
           const remote = Comlink.wrap<ExtractWorkerApi>(worker);
           const report = await remote.init({
-            backend: 'wasm',
+            backend,
             threads: 1,
             artifacts: { modelJson, weightData: weightData.buffer },
             record,
@@ -99,15 +102,43 @@ function extractWith(page: Page, args: { workerPath: string; engine: EngineChoic
           worker.terminate();
         }
       },
-      { ...args, augmentation: DEFAULT_AUGMENTATION, liteRt: LITERT_SETTINGS },
+      { ...args, augmentation: DEFAULT_AUGMENTATION, liteRt: LITERT_SETTINGS, backend: args.backend ?? 'wasm' },
     ),
   );
 }
 
+/** Per output (pooled, then each cut tensor), the largest |stored - reference| over that output's largest |value|. */
+function largestRelativeDifferences(reference: StoredFeature[], stored: StoredFeature[]): number[] {
+  // Per photo: one pooled record (1 tensor) and one cut record (block_11_expand and block_10_project_BN).
+  expect(stored).toHaveLength(reference.length);
+  const worst: number[] = [];
+  for (const expected of reference) {
+    const actual = stored.find((r) => r.imageId === expected.imageId && r.modelKey === expected.modelKey)!;
+    expect(actual.tensors.map((t) => t.length)).toEqual(expected.tensors.map((t) => t.length));
+    const first = expected.tensors.length === 1 ? 0 : 1;
+    expected.tensors.forEach((values, k) => {
+      let scale = 0;
+      let diff = 0;
+      for (let i = 0; i < values.length; i++) {
+        scale = Math.max(scale, Math.abs(values[i]));
+        diff = Math.max(diff, Math.abs(values[i] - actual.tensors[k][i]));
+      }
+      expect(scale).toBeGreaterThan(0.1);
+      worst[first + k] = Math.max(worst[first + k] ?? 0, diff / scale);
+    });
+  }
+  return worst;
+}
+
+/** `count` real flower photos (an even spread of each class) as the bytes the farm gets. */
+async function flowerPhotos(count: number): Promise<{ imageId: string; base64: string }[]> {
+  const sample = (await listClassFolder(FLOWERS_DIR, { perClass: count / 5 })).images;
+  return Promise.all(sample.map(async (image) => ({ imageId: image.id, base64: (await readFile(image.path)).toString('base64') })));
+}
+
 describe('LiteRT.js against the tfjs compiled base', () => {
   it('gives real photos the same pooled features and cut activations within 1e-4 of their scale', async () => {
-    const sample = (await listClassFolder(FLOWERS_DIR, { perClass: COMPARED / 5 })).images;
-    const photos = await Promise.all(sample.map(async (image) => ({ imageId: image.id, base64: (await readFile(image.path)).toString('base64') })));
+    const photos = await flowerPhotos(COMPARED);
     const page = await chrome.context.newPage();
     await openGraft(page, `${graft.origin}/`);
     await page.evaluate(() => window.graft.session.clearCache());
@@ -122,26 +153,36 @@ describe('LiteRT.js against the tfjs compiled base', () => {
     const stored = await storedFeatures(page);
     await page.close();
 
-    // Per photo: one pooled record (1 tensor) and one cut record (block_11_expand and block_10_project_BN).
+    const worst = largestRelativeDifferences(reference, stored);
+    console.log(`LiteRT (wasm) vs tfjs compiled base, largest relative difference: pooled ${worst[0].toExponential(2)}, cut ${worst.slice(1).map((d) => d.toExponential(2)).join(' / ')}`);
     expect(reference).toHaveLength(2 * COMPARED);
-    expect(stored).toHaveLength(2 * COMPARED);
-    const worst: number[] = [];
-    for (const expected of reference) {
-      const actual = stored.find((r) => r.imageId === expected.imageId && r.modelKey === expected.modelKey)!;
-      expect(actual.tensors.map((t) => t.length)).toEqual(expected.tensors.map((t) => t.length));
-      expected.tensors.forEach((values, k) => {
-        let scale = 0;
-        let diff = 0;
-        for (let i = 0; i < values.length; i++) {
-          scale = Math.max(scale, Math.abs(values[i]));
-          diff = Math.max(diff, Math.abs(values[i] - actual.tensors[k][i]));
-        }
-        expect(scale).toBeGreaterThan(0.1);
-        worst[k + (expected.tensors.length === 1 ? 0 : 1)] = Math.max(worst[k + (expected.tensors.length === 1 ? 0 : 1)] ?? 0, diff / scale);
-      });
-    }
-    console.log(`LiteRT vs tfjs compiled base, largest relative difference: pooled ${worst[0].toExponential(2)}, cut ${worst.slice(1).map((d) => d.toExponential(2)).join(' / ')}`);
     for (const relative of worst) expect(relative).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it("on WebGPU (SwiftShader): LiteRT's WebGPU accelerator runs only where it matches tfjs, else LiteRT's wasm with the reason", async () => {
+    // SwiftShader runs WebGPU on the CPU: correct but slow, so four photos; correctness only.
+    const gpu = await launchChromium({ webgpu: true });
+    try {
+      await gpu.context.addInitScript({ path: require.resolve('comlink/dist/umd/comlink.js') });
+      const page = await gpu.context.newPage();
+      await openGraft(page, `${graft.origin}/`);
+      const photos = await flowerPhotos(5);
+      const workerPath = await extractWorkerPath();
+      const onTfjs = await extractWith(page, { workerPath, engine: 'tfjs', photos, backend: 'wasm' });
+      expect(onTfjs.liteRt).toBeUndefined();
+      const reference = await storedFeatures(page);
+      const report = await extractWith(page, { workerPath, engine: 'auto', photos, backend: 'webgpu' });
+      const stored = await storedFeatures(page);
+      await page.close();
+      console.log(`LiteRT with WebGPU allowed: ${JSON.stringify(report.liteRt)}; notes: ${report.notes.join(' | ')}`);
+      expect(report.liteRt).toBeDefined();
+      if (report.liteRt!.accelerator === 'wasm') expect(report.notes.join(' ')).toMatch(/LiteRT\.js .*WebGPU/);
+      const worst = largestRelativeDifferences(reference, stored);
+      console.log(`LiteRT (${report.liteRt!.accelerator}) vs tfjs wasm, largest relative difference: ${worst.map((d) => d.toExponential(2)).join(' / ')}`);
+      for (const relative of worst) expect(relative).toBeLessThanOrEqual(TOLERANCE);
+    } finally {
+      await gpu.close();
+    }
   });
 });
 
