@@ -45,10 +45,11 @@ export class LiteRtError extends Error {
   }
 }
 
+/** An error in words: LiteRT's C++ log prefixes ("ERROR: [file.cc:245]", tree marks) and line breaks removed. */
 function describe(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (typeof error === 'number') return `wasm abort ${error}`;
-  return String(error);
+  const raw = error instanceof Error ? error.message || error.name : typeof error === 'number' ? `wasm abort ${error}` : String(error);
+  const words = raw.replace(/(ERROR|WARNING|INFO): \[[^\]]*\]/g, '').replace(/[└─│\s]+/g, ' ').trim();
+  return words || 'it gave no reason (the browser console has its log)';
 }
 
 type Glue = { ModuleFactory?: unknown; Module?: unknown; importScripts?: (...urls: string[]) => void };

@@ -4,18 +4,20 @@
  * cache, whose keys name no engine, stays valid across engines); and the fallbacks: LiteRT's files blocked, or a
  * LiteRT worker killed mid-run, leave the run on tfjs with the reason on the page and every image extracted once.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as ComlinkApi from 'comlink';
 import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
-import type { BackendChoice, BackendReport, EngineChoice, ExtractorInit } from '../../shared/farm';
+import type { BackendChoice, BackendReport, EngineChoice, ExtractorInit, LiteRtSettings } from '../../shared/farm';
 import type { ExtractWorkerApi } from '../../client/farm/extract.worker';
 import { LITERT_SETTINGS } from '../../client/farm/farm';
 import { extractWorkerPath } from '../../tools/measure/graft-page';
 import { launchChromium, openGraft, within, type Chromium } from '../support/browser';
-import { seededGraft, type SeededGraft } from '../support/graft-fixture';
+import { MODEL_V2, MODEL_V2_ID, seededGraft, type SeededGraft } from '../support/graft-fixture';
 import { getAllRecords } from '../support/raw-idb';
 import { listClassFolder, FLOWERS_DIR } from '../support/node-features';
 
@@ -29,9 +31,29 @@ const TOLERANCE = 1e-4;
 
 let graft: SeededGraft;
 let chrome: Chromium;
+let unfoldable: string;
+
+/** The id of MobileNetV2 with a layer fold.ts cannot express (its first ReLU6 made a ReLU capped at 5). */
+const UNFOLDABLE_ID = 'mobilenet-v2-relu5';
+
+/** MobileNetV2's folder with Conv1_relu's max_value 6 made 5: tfjs's layers model runs it, fold.ts refuses it. */
+async function unfoldableModel(): Promise<string> {
+  const dir = join(await mkdtemp(join(tmpdir(), 'graft-unfoldable-')), UNFOLDABLE_ID);
+  const json = JSON.parse(await readFile(join(MODEL_V2, 'model.json'), 'utf8'));
+  const topology = json.modelTopology.model_config ?? json.modelTopology;
+  const relu = topology.config.layers.find((l: { config: { name: string } }) => l.config.name === 'Conv1_relu');
+  relu.config.max_value = 5;
+  await mkdir(dir);
+  await writeFile(join(dir, 'model.json'), JSON.stringify(json));
+  for (const file of await readdir(MODEL_V2)) if (file !== 'model.json') await symlink(join(MODEL_V2, file), join(dir, file));
+  return dir;
+}
 
 beforeAll(async () => {
-  graft = await seededGraft([{ id: 'flowers-60', source: 'flowers', perClass: Object.fromEntries(['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips'].map((c) => [c, PER_CLASS])) }]);
+  unfoldable = await unfoldableModel();
+  graft = await seededGraft([{ id: 'flowers-60', source: 'flowers', perClass: Object.fromEntries(['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips'].map((c) => [c, PER_CLASS])) }], {
+    extraModels: [unfoldable],
+  });
   chrome = await launchChromium();
   // The same comlink the page bundles, for talking to an extraction worker the test starts itself.
   await chrome.context.addInitScript({ path: require.resolve('comlink/dist/umd/comlink.js') });
@@ -40,6 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await chrome?.close();
   await graft?.close();
+  if (unfoldable) await rm(join(unfoldable, '..'), { recursive: true, force: true });
 });
 
 interface StoredFeature {
@@ -63,16 +86,16 @@ async function storedFeatures(page: Page): Promise<StoredFeature[]> {
  */
 function extractWith(
   page: Page,
-  args: { workerPath: string; engine: EngineChoice; photos: { imageId: string; base64: string }[]; backend?: BackendChoice },
+  args: { workerPath: string; engine: EngineChoice; photos: { imageId: string; base64: string }[]; backend?: BackendChoice; liteRt?: LiteRtSettings },
 ): Promise<BackendReport> {
   return within(
     `extracting on ${args.engine}`,
     180_000,
     page.evaluate(
-      async ({ workerPath, engine, photos, augmentation, liteRt, backend }) => {
+      async ({ workerPath, engine, photos, augmentation, liteRt, backend, modelId }) => {
         const Comlink = (window as unknown as { Comlink: typeof ComlinkApi }).Comlink;
         const { models } = await window.graft.session.catalog();
-        const record = models[0];
+        const record = models.find((m) => m.id === modelId)!;
         const base = `/api/models/${encodeURIComponent(record.id)}/`;
         const modelJson = (await (await fetch(`${base}model.json`)).json()) as ExtractorInit['artifacts']['modelJson'];
         const parts = await Promise.all(modelJson.weightsManifest.flatMap((g) => g.paths).map(async (path) => new Uint8Array(await (await fetch(base + path)).arrayBuffer())));
@@ -102,7 +125,7 @@ function extractWith(
           worker.terminate();
         }
       },
-      { ...args, augmentation: DEFAULT_AUGMENTATION, liteRt: LITERT_SETTINGS, backend: args.backend ?? 'wasm' },
+      { ...args, augmentation: DEFAULT_AUGMENTATION, liteRt: args.liteRt ?? LITERT_SETTINGS, backend: args.backend ?? 'wasm', modelId: MODEL_V2_ID },
     ),
   );
 }
@@ -198,18 +221,18 @@ interface FarmOutcome {
   stored: number;
 }
 
-/** The page's own farm (2 workers, default settings but no fine-tuning) on the 60 photos; kills worker 0 after `killAfter` images. */
-async function farmRun(page: Page, killAfter: number | null): Promise<FarmOutcome> {
+/** The page's own farm (2 workers, no augmentation) on the 60 photos with base `modelId`; kills worker 0 after `killAfter` images. */
+async function farmRun(page: Page, killAfter: number | null, modelId = MODEL_V2_ID): Promise<FarmOutcome> {
   await openGraft(page, `${graft.origin}/`);
   await page.evaluate(() => window.graft.session.clearCache());
   const outcome = await within(
     'the farm run',
     300_000,
-    page.evaluate(async (killAfter) => {
+    page.evaluate(async ({ killAfter, modelId }) => {
       const s = window.graft.session;
       const { models } = await s.catalog();
       await s.chooseDataset('flowers-60');
-      await s.chooseModel(models[0], 'wasm');
+      await s.chooseModel(models.find((m) => m.id === modelId)!, 'wasm');
       const settings = { seed: 7, split: { validation: 0.2, test: 0 }, optimizer: 'adam', learningRate: 1e-3, batchSize: 32, headEpochs: 1, fineTuneEpochs: 0, fineTuneAt: 100, fineTuneLrDivisor: 10, dropout: 0.2, hiddenUnits: 0, augmentViews: 0, workers: 2, backend: 'wasm', inputSize: 224, maxChunkSize: 8 };
       const plan = await s.plan(settings as never);
       let killed = false;
@@ -230,7 +253,7 @@ async function farmRun(page: Page, killAfter: number | null): Promise<FarmOutcom
         reports: progress?.workers.flatMap((w) => (w.report ? [w.report] : [])) ?? [],
         panel: `${panel.querySelector('.notes')?.textContent ?? ''} | ${panel.querySelector('.workers-table')?.textContent ?? ''}`,
       };
-    }, killAfter),
+    }, { killAfter, modelId }),
   );
   const stored = (await getAllRecords(page, 'features')).length;
   return { ...outcome, stored };
@@ -280,6 +303,36 @@ describe('the farm falls back to tfjs', () => {
     expect(replaced.notes[0]).toBe('extraction worker 0 stopped while LiteRT.js ran (terminated on request), so its replacement runs TF.js');
     expect(other.liteRt?.accelerator).toBe('wasm');
     expect(outcome.panel).toContain('Extraction worker 0 stopped while LiteRT.js ran (terminated on request), so its replacement runs TF.js: running on TF.js WASM (worker 0).');
+    await page.close();
+  });
+
+  it('when a layer cannot be written to the file: the error names the layer, and every worker runs the tfjs layers model', async () => {
+    const page = await chrome.context.newPage();
+    const outcome = await farmRun(page, null, UNFOLDABLE_ID);
+    expect(outcome.done).toBe(IMAGES);
+    expect(outcome.failed).toBe(0);
+    expect(outcome.stored).toBe(IMAGES);
+    for (const report of outcome.reports) {
+      expect(report.liteRt).toBeUndefined();
+      expect(report.notes).toContain(
+        "the base cannot be compiled (layer 'Conv1_relu' (ReLU): only ReLU and ReLU6 fold (max_value 5, negative_slope 0, threshold 0)), so neither LiteRT.js nor the compiled base runs it: TF.js runs the layers model",
+      );
+    }
+    expect(outcome.panel).toContain("layer 'Conv1_relu' (ReLU)");
+    await page.close();
+  });
+
+  it('when LiteRT cannot compile the file (a batch too large for wasm memory): tfjs runs the batch, with the reason', async () => {
+    const page = await chrome.context.newPage();
+    await openGraft(page, `${graft.origin}/`);
+    await page.evaluate(() => window.graft.session.clearCache());
+    const photos = await flowerPhotos(5);
+    // 4096 images of 224 px: activations of tens of gigabytes, past what a wasm heap can hold.
+    const report = await extractWith(page, { workerPath: await extractWorkerPath(), engine: 'auto', photos, liteRt: { ...LITERT_SETTINGS, batch: 4096 } });
+    expect(report.liteRt).toBeUndefined();
+    expect(report.notes).toHaveLength(1);
+    expect(report.notes[0]).toMatch(/^LiteRT\.js could not compile the model: [^\n]+ \(WASM\)$/);
+    expect(await getAllRecords(page, 'features')).toHaveLength(2 * photos.length);
     await page.close();
   });
 });
