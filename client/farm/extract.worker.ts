@@ -16,7 +16,7 @@ import { selectBackend } from '../engine/backend';
 import { decodeImage } from '../engine/decode';
 import { FoldError } from '../engine/fold';
 import { LiteRtError } from '../engine/litert';
-import { Extractor, type BaseForward, type BaseRunner } from './extractor';
+import { Extractor, type BaseForward, type BaseRunner, type ExtractedImage } from './extractor';
 import { LiteRtBase, probeImage, startLiteRtBase } from './litert-base';
 import { normalise, resizeToSquare } from '../engine/preprocess';
 
@@ -87,14 +87,15 @@ async function start(init: ExtractorInit): Promise<State> {
 }
 
 /** The batch through the worker's pass; when LiteRT fails on it, tfjs runs it and every later batch, and the report says why. */
-async function runBase(s: State, input: tf.Tensor4D): Promise<{ features: Awaited<ReturnType<Extractor['run']>>; changed: boolean }> {
+async function runBase(s: State, input: tf.Tensor4D): Promise<{ features: ExtractedImage[]; changed: boolean }> {
   try {
     return { features: await s.extractor.run(input, s.forward), changed: false };
   } catch (error) {
     if (!(error instanceof LiteRtError) || s.forward === s.extractor.own) throw error;
     (s.forward as LiteRtBase).dispose();
     s.forward = s.extractor.own;
-    s.report = { ...s.report, liteRt: undefined, notes: [...s.report.notes, error.message] };
+    const { liteRt: _gone, ...onTfjs } = s.report;
+    s.report = { ...onTfjs, notes: [...s.report.notes, error.message] };
     return { features: await s.extractor.run(input, s.forward), changed: true };
   }
 }

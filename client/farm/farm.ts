@@ -86,8 +86,11 @@ interface Slot {
 export const MAX_RESPAWNS = 3;
 
 /**
- * How the farm runs LiteRT.js (measured on 2 cores with 2 workers, headless Chromium; see the bench's
- * litert_* keys): one image per run and one thread per worker.
+ * How the farm runs LiteRT.js, chosen by measurement (tools/litert-grid.ts: 2 workers on 2 cores, headless
+ * Chromium, forward passes alone against the tfjs compiled base in pairs, worker CPU time from Chromium's trace):
+ * relaxed SIMD where the browser has it (1.19x less CPU than tfjs, the compat build 1.05x); one image per run
+ * (batch 4: 1.18x, batch 16: 1.03x); one thread per worker (the threaded build with 2 threads: 1.22x, no less
+ * work, and its pool of nested pthread workers is what hung Firefox in tfjs's threaded build).
  */
 export const LITERT_SETTINGS: LiteRtSettings = { batch: 1, threads: 1, relaxedSimd: true };
 
