@@ -7,7 +7,7 @@
  * Measurements only; the last stdout line is one JSON object.
  */
 import { join, resolve } from 'node:path';
-import type { CDPSession, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type * as ComlinkApi from 'comlink';
 import { DEFAULT_AUGMENTATION } from '../shared/augmentation';
 import type { ExtractorInit, LiteRtSettings } from '../shared/farm';
@@ -16,37 +16,14 @@ import { extractWorkerPath, openGraftPage, openSession } from './measure/graft-p
 import { parseFlags, runCommand, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { linkSubset, seedState } from './measure/seed-state';
+import { traceTasks } from '../test/support/main-thread';
 
 const SHARED = resolve(REPO_ROOT, '..', 'shared');
 
-interface TraceEvent {
-  name: string;
-  ph: string;
-  pid: number;
-  tid: number;
-  dur?: number;
-  tdur?: number;
-  args?: { name?: string };
-}
-
-/** CPU milliseconds of the renderer's non-main threads between start() and stop(). */
+/** CPU milliseconds of the page's workers (LiteRT's pthreads included) between start() and stop(). */
 async function traceWorkerCpu(page: Page): Promise<{ stop(): Promise<number> }> {
-  const cdp: CDPSession = await page.context().newCDPSession(page);
-  const events: TraceEvent[] = [];
-  cdp.on('Tracing.dataCollected', ({ value }) => events.push(...(value as unknown as TraceEvent[])));
-  await cdp.send('Tracing.start', { transferMode: 'ReportEvents', traceConfig: { includedCategories: ['toplevel', '__metadata'] } });
-  return {
-    async stop() {
-      const complete = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
-      await cdp.send('Tracing.end');
-      await complete;
-      await cdp.detach();
-      const names = new Map(events.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, e.args?.name ?? '']));
-      const renderers = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => e.pid));
-      const isWorker = (e: TraceEvent) => renderers.has(e.pid) && names.get(`${e.pid}:${e.tid}`) === 'DedicatedWorker thread';
-      return events.filter((e) => e.ph === 'X' && (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask') && isWorker(e)).reduce((sum, e) => sum + (e.tdur ?? e.dur ?? 0), 0) / 1000;
-    },
-  };
+  const trace = await traceTasks(page, (name) => name === 'DedicatedWorker thread');
+  return { stop: async () => (await trace.stop()).reduce((sum, task) => sum + task.cpuMs, 0) };
 }
 
 type GridWindow = { Comlink: typeof ComlinkApi; gridRemotes: ComlinkApi.Remote<ExtractWorkerApi>[]; gridWorkers: Worker[] };
