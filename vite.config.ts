@@ -1,15 +1,18 @@
 /**
  * Builds the page (client/) into dist/client, which the Worker serves as static assets.
  * Module workers are bundled from `new URL('./x.worker.ts', import.meta.url)`.
- * LiteRT.js's wasm runtime (the plain and the relaxed-SIMD build: the page never asks for its threaded or JSPI
- * ones) is copied from the package to /litert/, where the TFLite check worker loads it.
+ * LiteRT.js's wasm runtime (the relaxed-SIMD build, the compat build for browsers without relaxed SIMD, and the
+ * threaded one; never JSPI) is copied from the package to /litert/, where the TFLite check worker loads it as
+ * classic scripts. Each Emscripten loader script also gets an ES-module twin (`.mjs`: the same text with
+ * `export default ModuleFactory`), which module workers import (client/engine/litert.ts): they cannot run
+ * classic scripts, and the CSP allows no eval.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 
-const LITERT_FILES = ['litert_wasm_internal.js', 'litert_wasm_internal.wasm', 'litert_wasm_compat_internal.js', 'litert_wasm_compat_internal.wasm'];
+const LITERT_BUILDS = ['litert_wasm_internal', 'litert_wasm_compat_internal', 'litert_wasm_threaded_internal'];
 
 function liteRtWasm(): Plugin {
   const dir = join(dirname(createRequire(import.meta.url).resolve('@litertjs/core')), '..', 'wasm');
@@ -17,7 +20,12 @@ function liteRtWasm(): Plugin {
     name: 'graft-litert-wasm',
     apply: 'build',
     generateBundle() {
-      for (const name of LITERT_FILES) this.emitFile({ type: 'asset', fileName: `litert/${name}`, source: readFileSync(join(dir, name)) });
+      for (const build of LITERT_BUILDS) {
+        const loader = readFileSync(join(dir, `${build}.js`), 'utf8');
+        this.emitFile({ type: 'asset', fileName: `litert/${build}.js`, source: loader });
+        this.emitFile({ type: 'asset', fileName: `litert/${build}.mjs`, source: `${loader}\nexport default ModuleFactory;\n` });
+        this.emitFile({ type: 'asset', fileName: `litert/${build}.wasm`, source: readFileSync(join(dir, `${build}.wasm`)) });
+      }
     },
   };
 }

@@ -9,11 +9,39 @@ export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu';
 
 /** What actually ran in a worker; shown on the page and stored with results. */
 export interface BackendReport {
+  /** The tfjs backend (decoding, resizing, augmenting; and the forward pass unless `liteRt` is set). */
   backend: 'webgpu' | 'wasm' | 'cpu';
   simd: boolean;
   threads: number;
   /** Why a preferred backend was not used, in plain words (e.g. "no WebGPU adapter"). */
   notes: string[];
+  /** Set when the base's forward pass runs on LiteRT.js instead of tfjs (it passed the self-check). */
+  liteRt?: LiteRtReport;
+}
+
+/** The farm's forward pass on LiteRT.js: which accelerator and wasm build, and how it runs. */
+export interface LiteRtReport {
+  accelerator: 'wasm' | 'webgpu';
+  /** LiteRT's wasm build: relaxed SIMD (default), relaxed SIMD with threads, or compat (no relaxed SIMD). */
+  build: 'relaxed-simd' | 'threaded' | 'compat';
+  threads: number;
+  /** Images per LiteRT run. */
+  batch: number;
+}
+
+/**
+ * Which engine runs the base's forward pass: 'auto' uses LiteRT.js where it loads, compiles and matches tfjs on a
+ * probe image, else tfjs; 'tfjs' never tries LiteRT (a restarted worker, or a comparison).
+ */
+export type EngineChoice = 'auto' | 'tfjs';
+
+/** How LiteRT runs where the farm uses it (measured: see client/farm/farm.ts's LITERT_SETTINGS). */
+export interface LiteRtSettings {
+  batch: number;
+  /** Load LiteRT's threaded build (cross-origin isolated pages with relaxed SIMD), with this many threads; 1: not. */
+  threads: number;
+  /** Use LiteRT's relaxed-SIMD build where the browser has relaxed SIMD (else its compat build). */
+  relaxedSimd: boolean;
 }
 
 /** The base model as downloaded once by the page and handed to every worker. */
@@ -40,6 +68,8 @@ export interface ExtractResult {
   seconds: StageSeconds;
   /** The worker's memory after the batch: flat across batches, or features are leaking into memory. */
   memory: WorkerMemory;
+  /** The worker's report when it changed during the batch (LiteRT failed and tfjs took over), else absent. */
+  report?: BackendReport;
 }
 
 /** Seconds a worker spent in each stage of its pipeline (`npm run bench` shows them per image). */
@@ -77,4 +107,7 @@ export interface ExtractorInit {
   cutCodec: TensorCodec;
   /** How augmented views are made (their cache keys include it). */
   augmentation: Augmentation;
+  /** The forward pass's engine, and LiteRT's settings where it is tried. */
+  engine: EngineChoice;
+  liteRt: LiteRtSettings;
 }

@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: how fast Graft is on this machine, in one run over the same real photos (flowers, seeded into a
  * temp state). In the real page (headless Chromium, the page's Session class): the extraction pipeline with one
- * worker and with N (empty feature cache each time), forward passes alone on N extraction workers (the pipeline's
- * ceiling), and head and fine-tuning epochs from the cache. In Node (wasm, one thread): a fine-tuning epoch that
- * recomputes the frozen layers from the images against one from the cut activations. And the time per image of the
+ * worker and with N (empty feature cache each time; the forward pass on LiteRT.js where it passes its check),
+ * forward passes alone on N extraction workers (the pipeline's ceiling) on the tfjs compiled base and on LiteRT.js,
+ * and head and fine-tuning epochs from the cache. In Node (wasm, one thread): a fine-tuning epoch that recomputes
+ * the frozen layers from the images against one from the cut activations. And the time per image of the
  * TF.js model against its float32 and int8 TFLite files in LiteRT.js. And Live: frames from the browser's fake camera
  * classified per second by the trained classifier (one worker). Measurements only: nothing is asserted.
  * Readable lines first; the last stdout line is one JSON object.
@@ -14,6 +15,7 @@ import type { BackendChoice, BackendReport, WorkerMemory } from '../shared/farm'
 import type { EpochRecord } from '../shared/training';
 import type { PageSettings } from '../client/page/session';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
+import { LITERT_SETTINGS } from '../client/farm/farm';
 import { splitImages } from '../client/trainer/split';
 import { timeFineTuneEpochs } from './measure/fine-tune-timing';
 import {
@@ -151,6 +153,7 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     const many = await extractionRun(graft.page, settings);
     log(`forward passes alone, ${workers} workers x ${options.predictImages} images`);
     const predict = await predictRun(graft.page, {
+      liteRt: LITERT_SETTINGS,
       workerPath: await extractWorkerPath(),
       workers,
       images: options.predictImages,
@@ -190,6 +193,10 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   });
 
   const predictRate = (workers * options.predictImages) / Math.max(...predict.seconds);
+  const liteRtRate = predict.liteRtSeconds ? (workers * options.predictImages) / Math.max(...predict.liteRtSeconds) : null;
+  /** The faster forward pass of the two engines: the ceiling of the pipeline, which runs on LiteRT.js wherever it passed its check. */
+  const fasterRate = Math.max(predictRate, liteRtRate ?? 0);
+  const liteRtReport = predict.backends[0]?.liteRt;
   const predictLayersRate = (workers * options.predictImages) / Math.max(...predict.layersSeconds);
   const pipeline1 = steadyRate(one);
   const pipelineN = steadyRate(many);
@@ -213,10 +220,16 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   out(`forward passes alone, ${workers} workers: ${predictRate.toFixed(2)} images/s (batch ${MAX_CHUNK}; worker seconds ${predict.seconds.map((s) => s.toFixed(1)).join(', ')})`);
   out(`the same with the layers model: ${predictLayersRate.toFixed(2)} images/s (compiled base speedup ${(predictRate / predictLayersRate).toFixed(2)})`);
   out(
+    liteRtRate === null
+      ? `LiteRT.js did not start in the predict workers: ${predict.backends.flatMap((b) => b.notes).join('; ')}`
+      : `the same on LiteRT.js (${liteRtReport!.accelerator}, ${liteRtReport!.build}, ${liteRtReport!.threads} thread(s), batch ${liteRtReport!.batch}): ${liteRtRate.toFixed(2)} images/s (speedup over the compiled base ${(liteRtRate / predictRate).toFixed(2)})`,
+  );
+  out(`pipeline engine, ${workers} workers: ${many.backends.map((b) => (b.liteRt ? `LiteRT.js ${b.liteRt.accelerator}` : `TF.js ${b.backend}`)).join(', ')}`);
+  out(
     `an image's worker time, ${workers} workers: decode ${stageMs(many.stageSeconds.decode).toFixed(1)} ms, forward ${stageMs(many.stageSeconds.forward).toFixed(1)} ms, ` +
       `encode ${stageMs(many.stageSeconds.encode).toFixed(1)} ms, write ${stageMs(many.stageSeconds.write).toFixed(1)} ms, waiting ${idleMs.toFixed(1)} ms`,
   );
-  out(`farm speedup ${workers}/1: ${(pipelineN / pipeline1).toFixed(2)}; pipeline / forward passes alone: ${(pipelineN / predictRate).toFixed(2)}`);
+  out(`farm speedup ${workers}/1: ${(pipelineN / pipeline1).toFixed(2)}; pipeline / the faster forward passes alone: ${(pipelineN / fasterRate).toFixed(2)}`);
   out(`head epoch (browser, ${session.trainer.backend}): ${headEpoch?.toFixed(3)} s`);
   out(
     `fine-tune epoch from the cut cache (browser, ${session.trainer.backend}): ${fineTuneEpochOne?.toFixed(2)} s on 1 worker, ` +
@@ -255,7 +268,7 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     predict_images_per_s_layers_n: round(predictLayersRate),
     compiled_speedup: round(predictRate / predictLayersRate),
     farm_speedup: round(pipelineN / pipeline1),
-    pipeline_ratio: round(pipelineN / predictRate),
+    pipeline_ratio: round(pipelineN / fasterRate),
     image_ms_decode_n: round(stageMs(many.stageSeconds.decode)),
     image_ms_forward_n: round(stageMs(many.stageSeconds.forward)),
     image_ms_encode_n: round(stageMs(many.stageSeconds.encode)),
@@ -275,6 +288,12 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     tflite_ms_per_image_float32: round(tflite.float32.msPerImage),
     tflite_ms_per_image_int8: round(tflite.int8.msPerImage),
     live_fps: round(liveFps, 1),
+    litert_images_per_s_n: round(liteRtRate),
+    litert_speedup: liteRtRate === null ? null : round(liteRtRate / predictRate),
+    litert_accelerator: liteRtReport?.accelerator ?? null,
+    litert_build: liteRtReport?.build ?? null,
+    litert_batch: liteRtReport?.batch ?? null,
+    pipeline_engine_n: many.backends.every((b) => b.liteRt) ? 'litert' : many.backends.some((b) => b.liteRt) ? 'mixed' : 'tfjs',
     memory: {
       farm_workers: many.memory,
       predict_workers: predict.before.map((before, i) => ({ before, after: predict.after[i] })),

@@ -331,6 +331,8 @@ async function evaluate(options: EvalOptions, stateDir: string, cache: CacheDir 
     fine_tune_val_accuracy: stage('fine_tune_val_accuracy').mean,
     backend: trainerBackend,
     farm_backends: [...new Set(extraction?.backends.map((b) => b.backend) ?? [])],
+    // The forward pass's engine in each extraction worker: LiteRT.js (with its accelerator) or TF.js.
+    farm_engines: [...new Set(extraction?.backends.map((b) => (b.liteRt ? `litert-${b.liteRt.accelerator}` : `tfjs-${b.backend}`)) ?? [])],
     workers,
     images_per_s: extraction && extraction.seconds > 0 ? extraction.done / extraction.seconds : null,
     // performance.now() counts from the start of this process: the whole command's wall time.

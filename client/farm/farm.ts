@@ -5,7 +5,7 @@
  * keep dying is given up, with the reason, and the run ends with a message if no worker is left.
  */
 import type * as Comlink from 'comlink';
-import type { BackendChoice, BackendReport, ExtractItem, ExtractorInit, ModelArtifactsData, StageSeconds, TensorCodec, WorkerMemory } from '../../shared/farm';
+import type { BackendChoice, BackendReport, ExtractItem, ExtractorInit, LiteRtSettings, ModelArtifactsData, StageSeconds, TensorCodec, WorkerMemory } from '../../shared/farm';
 import type { Augmentation } from '../../shared/augmentation';
 import type { ModelRecord } from '../../shared/records';
 import type { ExtractWorkerApi } from './extract.worker';
@@ -78,10 +78,21 @@ interface Slot {
   batches: number;
   /** Workers of this slot that died during the run. */
   deaths: number;
+  /** Why the slot's last worker stopped while LiteRT.js ran its forward pass: its replacements run tfjs. */
+  liteRtStopped: string | null;
 }
 
 /** Replacements a slot gets in one run: a worker that dies more often than this would keep dying. */
 export const MAX_RESPAWNS = 3;
+
+/**
+ * How the farm runs LiteRT.js, chosen by measurement (tools/litert-grid.ts: 2 workers on 2 cores, headless
+ * Chromium, forward passes alone against the tfjs compiled base in pairs, worker CPU time from Chromium's trace):
+ * relaxed SIMD where the browser has it (1.19x less CPU than tfjs, the compat build 1.05x); one image per run
+ * (batch 4: 1.18x, batch 16: 1.03x); one thread per worker (the threaded build with 2 threads: 1.22x, no less
+ * work, and its pool of nested pthread workers is what hung Firefox in tfjs's threaded build).
+ */
+export const LITERT_SETTINGS: LiteRtSettings = { batch: 1, threads: 1, relaxedSimd: true };
 
 const spawnExtractWorker = () =>
   new Worker(new URL('./extract.worker.ts', import.meta.url), { type: 'module', name: 'graft-extract' });
@@ -124,6 +135,8 @@ export class Farm {
       datasetId: job.datasetId,
       cutCodec: job.cutCodec,
       augmentation: job.augmentation,
+      engine: 'auto',
+      liteRt: LITERT_SETTINGS,
     };
     const onAbort = () => {
       scheduler.cancel();
@@ -177,6 +190,7 @@ export class Farm {
     this.#scheduler?.workerDied(`${slot.id}.${slot.generation}`);
     slot.generation++;
     slot.deaths++;
+    if (slot.status.report?.liteRt) slot.liteRtStopped = reason;
     slot.status.report = null;
     if (slot.deaths > MAX_RESPAWNS) {
       this.#giveUp(slot, `${slot.bridge.name} stopped ${slot.deaths} times (last: ${reason}); given up`);
@@ -197,17 +211,22 @@ export class Farm {
   #makeSlot(id: number, init: ExtractorInit): Slot {
     const status: FarmWorkerStatus = { id, report: null, state: 'starting', done: 0, imagesPerSecond: 0 };
     const name = `extraction worker ${id}`;
-    const bridge = new WorkerBridge<ExtractWorkerApi>({
+    const slot: Slot = { id, generation: 0, bridge: null!, status, batches: 0, deaths: 0, liteRtStopped: null };
+    slot.bridge = new WorkerBridge<ExtractWorkerApi>({
       name,
       spawn: spawnExtractWorker,
-      // A start that fails or hangs is tried again on a fresh worker with a backend more likely to start.
+      // A start that fails or hangs is tried again on a fresh worker with a backend more likely to start, on
+      // tfjs; so is a worker that stopped while LiteRT.js ran (LiteRT may be what stopped it).
       start: async (remote: Comlink.Remote<ExtractWorkerApi>, failures: string[]) => {
         const request = fallbackRequest({ backend: init.backend, threads: init.threads }, failures.length);
-        status.report = withStartFailures(await remote.init({ ...init, ...request }), name, failures);
+        const engine = failures.length > 0 || slot.liteRtStopped ? 'tfjs' : init.engine;
+        const report = withStartFailures(await remote.init({ ...init, ...request, engine }), name, failures);
+        if (slot.liteRtStopped) report.notes.unshift(`${name} stopped while LiteRT.js ran (${slot.liteRtStopped}), so its replacement runs TF.js`);
+        status.report = report;
         this.#emit();
       },
     });
-    return { id, generation: 0, bridge, status, batches: 0, deaths: 0 };
+    return slot;
   }
 
   /** One worker's loop: take a chunk, extract it, report, repeat; replace the worker if it dies. */
@@ -236,6 +255,7 @@ export class Farm {
         slot.status.state = 'working';
         this.#emit();
         const result = await slot.bridge.call(signal, (remote) => remote.extract(items));
+        if (result.report) slot.status.report = result.report;
         scheduler.complete(workerId, result.done);
         for (const failure of result.failed) scheduler.fail(workerId, failure.key, failure.reason);
         this.#forwardPasses += result.forwardPasses;

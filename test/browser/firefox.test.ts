@@ -82,6 +82,9 @@ it('trains a small flowers set with the default settings to results, without an 
     await page.waitForFunction(() => ['done', 'error'].includes(window.graft.session.state), { timeout: 600_000, polling: 1000 });
     expect(await page.evaluate(errorText)).toBe('');
     expect(await page.evaluate(() => window.graft.session.state)).toBe('done');
+    // The farm's forward pass ran on LiteRT.js (Firefox without relaxed SIMD gets LiteRT's compat build).
+    const workers = await page.$eval('#extraction-progress .workers-table tbody', (body) => (body as HTMLElement).innerText);
+    expect(workers).toMatch(/LiteRT\.js WASM · (relaxed )?SIMD · 1 thread/);
     // The untrained head's row and one per epoch of both stages; every validation image in the gallery.
     const rows = await page.evaluate(() => document.querySelectorAll('.curves-table tbody tr').length);
     expect(rows).toBe(DEFAULT_SETTINGS.headEpochs + DEFAULT_SETTINGS.fineTuneEpochs + 1);

@@ -25,7 +25,7 @@ describe('start fallback', () => {
       'WebGPU is not available in this browser',
     ]);
     expect(fallbackNotes([{ id: 1, report: restarted }])[0]).toBe(
-      'Extraction worker 1 was restarted after its start failed (it did not start within 90 s): running on WASM.',
+      'Extraction worker 1 was restarted after its start failed (it did not start within 90 s): running on TF.js WASM.',
     );
   });
 

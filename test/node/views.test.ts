@@ -166,12 +166,20 @@ describe('backend notes', () => {
   it('describes what runs and why the preferred backend was not used', () => {
     expect(describeBackend(wasm)).toBe('WASM · SIMD · 4 threads');
     expect(describeBackend({ ...wasm, simd: false, threads: 1 })).toBe('WASM · no SIMD · 1 thread');
-    expect(fallbackNotes([{ id: 1, report: wasm }, { id: 2, report: wasm }, { id: 3, report: null }])).toEqual(['No WebGPU adapter: running on WASM.']);
+    expect(fallbackNotes([{ id: 1, report: wasm }, { id: 2, report: wasm }, { id: 3, report: null }])).toEqual(['No WebGPU adapter: running on TF.js WASM.']);
+  });
+
+  it('says when the forward pass runs on LiteRT.js, and when LiteRT.js was not used and why', () => {
+    const liteRt = { ...wasm, threads: 1, notes: [], liteRt: { accelerator: 'wasm' as const, build: 'relaxed-simd' as const, threads: 1, batch: 1 } };
+    expect(describeBackend(liteRt)).toBe('LiteRT.js WASM · relaxed SIMD · 1 thread');
+    expect(describeBackend({ ...liteRt, liteRt: { ...liteRt.liteRt, accelerator: 'webgpu' } })).toBe('LiteRT.js WebGPU');
+    const failed = { ...wasm, threads: 1, notes: ['LiteRT.js did not load: Failed to fetch'] };
+    expect(fallbackNotes([{ id: 0, report: liteRt }, { id: 1, report: failed }])).toEqual(['LiteRT.js did not load: Failed to fetch: running on TF.js WASM (worker 1).']);
   });
 
   it('names the workers a note applies to when it is not all of them', () => {
     const webgpu = { backend: 'webgpu' as const, simd: false, threads: 1, notes: [] };
-    expect(fallbackNotes([{ id: 1, report: webgpu }, { id: 2, report: wasm }])).toEqual(['No WebGPU adapter: running on WASM (worker 2).']);
+    expect(fallbackNotes([{ id: 1, report: webgpu }, { id: 2, report: wasm }])).toEqual(['No WebGPU adapter: running on TF.js WASM (worker 2).']);
   });
 });
 

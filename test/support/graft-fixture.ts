@@ -44,13 +44,15 @@ export interface SeededGraft {
 export interface SeedOptions {
   /** Approximate shard size (the seed's --shard-mb): small shards give a small dataset several of them. */
   shardMb?: number;
+  /** Model folders seeded beside MobileNetV2 (each under its folder's name as id). */
+  extraModels?: string[];
 }
 
 export async function seededGraft(datasets: DatasetSpec[], options: SeedOptions = {}): Promise<SeededGraft> {
   const root = await mkdtemp(join(tmpdir(), 'graft-browser-'));
   const state = join(root, 'state');
   // The subsets are links into ../shared, outside their folder: read them.
-  const args = ['--model', MODEL_V2, '--persist-to', state, '--follow-links'];
+  const args = ['--model', MODEL_V2, ...(options.extraModels ?? []).flatMap((dir) => ['--model', dir]), '--persist-to', state, '--follow-links'];
   if (options.shardMb !== undefined) args.push('--shard-mb', String(options.shardMb));
   for (const spec of datasets) args.push('--dataset', await classFolderSubset(root, spec), '--dataset-id', spec.id);
   const report = await seed(parseSeedArgs(args)!, () => {});

@@ -25,8 +25,12 @@ interface TraceEvent {
 
 const TASK_EVENTS = new Set(['ThreadControllerImpl::RunTask', 'RunTask']);
 
-/** Starts tracing `page`; stop() returns its main-thread tasks of `minWallMs` or more since the start. */
-export async function traceMainThread(page: Page, minWallMs = 50): Promise<{ stop(): Promise<MainThreadTask[]> }> {
+/**
+ * Starts tracing `page`'s browser; stop() returns the tasks of `minWallMs` or more since the start that ran on the
+ * renderer threads whose name `isThread` accepts ('CrRendererMain': the page's main thread; 'DedicatedWorker
+ * thread': its workers).
+ */
+export async function traceTasks(page: Page, isThread: (name: string) => boolean, minWallMs = 0): Promise<{ stop(): Promise<MainThreadTask[]> }> {
   const cdp = await page.context().newCDPSession(page);
   const events: TraceEvent[] = [];
   cdp.on('Tracing.dataCollected', ({ value }) => events.push(...(value as unknown as TraceEvent[])));
@@ -37,12 +41,19 @@ export async function traceMainThread(page: Page, minWallMs = 50): Promise<{ sto
       await cdp.send('Tracing.end');
       await complete;
       await cdp.detach();
-      const mainThreads = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+      const names = events.filter((e) => e.ph === 'M' && e.name === 'thread_name');
+      const renderers = new Set(names.filter((e) => e.args?.name === 'CrRendererMain').map((e) => e.pid));
+      const threads = new Set(names.filter((e) => renderers.has(e.pid) && isThread(e.args?.name ?? '')).map((e) => `${e.pid}:${e.tid}`));
       return events
-        .filter((e) => e.ph === 'X' && TASK_EVENTS.has(e.name) && mainThreads.has(`${e.pid}:${e.tid}`) && (e.dur ?? 0) >= minWallMs * 1000)
+        .filter((e) => e.ph === 'X' && TASK_EVENTS.has(e.name) && threads.has(`${e.pid}:${e.tid}`) && (e.dur ?? 0) >= minWallMs * 1000)
         .map((e) => ({ startUs: e.ts, wallMs: e.dur! / 1000, cpuMs: (e.tdur ?? e.dur!) / 1000 }));
     },
   };
+}
+
+/** Starts tracing `page`; stop() returns its main-thread tasks of `minWallMs` or more since the start. */
+export function traceMainThread(page: Page, minWallMs = 50): Promise<{ stop(): Promise<MainThreadTask[]> }> {
+  return traceTasks(page, (name) => name === 'CrRendererMain', minWallMs);
 }
 
 /** The tasks that kept the main thread busy for 50 ms of CPU or more: the page's own long tasks. */

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type * as ComlinkApi from 'comlink';
 import type { Page } from 'playwright-core';
 import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
-import type { BackendChoice, BackendReport, ExtractorInit, StageSeconds, WorkerMemory } from '../../shared/farm';
+import type { BackendChoice, BackendReport, ExtractorInit, LiteRtSettings, StageSeconds, WorkerMemory } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
 import type { Evaluation, History } from '../../shared/training';
 import type { TfliteKind } from '../../shared/trainer-messages';
@@ -309,6 +309,10 @@ export interface PredictRun {
   seconds: number[];
   /** The same with the layers model's predict (the path the compiled base replaced), in the same workers just before. */
   layersSeconds: number[];
+  /** The same on the workers' LiteRT.js pass (the farm's settings), or null where LiteRT did not start. */
+  liteRtSeconds: number[] | null;
+  /** Each asked LiteRT variant (batch, threads), timed the same way in the same workers. */
+  variants: { batch: number; threads: number; seconds: number[] }[];
   before: WorkerMemory[];
   after: WorkerMemory[];
 }
@@ -322,14 +326,26 @@ export async function extractWorkerPath(): Promise<string> {
 
 /**
  * Forward passes alone: `workers` extraction workers of the farm's own build, started as the farm starts them
- * (threads shared out the same way), each running benchPredict(images, batch) at the same time: first with the
- * layers model, then with the compiled base.
+ * (threads shared out the same way, LiteRT.js with `liteRt` settings), each running benchPredict(images, batch)
+ * at the same time: first with the layers model, then with the compiled base, then on LiteRT.js (and each of
+ * `variants`: other LiteRT batches or thread counts, for choosing the farm's).
  */
 export function predictRun(
   page: Page,
-  args: { workerPath: string; workers: number; images: number; batch: number; settings: PageSettings },
+  args: {
+    workerPath: string;
+    workers: number;
+    images: number;
+    batch: number;
+    settings: PageSettings;
+    liteRt: LiteRtSettings;
+    variants?: { batch: number; threads: number }[];
+    layers?: boolean;
+    /** Times each pass this many times in turn (compiled, LiteRT, variants, compiled, ...), keeping each pass's fastest round. */
+    rounds?: number;
+  },
 ): Promise<PredictRun> {
-  return page.evaluate(async ({ workerPath, workers, images, batch, settings, augmentation }) => {
+  return page.evaluate(async ({ workerPath, workers, images, batch, settings, augmentation, liteRt, variants, layers, rounds }) => {
     const w = window as unknown as MeasureWindow;
     const record = w.measure.session.model!;
     // The base's files from the API, as the page downloads them for its farm.
@@ -354,20 +370,34 @@ export function predictRun(
       datasetId: 'bench',
       cutCodec: 'float16',
       augmentation,
+      engine: 'auto',
+      liteRt,
     };
     const started = Array.from({ length: workers }, (_, i) => new Worker(workerPath, { type: 'module', name: `graft-bench-${i}` }));
     try {
       const remotes = started.map((worker) => w.Comlink.wrap<ExtractWorkerApi>(worker));
       const backends = await Promise.all(remotes.map((r) => r.init(init)));
       const before = await Promise.all(remotes.map((r) => r.memory()));
-      const layersSeconds = await Promise.all(remotes.map((r) => r.benchPredict(images, batch, 'layers')));
-      const seconds = await Promise.all(remotes.map((r) => r.benchPredict(images, batch, 'compiled')));
+      const layersSeconds = layers === false ? [] : await Promise.all(remotes.map((r) => r.benchPredict(images, batch, 'layers')));
+      const onLiteRt = backends.every((b) => b.liteRt);
+      /** Of two rounds' worker seconds, the one whose slowest worker was faster. */
+      const faster = (a: number[] | null, b: number[]) => (a && Math.max(...a) <= Math.max(...b) ? a : b);
+      let seconds: number[] | null = null;
+      let liteRtSeconds: number[] | null = null;
+      const timed = (onLiteRt ? variants : []).map((variant) => ({ ...variant, seconds: null as number[] | null }));
+      for (let round = 0; round < rounds; round++) {
+        seconds = faster(seconds, await Promise.all(remotes.map((r) => r.benchPredict(images, batch, 'compiled'))));
+        if (onLiteRt) liteRtSeconds = faster(liteRtSeconds, await Promise.all(remotes.map((r) => r.benchPredict(images, batch, 'litert'))));
+        for (const variant of timed) {
+          variant.seconds = faster(variant.seconds, await Promise.all(remotes.map((r) => r.benchPredict(images, batch, 'litert', variant))));
+        }
+      }
       const after = await Promise.all(remotes.map((r) => r.memory()));
-      return { backends, seconds, layersSeconds, before, after };
+      return { backends, seconds: seconds!, layersSeconds, liteRtSeconds, variants: timed.map((v) => ({ ...v, seconds: v.seconds! })), before, after };
     } finally {
       for (const worker of started) worker.terminate();
     }
-  }, { ...args, augmentation: DEFAULT_AUGMENTATION });
+  }, { ...args, augmentation: DEFAULT_AUGMENTATION, variants: args.variants ?? [], layers: args.layers ?? true, rounds: args.rounds ?? 1 });
 }
 
 export interface LiveRun {

@@ -6,8 +6,20 @@ import type { BackendReport } from '../../../shared/farm';
 
 export const BACKEND_NAMES: Record<BackendReport['backend'], string> = { webgpu: 'WebGPU', wasm: 'WASM', cpu: 'CPU' };
 
-/** "WASM · SIMD · 4 threads", "WebGPU", "CPU". */
+const LITERT_BUILD_NAMES = { 'relaxed-simd': 'relaxed SIMD', threaded: 'relaxed SIMD', compat: 'SIMD' } as const;
+
+/** Which engine runs the forward pass: "LiteRT.js WASM", "LiteRT.js WebGPU", or TF.js's backend, "TF.js WASM". */
+export function engineName(report: BackendReport): string {
+  return report.liteRt ? `LiteRT.js ${report.liteRt.accelerator === 'webgpu' ? 'WebGPU' : 'WASM'}` : `TF.js ${BACKEND_NAMES[report.backend]}`;
+}
+
+/** "WASM · SIMD · 4 threads", "WebGPU", "CPU"; a LiteRT.js forward pass: "LiteRT.js WASM · relaxed SIMD · 1 thread". */
 export function describeBackend(report: BackendReport): string {
+  const { liteRt } = report;
+  if (liteRt?.accelerator === 'wasm') {
+    return [engineName(report), LITERT_BUILD_NAMES[liteRt.build], liteRt.threads === 1 ? '1 thread' : `${liteRt.threads} threads`].join(' · ');
+  }
+  if (liteRt) return engineName(report);
   if (report.backend !== 'wasm') return BACKEND_NAMES[report.backend];
   return [
     'WASM',
@@ -23,7 +35,7 @@ export function sentence(text: string): string {
 }
 
 /**
- * One line per distinct note, e.g. "WebGPU not available: running on WASM", with the workers it applies to
+ * One line per distinct note, e.g. "No WebGPU adapter: running on TF.js WASM", with the workers it applies to
  * when not all of them.
  */
 export function fallbackNotes(workers: readonly { id: number; report: BackendReport | null }[]): string[] {
@@ -31,7 +43,7 @@ export function fallbackNotes(workers: readonly { id: number; report: BackendRep
   const byText = new Map<string, number[]>();
   for (const { id, report } of reported) {
     for (const note of report.notes) {
-      const text = `${sentence(note)}: running on ${BACKEND_NAMES[report.backend]}`;
+      const text = `${sentence(note)}: running on ${engineName(report)}`;
       byText.set(text, [...(byText.get(text) ?? []), id]);
     }
   }
