@@ -45,7 +45,8 @@ type Shape4D = [number, number, number, number];
 export function registerWasmBackpropKernels(): void {
   const wasmFusedConv2D = tf.getKernel(tf.FusedConv2D, 'wasm');
   if (wasmFusedConv2D !== undefined && wasmFusedConv2D.kernelFunc !== fusedConv2D?.kernelFunc) {
-    fusedConv2D = pointwiseForwardKernel(wasmFusedConv2D.kernelFunc);
+    // Its setup (binding the C function, run when the backend starts) must stay: the fallback calls it.
+    fusedConv2D = { ...wasmFusedConv2D, kernelFunc: pointwiseForwardKernel(wasmFusedConv2D.kernelFunc).kernelFunc };
   }
   const kernels = [sharedIdentity, conv2DBackpropFilter, conv2DBackpropInput, depthwiseFilter, depthwiseInput, ...graftKernels];
   for (const config of fusedConv2D ? [fusedConv2D, ...kernels] : kernels) {

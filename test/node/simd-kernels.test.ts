@@ -18,29 +18,12 @@ import { useSimdTrainingOps } from '../../client/trainer/simd/simd-layers';
 import { train } from '../../client/trainer/train';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
 import { BINARY_MODULE, simdBinaryModule } from '../../tools/build-simd';
+import { relativeError, seededValues } from '../support/values';
 import { useBackend, type TestBackend } from '../support/tf-node';
 import { loadFlowersBase, trainJobOf, wasmFlowersFixture } from '../support/trainer-fixtures';
 
 const MAX_RELATIVE_ERROR = 1e-4;
 
-/** Deterministic values in [-scale, scale), the same on every backend. */
-function seededValues(size: number, seed: number, scale = 1): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length: size }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return (state / 2 ** 31 - 1) * scale;
-  });
-}
-
-function relativeError(expected: Float32Array, actual: Float32Array): number {
-  let difference = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference += (expected[i]! - actual[i]!) ** 2;
-    norm += expected[i]! ** 2;
-  }
-  return norm === 0 ? Math.sqrt(difference) : Math.sqrt(difference / norm);
-}
 
 /** `compute` on the cpu backend and on wasm (its kernels' calls counted), each result's relative error. */
 async function againstCpu(compute: () => Float32Array[]): Promise<{ errors: number[]; wasm: Float32Array[] }> {
@@ -93,11 +76,23 @@ function throughLayer(make: () => tfl.layers.Layer, xShape: [number, number, num
 }
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  // As the trainer's workers do: the kernels are registered before the backend starts.
   registerWasmBackpropKernels();
+  await useBackend('wasm');
 });
 
 describe('the SIMD kernels', () => {
+  test("a convolution they do not take runs on wasm's own kernel (a bias and ReLU6: the compiled base's)", async () => {
+    const { errors } = await againstCpu(() => tf.tidy(() => {
+      const x = tf.tensor4d(seededValues(2 * 4 * 4 * 8, 1), [2, 4, 4, 8]);
+      const filter = tf.tensor4d(seededValues(8 * 16, 2), [1, 1, 8, 16]);
+      const bias = tf.tensor1d(seededValues(16, 3));
+      return [tf.fused.conv2d({ x, filter, bias, strides: 1, pad: 'same', activation: 'relu6' }).dataSync() as Float32Array];
+    }));
+    expect(errors[0]).toBeLessThan(MAX_RELATIVE_ERROR);
+    expect(kernelUse()[tf.FusedConv2D]).toEqual({ simd: 0, fallback: 1, reasons: ['a bias'] });
+  });
+
   test('the binary the trainer loads is the one kernels.wat assembles to', async () => {
     expect(await readFile(BINARY_MODULE, 'utf8')).toBe(await simdBinaryModule());
   });
