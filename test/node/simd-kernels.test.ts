@@ -13,7 +13,8 @@ import { releaseModels } from '../../client/engine/release';
 import { SampleDropout } from '../../client/trainer/sample-dropout';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { kernelUse, resetKernelUse } from '../../client/trainer/simd/kernel-use';
-import { turnSimdKernelsOff } from '../../client/trainer/simd/simd-module';
+import { SHARED_MEMORY_WASM } from '../../client/trainer/simd/simd-binary';
+import { turnSimdKernelsOff, type SimdKernels } from '../../client/trainer/simd/simd-module';
 import { useSimdTrainingOps } from '../../client/trainer/simd/simd-layers';
 import { train } from '../../client/trainer/train';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
@@ -95,6 +96,18 @@ describe('the SIMD kernels', () => {
 
   test('the binary the trainer loads is the one kernels.wat assembles to', async () => {
     expect(await readFile(BINARY_MODULE, 'utf8')).toBe(await simdBinaryModule());
+  });
+
+  test("the shared-memory build (tfjs-wasm's threaded one) runs on a shared memory and writes only what it is given", () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true });
+    const bytes = Uint8Array.from(atob(SHARED_MEMORY_WASM), (c) => c.charCodeAt(0));
+    const kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as SimdKernels;
+    const floats = new Float32Array(memory.buffer);
+    floats.set([-1, 0, 3, 6, 7, 2], 0); // x
+    floats.set([1, 2, 3, 4, 5, 6], 16); // dy
+    floats.fill(9, 32, 40);
+    kernels.reluBackprop(0, 64, 128, 6, 6);
+    expect(Array.from(floats.subarray(32, 40))).toEqual([0, 0, 3, 4, 0, 6, 9, 9]);
   });
 
   test.each([
