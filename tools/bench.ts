@@ -17,7 +17,8 @@ import type { PageSettings } from '../client/page/session';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
 import { LITERT_SETTINGS } from '../client/farm/farm';
 import { splitImages } from '../client/trainer/split';
-import { timeFineTuneEpochs } from './measure/fine-tune-timing';
+import { PROFILE_STEPS, PROFILE_WARM_UP, timeFineTuneEpochs } from './measure/fine-tune-timing';
+import { profileInBrowser, profileLines, profileSummary } from './measure/fine-tune-profile';
 import {
   exportTflite,
   extractWorkerPath,
@@ -164,16 +165,24 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     const trainingOne = finished(await trainRun(graft.page, { ...settings, workers: 1 }));
     log(`training from the cache, fine-tuning on ${workers} workers`);
     const training = finished(await trainRun(graft.page, settings));
+    log('one stage-2 step profiled per kernel, in a browser worker on one thread');
+    const profile = await profileInBrowser(graft.page, {
+      modelDir: MODEL_DIR,
+      bottleneck: session.record.bottleneck,
+      inputSize: session.record.inputSize,
+      backend: options.backend,
+      options: { classCount: session.classes.length, settings, batch: settings.batchSize, warmUp: PROFILE_WARM_UP, steps: PROFILE_STEPS },
+    });
     log('TFLite float32 and int8, each checked in LiteRT.js (one worker, wasm) on the validation images');
     const tflite = { float32: await exportTflite(graft.page, 'float32'), int8: await exportTflite(graft.page, 'int8') };
     log(`Live: the fake camera's frames through the classifier in the trainer worker, ${options.liveSeconds} s`);
     const live = await liveRun(graft.page, { seconds: options.liveSeconds, warmUpFrames: LIVE_WARM_UP_FRAMES });
-    browser = { session, workers, settings, one, many, predict, trainingOne, training, tflite, live };
+    browser = { session, workers, settings, one, many, predict, trainingOne, training, profile, tflite, live };
   } finally {
     await graft.close();
   }
 
-  const { session, workers, settings, one, many, predict, trainingOne, training, tflite, live } = browser;
+  const { session, workers, settings, one, many, predict, trainingOne, training, profile, tflite, live } = browser;
   log('fine-tuning in Node: frozen layers recomputed vs cut activations');
   const classes = (await readdir(subset)).sort();
   const files = (
@@ -204,6 +213,10 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   const headEpoch = steadyEpochSeconds(epochs, 'head');
   const fineTuneEpoch = steadyEpochSeconds(epochs, 'fine-tune');
   const fineTuneEpochOne = steadyEpochSeconds(trainingOne.history!.epochs, 'fine-tune');
+  // Stage 2 against the compiled forward pass, per image and per worker: one worker's fine-tune epoch over the
+  // training photos, and a forward pass as each of the N workers made them side by side.
+  const forwardMsPerImage = (1000 * workers) / predictRate;
+  const fineTuneMsPerImage = fineTuneEpochOne === null ? null : (1000 * fineTuneEpochOne) / split.train.length;
   // Where an image's time goes in the N-worker pipeline: worker milliseconds per image in each stage, and the
   // time a worker waited for its next batch (page round trip, fetching bytes) once every worker had started.
   const stageMs = (seconds: number) => (seconds * 1000) / many.images;
@@ -235,6 +248,12 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     `fine-tune epoch from the cut cache (browser, ${session.trainer.backend}): ${fineTuneEpochOne?.toFixed(2)} s on 1 worker, ` +
       `${fineTuneEpoch?.toFixed(2)} s on ${workers} (speedup ${fineTuneEpochOne !== null && fineTuneEpoch ? (fineTuneEpochOne / fineTuneEpoch).toFixed(2) : 'n/a'})`,
   );
+  out(
+    `stage 2 per image, 1 worker: ${fineTuneMsPerImage?.toFixed(1)} ms (epoch over ${split.train.length} photos); compiled forward pass ` +
+      `${forwardMsPerImage.toFixed(1)} ms per image per worker; finetune_vs_forward ${fineTuneMsPerImage === null ? 'n/a' : (fineTuneMsPerImage / forwardMsPerImage).toFixed(2)}`,
+  );
+  for (const line of profileLines(`one stage-2 step, browser worker (${describeBackend(profile.report)})`, profile)) out(line);
+  for (const line of profileLines('one stage-2 step, Node (wasm, 1 thread)', node.profile)) out(line);
   out(
     `fine-tune epoch in Node (wasm, 1 thread, from ${node.fineTuneAtName}, ${node.cached.steps} steps of ${settings.batchSize}): ` +
       `${node.full.epochSeconds.toFixed(2)} s recomputing the frozen layers, ${node.cached.epochSeconds.toFixed(2)} s from the cut activations ` +
@@ -294,6 +313,11 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     litert_build: liteRtReport?.build ?? null,
     litert_batch: liteRtReport?.batch ?? null,
     pipeline_engine_n: many.backends.every((b) => b.liteRt) ? 'litert' : many.backends.some((b) => b.liteRt) ? 'mixed' : 'tfjs',
+    predict_ms_per_image_worker: round(forwardMsPerImage),
+    finetune_ms_per_image_1: round(fineTuneMsPerImage),
+    finetune_vs_forward: fineTuneMsPerImage === null ? null : round(fineTuneMsPerImage / forwardMsPerImage),
+    finetune_profile: { where: `browser worker, ${describeBackend(profile.report)}`, ...profileSummary(profile) },
+    finetune_profile_node: { where: 'node wasm 1 thread', ...profileSummary(node.profile) },
     memory: {
       farm_workers: many.memory,
       predict_workers: predict.before.map((before, i) => ({ before, after: predict.after[i] })),

@@ -55,16 +55,8 @@ function collectBatchNorms(layers: Layer[]): Layer[] {
  * per-channel scale and shift, the gradients are plain broadcast multiplies and sums.
  */
 function normalizeWithMovingStatistics(layer: Layer, x: tf.Tensor): tf.Tensor {
-  const state = layer as unknown as BatchNormState;
-  if (state.movingMean === undefined || state.movingVariance === undefined) {
-    throw new Error(`${layer.name}: BatchNormalization has no moving statistics (tfjs-layers internals changed?)`);
-  }
   return tf.tidy(() => {
-    const inverseStd = tf.rsqrt(tf.add(state.movingVariance.read(), state.epsilon));
-    let scale = state.gamma === undefined ? inverseStd : tf.mul(state.gamma.read(), inverseStd);
-    let shift = tf.neg(tf.mul(state.movingMean.read(), scale));
-    if (state.beta !== undefined) shift = tf.add(shift, state.beta.read());
-    const axis = state.axis < 0 ? state.axis + x.rank : state.axis;
+    let { scale, shift, axis } = inferenceScaleShift(layer, x.rank);
     if (axis !== x.rank - 1) {
       const broadcastShape = x.shape.map((size, i) => (i === axis ? size : 1));
       scale = tf.reshape(scale, broadcastShape);
@@ -72,4 +64,21 @@ function normalizeWithMovingStatistics(layer: Layer, x: tf.Tensor): tf.Tensor {
     }
     return tf.add(tf.mul(x, scale), shift);
   });
+}
+
+/**
+ * A BatchNormalization layer in inference mode as y = x * scale + shift along `axis` (of an input of rank `rank`):
+ * scale = gamma / sqrt(movingVariance + epsilon), shift = beta - movingMean * scale, as tensors on the gradient
+ * tape (gamma and beta train through them). Call it inside a tidy.
+ */
+export function inferenceScaleShift(layer: Layer, rank: number): { scale: tf.Tensor; shift: tf.Tensor; axis: number } {
+  const state = layer as unknown as BatchNormState;
+  if (state.movingMean === undefined || state.movingVariance === undefined) {
+    throw new Error(`${layer.name}: BatchNormalization has no moving statistics (tfjs-layers internals changed?)`);
+  }
+  const inverseStd = tf.rsqrt(tf.add(state.movingVariance.read(), state.epsilon));
+  const scale = state.gamma === undefined ? inverseStd : tf.mul(state.gamma.read(), inverseStd);
+  let shift = tf.neg(tf.mul(state.movingMean.read(), scale));
+  if (state.beta !== undefined) shift = tf.add(shift, state.beta.read());
+  return { scale, shift, axis: state.axis < 0 ? state.axis + rank : state.axis };
 }

@@ -24,53 +24,65 @@ import type {
   KernelFunc,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
+import {
+  depthwiseFilterKernel,
+  depthwiseInputKernel,
+  graftKernels,
+  pointwiseFilterKernel,
+  pointwiseForwardKernel,
+  pointwiseInputKernel,
+} from './simd/simd-kernels';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 type Shape4D = [number, number, number, number];
 
 /**
- * Registers the gradient kernels for the 'wasm' backend. Safe to call any number of times, before or after the
- * backend is initialised; a missing kernel that the backend already has (a later tfjs version) is left alone.
- * Call it before the first training step.
+ * Registers the gradient kernels for the 'wasm' backend and stage 2's SIMD kernels (simd/simd-kernels.ts): pointwise
+ * convolutions forward and backward and the depthwise gradients run there when they can, else on the composite
+ * kernels below (wasm's own FusedConv2D for the forward pass). Safe to call any number of times, before or after the
+ * backend is initialised (after @tensorflow/tfjs-backend-wasm is loaded). Call it before the first training step.
  */
 export function registerWasmBackpropKernels(): void {
-  for (const config of missingKernels) {
-    if (tf.getKernel(config.kernelName, 'wasm') === undefined) tf.registerKernel(config);
+  const wasmFusedConv2D = tf.getKernel(tf.FusedConv2D, 'wasm');
+  if (wasmFusedConv2D !== undefined && wasmFusedConv2D.kernelFunc !== fusedConv2D?.kernelFunc) {
+    // Its setup (binding the C function, run when the backend starts) must stay: the fallback calls it.
+    fusedConv2D = { ...wasmFusedConv2D, kernelFunc: pointwiseForwardKernel(wasmFusedConv2D.kernelFunc).kernelFunc };
   }
-  const current = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
-  if (current === fasterConv2DBackpropInput) return;
-  if (current !== undefined) tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
-  tf.registerKernel(fasterConv2DBackpropInput);
+  const kernels = [sharedIdentity, conv2DBackpropFilter, conv2DBackpropInput, depthwiseFilter, depthwiseInput, ...graftKernels];
+  for (const config of fusedConv2D ? [fusedConv2D, ...kernels] : kernels) {
+    const current = tf.getKernel(config.kernelName, 'wasm');
+    if (current?.kernelFunc === config.kernelFunc) continue;
+    if (current !== undefined) tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel(config);
+  }
 }
 
 // The engine passes each kernel its own Inputs/Attrs types; tfjs's backends cast the same way.
-const missingKernels: KernelConfig[] = [
-  {
-    kernelName: tf.Conv2DBackpropFilter,
-    backendName: 'wasm',
-    kernelFunc: conv2DBackpropFilter as unknown as KernelFunc,
-  },
-  {
-    kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
-    backendName: 'wasm',
-    kernelFunc: depthwiseConv2dBackpropFilter as unknown as KernelFunc,
-  },
-  {
-    kernelName: tf.DepthwiseConv2dNativeBackpropInput,
-    backendName: 'wasm',
-    kernelFunc: depthwiseConv2dBackpropInput as unknown as KernelFunc,
-  },
-];
+const conv2DBackpropFilter = pointwiseFilterKernel(composedConv2DBackpropFilter as unknown as KernelFunc);
+/** Replaces wasm's own kernel, a plain loop about 10x slower than its convolutions. */
+const conv2DBackpropInput = pointwiseInputKernel(composedConv2DBackpropInput as unknown as KernelFunc);
+const depthwiseFilter = depthwiseFilterKernel(depthwiseConv2dBackpropFilter as unknown as KernelFunc);
+const depthwiseInput = depthwiseInputKernel(depthwiseConv2dBackpropInput as unknown as KernelFunc);
+/** wasm's FusedConv2D behind the SIMD pointwise one, once registration has found it. */
+let fusedConv2D: KernelConfig | null = null;
 
-/** Replaces wasm's own kernel. NHWC only, like wasm's Conv2D and everything that reaches this kernel through an op. */
-const fasterConv2DBackpropInput: KernelConfig = {
-  kernelName: tf.Conv2DBackpropInput,
+/**
+ * Replaces wasm's Identity, which copies the tensor: tfjs clones (Identity) every tensor a kernel keeps for the
+ * backward pass, so a training step copied each large activation several times (a tenth of a MobileNetV2 step from
+ * layer 100). This one shares the data and counts the reference, as the cpu backend's Identity and wasm's own
+ * Reshape do; no wasm kernel writes into its inputs, so sharing is safe.
+ */
+const sharedIdentity: KernelConfig = {
+  kernelName: tf.Identity,
   backendName: 'wasm',
-  kernelFunc: conv2DBackpropInput as unknown as KernelFunc,
+  kernelFunc: (({ inputs: { x }, backend }: { inputs: { x: TensorInfo }; backend: tf.KernelBackend }) => {
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  }) as unknown as KernelFunc,
 };
 
 /** dW[i,j,c,o] = sum over n,y,x of xPadded[n, y*sH+i, x*sW+j, c] * dy[n,y,x,o]: im2col of the taps, then one matMul. */
-function conv2DBackpropFilter(
+function composedConv2DBackpropFilter(
   { inputs, attrs }: { inputs: Conv2DBackpropFilterInputs; attrs: Conv2DBackpropFilterAttrs },
 ): tf.Tensor {
   const { x, dy } = inputs;
@@ -149,7 +161,7 @@ function depthwiseConv2dBackpropFilter({ inputs, attrs }: {
 }
 
 /** dx as a stride-1 convolution of the spread dy with the filter reversed and its channels swapped. */
-function conv2DBackpropInput(
+function composedConv2DBackpropInput(
   { inputs, attrs }: { inputs: Conv2DBackpropInputInputs; attrs: Conv2DBackpropInputAttrs },
 ): tf.Tensor {
   const { dy, filter } = inputs;
@@ -160,7 +172,9 @@ function conv2DBackpropInput(
   const info = tf.backend_util.computeConv2DInfo(
     inputShape, filter!.shape as Shape4D, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   return tf.tidy(() => {
-    const flipped = tf.transpose(tf.reverse(asTensor(filter!), [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    const pointwise = info.filterHeight === 1 && info.filterWidth === 1;
+    const reversed = pointwise ? asTensor(filter!) : tf.reverse(asTensor(filter!), [0, 1]);
+    const flipped = tf.transpose(reversed, [0, 1, 3, 2]) as tf.Tensor4D;
     return tf.conv2d(spreadAndFrame(asTensor(dy!), info), flipped, 1, 'valid');
   });
 }

@@ -3,7 +3,8 @@
  * images both ways: with the frozen layers recomputed from the images at every step (no cache), and from cut
  * activations computed once (Graft's cut-point cache). The models, the BatchNorm handling, the loss and the
  * optimizer are the trainer's (client/trainer/train.ts); an epoch is its training steps plus one validation pass,
- * timed after one warm-up step (the first step is several times slower while the wasm heap grows).
+ * timed after one warm-up step (the first step is several times slower while the wasm heap grows). And one
+ * worker's stage-2 step profiled per kernel (client/trainer/step-profile.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -12,14 +13,20 @@ import type { TrainSettings } from '../../shared/training';
 import { normalise, resizeToSquare } from '../../client/engine/preprocess';
 import { loadBaseModel, setBaseTrainable, splitAtFineTune } from '../../client/engine/base-model';
 import { keepBatchNormInInferenceMode } from '../../client/engine/batch-norm-inference';
+import { buildCutModel } from '../../client/trainer/cut-model';
 import { EVALUATION_BATCH_SIZE } from '../../client/trainer/evaluate';
 import { buildClassifier } from '../../client/trainer/export';
-import { applyHead, buildHead } from '../../client/trainer/head';
+import { buildHead } from '../../client/trainer/head';
 import { releaseModels } from '../../client/engine/release';
+import { profileStageTwoStep, type StepProfile } from '../../client/trainer/step-profile';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
 import { readModelArtifacts } from '../../test/support/node-features';
 import { useBackend } from '../../test/support/tf-node';
 import { decodeFile } from './decode-file';
+
+/** Steps before a profile (the first grow the wasm heap) and steps profiled. */
+export const PROFILE_WARM_UP = 2;
+export const PROFILE_STEPS = 3;
 
 export interface LabelledFile {
   path: string;
@@ -48,6 +55,8 @@ export interface FineTuneTiming {
   full: EpochTiming;
   cached: EpochTiming;
   fineTuneAtName: string;
+  /** One worker's step (a batch of settings.batchSize) profiled per kernel. */
+  profile: StepProfile;
 }
 
 /** Normalised model input [n, size, size, 3] of image files, decoded and resized as the farm does. */
@@ -143,8 +152,7 @@ export async function timeFineTuneEpochs(options: FineTuneTimingOptions): Promis
   const split = splitAtFineTune(base, settings.fineTuneAt);
   setBaseTrainable(base, split.fineTuneAt);
   const head = buildHead(base.outputs[0].shape[3] as number, classCount, settings);
-  const pooled = tfl.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(split.trainable.outputs[0]) as tfl.SymbolicTensor;
-  const cutModel = tfl.model({ inputs: split.trainable.inputs, outputs: applyHead(head, pooled), name: 'fine_tune' });
+  const cutModel = buildCutModel(base, head, settings.fineTuneAt);
   const fullModel = buildClassifier(base, head);
 
   log(`  node: decoding ${options.train.length + options.validation.length} images`);
@@ -164,7 +172,12 @@ export async function timeFineTuneEpochs(options: FineTuneTimingOptions): Promis
     }
     log('  node: fine-tune epoch from the images');
     const full = await timeEpoch(fullModel, [trainImages], labels, [validationImages], settings, classCount);
-    return { full, cached, fineTuneAtName: split.fineTuneAtName };
+    log('  node: one stage-2 step profiled per kernel');
+    const profile = await profileStageTwoStep(
+      await loadBaseModel(artifacts, { bottleneck: options.record.bottleneck, inputSize: options.inputSize }),
+      { classCount, settings, batch: settings.batchSize, warmUp: PROFILE_WARM_UP, steps: PROFILE_STEPS },
+    );
+    return { full, cached, fineTuneAtName: split.fineTuneAtName, profile };
   } finally {
     tf.dispose([trainImages, validationImages]);
     releaseModels(fullModel, cutModel, split.frozen, head);

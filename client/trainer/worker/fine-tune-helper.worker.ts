@@ -5,7 +5,8 @@
  * worth saving: the weights come with every request, so a replaced helper picks up where the dead one was.
  */
 import * as Comlink from 'comlink';
-import type { BackendReport } from '../../../shared/farm';
+import type { BackendChoice, BackendReport, ModelArtifactsData } from '../../../shared/farm';
+import type { ModelRecord } from '../../../shared/records';
 import type { FineTuneHelperInit } from '../../../shared/trainer-messages';
 import { selectBackend } from '../../engine/backend';
 import { loadBaseModel } from '../../engine/base-model';
@@ -13,6 +14,7 @@ import { classWeights } from '../class-weights';
 import { buildReplicaModel } from '../cut-model';
 import { Replica, type GradientRequest, type PartGradients, type ValidationRequest } from '../data-parallel';
 import { splitSamples } from '../sources';
+import { profileStageTwoStep, type StageTwoProfileOptions, type StepProfile } from '../step-profile';
 import { registerWasmBackpropKernels } from '../wasm-backprop-kernels';
 import { streamFromCache } from './cached-source';
 import { toArtifacts } from './artifacts';
@@ -58,7 +60,27 @@ const api = {
     const probabilities = await (await ready()).probabilities(request);
     return Comlink.transfer(probabilities, [probabilities.buffer as ArrayBuffer]);
   },
+
+  /**
+   * For `npm run bench`, in a worker of its own (not one init() started): one worker's stage-2 step profiled per
+   * kernel (step-profile.ts) on this worker's backend, with a base of its own.
+   */
+  async profileStep(request: StepProfileRequest): Promise<StepProfile & { report: BackendReport }> {
+    registerWasmBackpropKernels();
+    const report = await selectBackend(request.backend, request.threads);
+    const base = await loadBaseModel(toArtifacts(request.artifacts), { bottleneck: request.record.bottleneck, inputSize: request.inputSize });
+    return { ...(await profileStageTwoStep(base, request.options)), report };
+  },
 };
+
+export interface StepProfileRequest {
+  backend: BackendChoice;
+  threads: number;
+  artifacts: ModelArtifactsData;
+  record: Pick<ModelRecord, 'bottleneck'>;
+  inputSize: number;
+  options: StageTwoProfileOptions;
+}
 
 export type FineTuneHelperApi = typeof api;
 Comlink.expose(api);
