@@ -366,8 +366,9 @@ const drawCurves = inOwnTask((history: History) => curves.update(history));
 const drawResults = inOwnTask((input: ResultsInput) => results.update(input));
 
 session.on('train', (event) => {
-  const s = settings() ?? defaults;
-  const totalEpochs = s.headEpochs + s.fineTuneEpochs;
+  // The run's own epochs: storage may have cut it to the head only, whatever the form still says.
+  const run = session.run!.settings;
+  const totalEpochs = run.headEpochs + run.fineTuneEpochs;
   if (event.kind === 'epoch') {
     lastEpoch = event.record;
     drawCurves(event.history);
@@ -382,13 +383,12 @@ session.on('train', (event) => {
     training.update({ stage, epoch, totalEpochs, batch, batches, last: lastEpoch });
   }
 });
-session.on('results', ({ history, evaluation }) => {
+session.on('results', ({ history, evaluation, inputSize }) => {
   drawCurves(history);
   drawResults({ evaluation, initial: history.initial });
   classify.clear();
   classifierReady(true);
-  const s = settings() ?? defaults;
-  exportPanel.update({ classes: evaluation.classes, inputSize: s.inputSize, preprocessing: session.model!.preprocessing });
+  exportPanel.update({ classes: evaluation.classes, inputSize, preprocessing: session.model!.preprocessing });
   tflitePanel.setReady(true, session.model!.preprocessing);
 });
 session.on('trainer', (report) => runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.readSettings()?.workers }));

@@ -50,7 +50,8 @@ export interface SessionEvents {
   state: SessionState;
   extract: FarmProgress;
   train: TrainEvent;
-  results: { history: History; evaluation: Evaluation };
+  /** A run's curves and results; `inputSize` is its classifier's (the run's, not the form's). */
+  results: { history: History; evaluation: Evaluation; inputSize: number };
   trainer: BackendReport;
   error: string;
   info: string;
@@ -107,6 +108,11 @@ export class Session {
   #setState(state: SessionState): void {
     this.state = state;
     this.#emit('state', state);
+  }
+
+  /** The run in progress, or the last one this page ran: what it trains, as storage may have cut it down. */
+  get run(): RunRecord | null {
+    return this.#lastRun;
   }
 
   get requests(): number {
@@ -382,7 +388,7 @@ export class Session {
       // Stopped by Pause (the state says so already) or by Cancel: nothing more to do here.
       if (signal.aborted || !outcome.finished) return;
       this.#classifierRunId = run.runId;
-      this.#emit('results', outcome);
+      this.#emit('results', { history: outcome.history, evaluation: outcome.evaluation, inputSize: run.settings.inputSize });
       this.#setState('done');
       if (outcome.unsaved) this.#emit('error', outcome.unsaved);
     } catch (error) {
@@ -451,7 +457,7 @@ export class Session {
     const saved = await this.#callTrainer((t) => t.useSavedClassifier(runId));
     if (saved) this.#classifierRunId = runId;
     if (!saved) throw new Error('this run’s classifier is no longer saved on this browser: train it again');
-    if (saved.history && saved.evaluation) this.#emit('results', { history: saved.history, evaluation: saved.evaluation });
+    if (saved.history && saved.evaluation) this.#emit('results', { history: saved.history, evaluation: saved.evaluation, inputSize: saved.inputSize });
     return saved;
   }
 

@@ -132,6 +132,8 @@ interface QuotaOutcome {
   epochRows: number;
   /** Codec of each stored record that holds cut activations (two tensors). */
   cutCodecs: string[];
+  /** The training box's text once the run has ended. */
+  trainingBox: string;
 }
 
 /**
@@ -199,6 +201,7 @@ async function runWithQuota(free: (needs: Needs) => number, noteBeforeStart: ((n
       info: await page.locator('#banner [role=status]').innerText(),
       epochRows: await page.locator('.curves-table tbody tr').count(),
       cutCodecs,
+      trainingBox: await page.locator('#training-progress').innerText(),
     };
   } finally {
     await browser.close();
@@ -231,6 +234,8 @@ it('trains the head only where even uint8 cut activations would not fit, and say
   expect(outcome.info).toContain('only the head trains');
   expect(outcome.cutCodecs).toEqual([]);
   expect(outcome.epochRows).toBe(QUOTA_RUN.headEpochs + 1);
+  // The training box counts the epochs of the run that trained, not the form's (which still asks for fine-tuning).
+  expect(outcome.trainingBox).toContain(`Epoch ${QUOTA_RUN.headEpochs} of ${QUOTA_RUN.headEpochs}`);
 });
 
 it('cuts the run down when storage runs short unannounced, instead of stopping with "cache full"', async () => {
