@@ -10,6 +10,7 @@ import type { Augmentation } from '../../shared/augmentation';
 import type { ModelRecord } from '../../shared/records';
 import type { ExtractWorkerApi } from './extract.worker';
 import { WorkScheduler, type Progress } from './scheduler';
+import { isStorageFull } from '../cache/errors';
 import { fallbackRequest, withStartFailures } from '../engine/start-fallback';
 import { WorkerBridge, WorkerDiedError } from '../engine/worker-bridge';
 
@@ -245,7 +246,7 @@ export class Farm {
         this.#wakeAll();
       } catch (error) {
         if (signal.aborted) return;
-        if ((error as Error).name === 'CacheFullError') {
+        if (isStorageFull(error)) {
           // Nothing more fits: stop every worker; what is stored stays, and the message says how much.
           this.#fatal = error as Error;
           scheduler.cancel();

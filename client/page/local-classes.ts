@@ -14,10 +14,9 @@ import {
   renameClass,
   classNameProblem,
   LocalDatasetError,
-  type LocalClass,
-  type LocalSample,
   type NewSample,
 } from '../cache/sample-store';
+import type { LocalClass, LocalSample } from '../cache/schema';
 import { unzipDataset, zipDataset } from './dataset-zip';
 import { sampleFromFile, sampleFromVideo } from './sample-image';
 

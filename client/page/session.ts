@@ -12,7 +12,8 @@ import type { Classification, FrameClassification, ModelSummary, SavedClassifier
 import { downloadModel, listDatasets, listModels, requestCounter } from '../api/storage-client';
 import { listCheckpoints, type CheckpointSummary } from '../cache/checkpoint-store';
 import { listClassifiers } from '../cache/classifier-store';
-import { clearEverything } from '../cache/db';
+import { clearEverything } from '../cache/connection';
+import { isStorageFull } from '../cache/errors';
 import { missingKeys, summary, type CacheSummaryEntry } from '../cache/feature-store';
 import { featureKey, modelKey } from '../cache/keys';
 import { Farm, threadsPerWorker, type FarmImage, type FarmProgress } from '../farm/farm';
@@ -274,7 +275,7 @@ export class Session {
       try {
         return await this.#extractMissing(plan, signal);
       } catch (error) {
-        if ((error as Error).name !== 'CacheFullError' || signal.aborted) throw error;
+        if (!isStorageFull(error) || signal.aborted) throw error;
         if (!(await this.#shortOfSpace(plan))) return this.lastExtraction;
       }
     }

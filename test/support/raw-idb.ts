@@ -2,11 +2,11 @@
  * Graft's IndexedDB in the browser under test, read with the raw API (not the page's code, whose mistakes a test
  * must not share): how many records each store holds, the records under some keys or of a whole store, or what a
  * test computes in the page from a whole store. Each read is one read-only transaction on a connection of its
- * own, closed after it. Types only from client/cache/db.ts: nothing of the page's code runs here.
+ * own, closed after it. Types only from client/cache/schema.ts: nothing of the page's code runs here.
  */
 import type { StoreNames, StoreValue } from 'idb';
 import type { JSHandle, Page } from 'playwright-core';
-import type { GraftDB } from '../../client/cache/db';
+import type { GraftDB } from '../../client/cache/schema';
 import { within } from './browser';
 
 type Store = StoreNames<GraftDB>;

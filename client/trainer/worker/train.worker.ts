@@ -25,7 +25,7 @@ import type {
 } from '../../../shared/trainer-messages';
 import { loadCheckpoint, saveCheckpoint } from '../../cache/checkpoint-store';
 import { loadClassifier, saveClassifier } from '../../cache/classifier-store';
-import { StorageFullError } from '../../cache/quota';
+import { StorageFullError } from '../../cache/errors';
 import { augment, augmentParams } from '../../engine/augment';
 import { selectBackend } from '../../engine/backend';
 import { bitmapPixels, decodeImage } from '../../engine/decode';
