@@ -5,7 +5,11 @@
 import type { Augmentation } from './augmentation';
 import type { ModelRecord } from './records';
 
-export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES = ['auto', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** Largest batch a farm worker takes at once: bounds a worker's memory at 224 px (smaller ones report progress more often). */
+export const MAX_CHUNK_SIZE = 16;
 
 /** What actually ran in a worker; shown on the page and stored with results. */
 export interface BackendReport {
@@ -62,7 +66,8 @@ export interface WorkerMemory {
 }
 
 /** How a cached feature tensor is stored: float32 as is, IEEE half precision, or 8-bit affine quantisation. */
-export type TensorCodec = 'float32' | 'float16' | 'uint8';
+export const TENSOR_CODECS = ['float32', 'float16', 'uint8'] as const;
+export type TensorCodec = (typeof TENSOR_CODECS)[number];
 
 /** What a farm worker starts with. */
 export interface ExtractorInit {

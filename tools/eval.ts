@@ -11,10 +11,10 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { unzipSync } from 'fflate';
 import type { BackendChoice } from '../shared/farm';
-import type { History, LearningRateSchedule, Stage, ViewsPerEpoch } from '../shared/training';
+import { LEARNING_RATE_SCHEDULES, VIEWS_PER_EPOCH, type History, type LearningRateSchedule, type Stage, type ViewsPerEpoch } from '../shared/training';
 import type { TfliteKind } from '../shared/trainer-messages';
 import type { PageSettings } from '../client/page/session';
-import { DEFAULT_SETTINGS, VIEWS_PER_EPOCH } from '../client/trainer/settings';
+import { DEFAULT_SETTINGS } from '../client/trainer/settings';
 import { useBackend } from '../test/support/tf-node';
 import { scanClassFolders } from './ingest/class-folders';
 import { normalise } from '../client/engine/preprocess';
@@ -30,7 +30,6 @@ import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from
 import { isDirectory, seedState } from './measure/seed-state';
 import { openCacheDir, type CacheDir } from './measure/cache-dir';
 import { DEFAULT_AUGMENTATION, type Augmentation } from '../shared/augmentation';
-import { LEARNING_RATE_SCHEDULES } from '../client/trainer/schedule';
 
 const USAGE = `Usage: npm run eval -- --train <dir> --test <dir> [options]
 

@@ -5,11 +5,12 @@
  */
 import type { DBSchema, IDBPDatabase } from 'idb';
 import type { Augmentation } from '../../shared/augmentation';
+import type { RunRecord } from '../../shared/run-record';
 import type { Evaluation, History, TrainingState } from '../../shared/training';
 import type { EncodedTensor } from './codec';
 
 export const DB_NAME = 'graft';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 /** What the base model produced for one image view: pooled bottleneck features or the cut activations. */
 export interface FeatureRecord {
@@ -124,12 +125,20 @@ export interface GraftDB extends DBSchema {
     /** by-added: the newest sample's time, so every later one is later still (see sample-store). */
     indexes: { 'by-class': string; 'by-added': number };
   };
+  /** The page's training runs: dataset, model, settings, cache keys (version 3; localStorage before). */
+  runs: {
+    key: string;
+    value: RunRecord;
+  };
 }
 
 export type GraftDatabase = IDBPDatabase<GraftDB>;
 
-/** The stores "Delete everything" empties: what Graft computed. The visitor's own classes are data: they stay. */
-export const CACHE_STORES = ['features', 'checkpoints', 'classifiers'] as const;
+/**
+ * The stores "Delete everything" empties: what Graft computed, and the runs that computed it. The visitor's own
+ * classes are data: they stay.
+ */
+export const CACHE_STORES = ['features', 'checkpoints', 'classifiers', 'runs'] as const;
 export type CacheStoreName = (typeof CACHE_STORES)[number];
 
 /** Builds the stores a database of `oldVersion` lacks (0: a new database). */
@@ -150,4 +159,6 @@ export function upgrade(db: GraftDatabase, oldVersion: number): void {
     samples.createIndex('by-class', 'classId');
     samples.createIndex('by-added', 'addedAt');
   }
+  // Runs lived in localStorage before: the page moves them here once (run-store.ts), as no worker has localStorage.
+  if (oldVersion < 3) db.createObjectStore('runs', { keyPath: 'runId' });
 }

@@ -31,7 +31,6 @@ import type { Live } from './live';
 import { connectLive } from './live-controller';
 import { connectLocalClasses } from './local-classes-controller';
 import { saveFile } from './save-file';
-import { loadRun } from './run-registry';
 import { parseModelKey } from '../cache/keys';
 import { nextTask } from '../engine/next-task';
 import { plainMessage, Session, type PageSettings } from './session';
@@ -43,8 +42,6 @@ declare global {
 }
 
 const byId = (id: string) => document.getElementById(id) as HTMLElement;
-/** Largest batch a farm worker runs at once: bounds worker memory at 224 px. */
-const MAX_CHUNK = 16;
 const SAMPLES_PER_CLASS = 4;
 
 const session = new Session();
@@ -62,8 +59,7 @@ let datasets: DatasetRecord[] = [];
 const fail = (error: unknown) => banner.showError(plainMessage(error));
 /** The form's settings; `check` marks and focuses what is wrong (when the visitor asked for something). */
 const settings = (check = false): PageSettings | null => {
-  const form = check ? settingsForm.getSettings() : settingsForm.readSettings();
-  return form && { ...form, maxChunkSize: MAX_CHUNK };
+  return check ? settingsForm.getSettings() : settingsForm.readSettings();
 };
 
 const datasetPicker = mountDatasetPicker(byId('dataset-picker'), {
@@ -239,7 +235,7 @@ async function buildTflite(kind: TfliteKind): Promise<void> {
 
 /** Shows a saved run's dataset, model and settings. */
 async function showRun(runId: string): Promise<void> {
-  const run = loadRun(runId);
+  const run = await session.loadRun(runId);
   if (run) {
     settingsForm.setValues(run.settings);
     modelPicker.update(models, run.modelId);
@@ -307,7 +303,7 @@ async function refreshCache(): Promise<void> {
         modelName: modelName(run.modelId),
         epoch: c.epoch,
         totalEpochs,
-        bestValAccuracy: run.bestValAccuracy ?? null,
+        bestValAccuracy: run.bestValAccuracy,
         finished: c.epoch >= totalEpochs,
         hasResults: c.hasClassifier,
         savedAt: c.savedAt,

@@ -5,7 +5,7 @@
 import { clear, missingKeys } from '../cache/feature-store';
 import { featureKey } from '../cache/keys';
 import type { RunPlan } from './session';
-import type { RunFootprint, StoragePlan } from './storage-plan';
+import type { RunFootprint } from './storage-plan';
 import type { ModelSummary } from '../../shared/trainer-messages';
 
 /** Bytes and samples the run still has to store: only what the cache lacks counts. */
@@ -25,15 +25,6 @@ export async function runFootprint(plan: RunPlan, summary: ModelSummary): Promis
     headParams: summary.beforeUnfreezing.trainable,
     fineTuneParams: fineTune ? summary.afterUnfreezing.trainable : 0,
   };
-}
-
-/** Cuts the run down as `storage` says: cut activations as uint8, or no fine-tuning (the head only). */
-export function applyStorage(plan: RunPlan, storage: StoragePlan): void {
-  if (storage.cut === 'uint8') plan.run.cutCodec = 'uint8';
-  if (storage.cut === 'none' && plan.run.cutKey !== null) {
-    plan.run.settings = { ...plan.run.settings, fineTuneEpochs: 0 };
-    plan.run.cutKey = null;
-  }
 }
 
 /** Deletes the run's cut activations (of its dataset); returns the bytes that freed, or null if unknown. */

@@ -7,7 +7,8 @@ import * as Comlink from 'comlink';
 import { DEFAULT_AUGMENTATION, type Augmentation } from '../../shared/augmentation';
 import type { BackendChoice, BackendReport, ModelArtifactsData } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
-import type { Evaluation, History, SplitAssignment, TrainSettings } from '../../shared/training';
+import type { RunRecord, RunSettingsInput } from '../../shared/run-record';
+import type { Evaluation, History, SplitAssignment } from '../../shared/training';
 import type { Classification, FrameClassification, ModelSummary, SavedClassifier, TfliteKind, TrainEvent, TrainOutcome } from '../../shared/trainer-messages';
 import { downloadModel, listDatasets, listModels, requestCounter } from '../api/storage-client';
 import { listCheckpoints, type CheckpointSummary } from '../cache/checkpoint-store';
@@ -23,22 +24,18 @@ import { splitImages } from '../trainer/split';
 import type { TrainWorkerApi } from '../trainer/worker/train.worker';
 import { droppedFolder, isDroppedFolderId, isOnDeviceId, onDeviceDataset, storedDataset, type DatasetChoice } from './dataset-source';
 import { BACKEND_NAMES, sentence } from './views/backend-text';
-import { forgetAllRuns, loadRun, rememberRun, type RunRecord } from './run-registry';
-import { applyStorage, dropCutActivations, freeBytes, keepCachedImages, runFootprint } from './run-storage';
+import { newRun, Runs, withEpoch, withStorage } from './runs';
+import { dropCutActivations, freeBytes, keepCachedImages, runFootprint } from './run-storage';
 import { chooseStorage, type CutStorage, type StoragePlan } from './storage-plan';
 import { checkedTflite, type CheckedTflite, type TfliteTrainer } from './tflite-export';
 
 export type SessionState = 'idle' | 'extracting' | 'training' | 'paused' | 'done' | 'error';
 
-export interface PageSettings extends TrainSettings {
-  workers: number;
-  backend: BackendChoice;
-  inputSize: number;
-  /** Largest batch a farm worker takes at once (memory bound; smaller batches report progress more often). */
-  maxChunkSize: number;
-  /** What an augmented view is made of; absent: DEFAULT_AUGMENTATION (the page's; eval measures others). */
+/** What a run is started with: its settings and, for eval's measurements, how an augmented view is made. */
+export type PageSettings = RunSettingsInput & {
+  /** Absent: DEFAULT_AUGMENTATION (the page's; eval measures others). */
   augmentation?: Augmentation;
-}
+};
 
 export interface RunPlan {
   run: RunRecord;
@@ -59,9 +56,6 @@ export interface SessionEvents {
 }
 
 type Listener<K extends keyof SessionEvents> = (value: SessionEvents[K]) => void;
-
-/** Precision of cached cut activations: float16 halves the size of float32 at no measurable accuracy cost. */
-const CUT_CODEC = 'float16';
 
 const TRAINER_NAME = 'the trainer';
 /** A training batch, an epoch's checkpoint or the final evaluation takes far less on any machine here. */
@@ -92,7 +86,7 @@ export class Session {
   /** The start() under way (or last settled): a resume waits for a stopped training to end its batch. */
   #running: Promise<void> | null = null;
   #listeners = new Map<keyof SessionEvents, Set<(value: never) => void>>();
-  #lastRun: RunRecord | null = null;
+  #runs = new Runs();
   /** Longest the trainer may train without a progress event before it counts as dead or hung. */
   trainerSilenceLimitMs = TRAINER_SILENCE_LIMIT_MS;
 
@@ -113,7 +107,12 @@ export class Session {
 
   /** The run in progress, or the last one this page ran: what it trains, as storage may have cut it down. */
   get run(): RunRecord | null {
-    return this.#lastRun;
+    return this.#runs.current;
+  }
+
+  /** A run of this or an earlier visit, or null when this browser has no record of it. */
+  loadRun(runId: string): Promise<RunRecord | null> {
+    return this.#runs.load(runId);
   }
 
   get requests(): number {
@@ -221,16 +220,9 @@ export class Session {
     const pooledKey = modelKey({ ...keyParts, cutLayer: record.bottleneck });
     const fineTuneSummary = runSettings.fineTuneEpochs > 0 ? await this.describe(runSettings) : null;
     const cutKey = fineTuneSummary ? modelKey({ ...keyParts, cutLayer: fineTuneSummary.fineTuneAtName }) : null;
-    const run: RunRecord = resume ? { augmentation: DEFAULT_AUGMENTATION, ...resume } : {
-      runId: `run-${Date.now().toString(36)}`,
-      datasetId: dataset.id,
-      modelId: record.id,
-      settings: runSettings,
-      pooledKey,
-      cutKey,
-      augmentation: settings.augmentation ?? DEFAULT_AUGMENTATION,
-      createdAt: Date.now(),
-    };
+    const run =
+      resume ??
+      newRun({ datasetId: dataset.id, modelId: record.id, settings: runSettings, pooledKey, cutKey, augmentation: settings.augmentation ?? DEFAULT_AUGMENTATION });
     return { run, split, dataset, record };
   }
 
@@ -242,9 +234,8 @@ export class Session {
   }
 
   /** Cuts a run down to the storage it has and says so. */
-  #fitStorage(plan: RunPlan, storage: StoragePlan, why = ''): void {
-    applyStorage(plan, storage);
-    rememberRun(plan.run);
+  async #fitStorage(plan: RunPlan, storage: StoragePlan, why = ''): Promise<void> {
+    plan.run = await this.#runs.keep(withStorage(plan.run, storage.cut));
     if (storage.degraded) this.#emit('info', why + storage.message);
   }
 
@@ -257,7 +248,7 @@ export class Session {
     if (plan.run.cutKey !== null) {
       const freed = await dropCutActivations(plan);
       const failed: CutStorage[] = plan.run.cutCodec === 'uint8' ? ['float16', 'uint8'] : ['float16'];
-      this.#fitStorage(plan, await this.storagePlan(plan.run.settings, freed, failed), 'Browser storage ran short during extraction. ');
+      await this.#fitStorage(plan, await this.storagePlan(plan.run.settings, freed, failed), 'Browser storage ran short during extraction. ');
       return true;
     }
     const { before, after } = await keepCachedImages(plan);
@@ -284,7 +275,7 @@ export class Session {
   async #extractMissing(plan: RunPlan, signal: AbortSignal): Promise<FarmProgress | null> {
     const { run, split, dataset, record } = plan;
     const { settings, pooledKey, cutKey } = run;
-    const augmentation = run.augmentation ?? DEFAULT_AUGMENTATION;
+    const { augmentation } = run;
     this.farm = null;
     const train = new Set(split.train);
     const viewsOf = (imageId: string) => (train.has(imageId) ? Array.from({ length: settings.augmentViews + 1 }, (_, v) => v) : [0]);
@@ -314,7 +305,7 @@ export class Session {
         artifacts: await this.#artifacts.get(record.id)!,
         inputSize: settings.inputSize,
         fineTuneAt: cutKey ? settings.fineTuneAt : null,
-        cutCodec: run.cutCodec ?? CUT_CODEC,
+        cutCodec: run.cutCodec,
         augmentation,
         images: farmImages,
       },
@@ -343,10 +334,9 @@ export class Session {
       const plan = await this.plan(settings, resume);
       // The trainer runs on the backend the run asks for (a no-op when it already does).
       await this.chooseModel(plan.record, plan.run.settings.backend);
-      rememberRun(plan.run);
+      await this.#runs.keep(plan.run);
       // A new run is cut down to the free space up front; a resumed one keeps its stages.
-      if (!resume) this.#fitStorage(plan, await this.storagePlan(plan.run.settings));
-      this.#lastRun = plan.run;
+      if (!resume) await this.#fitStorage(plan, await this.storagePlan(plan.run.settings));
       this.#setState('extracting');
       await this.extract(plan, signal);
       this.farm = null;
@@ -357,6 +347,7 @@ export class Session {
       const { run, split, dataset } = plan;
       const labels = Object.fromEntries(dataset.images.map((i) => [i.imageId, dataset.classes.indexOf(i.class)]));
       let checkpointed: number | null = null;
+      let kept = run;
       const outcome = await this.#callTrainer<TrainOutcome>((trainer, alive) => trainer.train(
         {
           runId: run.runId,
@@ -368,7 +359,7 @@ export class Session {
           inputSize: run.settings.inputSize,
           pooledKey: run.pooledKey,
           cutKey: run.cutKey,
-          augmentation: run.augmentation ?? DEFAULT_AUGMENTATION,
+          augmentation: run.augmentation,
           resume: resume !== null,
           fineTune: { workers: run.settings.workers, threads: threadsPerWorker(run.settings.workers) },
         },
@@ -376,8 +367,9 @@ export class Session {
           // Every event is a sign of life: a trainer that sends none for the bridge's limit counts as hung.
           alive();
           if (event.kind === 'epoch') {
-            run.bestValAccuracy = Math.max(run.bestValAccuracy ?? 0, event.record.valAccuracy);
-            rememberRun(run);
+            kept = withEpoch(kept, event.record.valAccuracy);
+            // Only "Coming back" reads it: a record that fails to save does not stop the run.
+            this.#runs.keep(kept).catch((error: Error) => console.warn(`Graft: run ${kept.runId} not saved after an epoch (${error.message})`));
           }
           if (event.kind === 'checkpoint') checkpointed = event.epoch;
           if (event.kind === 'notice') this.#emit('info', `${sentence(event.message)}.`);
@@ -417,7 +409,7 @@ export class Session {
    * stopped in), once the trainer has ended the batch it was on.
    */
   async resume(): Promise<void> {
-    const run = this.#lastRun;
+    const run = this.#runs.current;
     if (this.state !== 'paused' || !run) return;
     if (this.farm) {
       this.farm.resume();
@@ -464,7 +456,7 @@ export class Session {
 
   /** Chooses a saved run's dataset and model again. */
   async #restoreRun(runId: string): Promise<RunRecord> {
-    const run = loadRun(runId);
+    const run = await this.#runs.load(runId);
     if (!run) throw new Error('this run is unknown on this browser');
     if (isDroppedFolderId(run.datasetId) && this.dataset?.id !== run.datasetId) {
       throw new Error('this run trained on a dropped folder: drop the same folder again, then resume');
@@ -483,15 +475,17 @@ export class Session {
     runs: (CheckpointSummary & { run: RunRecord; hasClassifier: boolean })[];
     persisted: boolean;
   }> {
-    const [features, checkpoints, classifiers, persisted] = await Promise.all([
+    const [features, checkpoints, classifiers, known, persisted] = await Promise.all([
       summary(),
       listCheckpoints(),
       listClassifiers(),
+      this.#runs.list(),
       navigator.storage?.persisted?.() ?? Promise.resolve(false),
     ]);
     const saved = new Set(classifiers.map((c) => c.runId));
+    const byId = new Map(known.map((run) => [run.runId, run]));
     const runs = checkpoints.flatMap((c) => {
-      const run = loadRun(c.runId);
+      const run = byId.get(c.runId);
       return run ? [{ ...c, run, hasClassifier: saved.has(c.runId) }] : [];
     });
     return { features, runs, persisted };
@@ -500,7 +494,7 @@ export class Session {
   /** Deletes everything Graft keeps on this browser: features, checkpoints, classifiers and the runs' records. */
   async clearCache(): Promise<void> {
     await clearEverything();
-    forgetAllRuns();
+    this.#runs.forget();
     this.#classifierRunId = null;
     await this.#trainer?.call(undefined, (t) => t.forgetClassifier());
   }

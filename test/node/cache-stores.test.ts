@@ -448,13 +448,13 @@ describe('classifier store', () => {
 });
 
 describe('clearing everything', () => {
-  it('empties the features, the checkpoints and the classifiers, and says how many of each went', async () => {
+  it('empties the features, the checkpoints and the classifiers (and the runs: run-store.test.ts), and says how many of each went', async () => {
     await putBatch(CATS.slice(0, 3).map((id) => bottleneckFeature('cats_vs_dogs', id, 0)));
     await saveCheckpoint(checkpoint('run-a', 1, 1000));
     await saveCheckpoint(checkpoint('run-b', 2, 2000));
     await saveClassifier(classifier('run-a', 'cats or dogs', 100));
 
-    expect(await clearEverything()).toEqual({ features: 3, checkpoints: 2, classifiers: 1 });
+    expect(await clearEverything()).toEqual({ features: 3, checkpoints: 2, classifiers: 1, runs: 0 });
     expect(await summary()).toEqual([]);
     expect(await listCheckpoints()).toEqual([]);
     expect(await listClassifiers()).toEqual([]);
