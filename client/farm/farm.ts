@@ -1,18 +1,17 @@
 /**
  * The farm, on the main thread: N extraction workers fed dynamically from one WorkScheduler. It only moves
  * small things around (which images, Blob handles, progress): decoding, inference and cache writes happen in
- * the workers. A worker that dies has its images handed to the others and is replaced; a slot whose workers
- * keep dying is given up, with the reason, and the run ends with a message if no worker is left.
+ * the workers. A worker that dies has its images handed to the others and is replaced; a slot whose worker is
+ * given up (supervised-worker.ts: its MAX_DEATHS-th death) stops, with the reason, and the run ends with a message if
+ * no worker is left.
  */
-import type * as Comlink from 'comlink';
 import type { BackendChoice, BackendReport, ExtractItem, ExtractorInit, ModelArtifactsData, StageSeconds, TensorCodec, WorkerMemory } from '../../shared/farm';
 import type { Augmentation } from '../../shared/augmentation';
 import type { ModelRecord } from '../../shared/records';
 import type { ExtractWorkerApi } from './extract.worker';
 import { WorkScheduler, type Progress } from './scheduler';
 import { isStorageFull } from '../cache/errors';
-import { fallbackRequest, withStartFailures } from '../engine/start-fallback';
-import { WorkerBridge, WorkerDiedError } from '../engine/worker-bridge';
+import { SupervisedWorker, WorkerDiedError } from '../engine/supervised-worker';
 
 export interface FarmImage {
   key: string;
@@ -73,16 +72,11 @@ interface Slot {
   id: number;
   /** Scheduler id of the slot's current worker: a replacement gets a new one. */
   generation: number;
-  bridge: WorkerBridge<ExtractWorkerApi>;
+  worker: SupervisedWorker<ExtractWorkerApi>;
   status: FarmWorkerStatus;
   /** Batches the slot's workers have finished. */
   batches: number;
-  /** Workers of this slot that died during the run. */
-  deaths: number;
 }
-
-/** Replacements a slot gets in one run: a worker that dies more often than this would keep dying. */
-export const MAX_RESPAWNS = 3;
 
 const spawnExtractWorker = () =>
   new Worker(new URL('./extract.worker.ts', import.meta.url), { type: 'module', name: 'graft-extract' });
@@ -128,7 +122,7 @@ export class Farm {
     };
     const onAbort = () => {
       scheduler.cancel();
-      for (const slot of this.#slots) slot.bridge.terminate('cancelled');
+      for (const slot of this.#slots) slot.worker.terminate('cancelled');
       this.#wakeAll();
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -146,7 +140,7 @@ export class Farm {
       return outcome;
     } finally {
       signal.removeEventListener('abort', onAbort);
-      for (const slot of this.#slots) slot.bridge.terminate('finished');
+      for (const slot of this.#slots) slot.worker.terminate('finished');
       this.#emit();
     }
   }
@@ -166,21 +160,20 @@ export class Farm {
   terminateWorker(id: number): void {
     const slot = this.#slots[id];
     if (!slot) return;
-    slot.bridge.terminate('terminated on request');
-    this.#replace(slot, 'terminated on request');
+    slot.worker.kill('terminated on request');
+    this.#replace(slot);
   }
 
   /**
-   * The slot's worker is gone: its leased images go back to the queue and a fresh worker takes its place, up
-   * to MAX_RESPAWNS times a run; after that the slot is given up and the other workers take its images.
+   * The slot's worker died: its leased images go back to the queue and a fresh worker takes its place, unless
+   * the worker was given up; then the slot stops and the other workers take its images.
    */
-  #replace(slot: Slot, reason: string): void {
+  #replace(slot: Slot): void {
     this.#scheduler?.workerDied(`${slot.id}.${slot.generation}`);
     slot.generation++;
-    slot.deaths++;
     slot.status.report = null;
-    if (slot.deaths > MAX_RESPAWNS) {
-      this.#giveUp(slot, `${slot.bridge.name} stopped ${slot.deaths} times (last: ${reason}); given up`);
+    if (slot.worker.givenUp) {
+      this.#giveUp(slot, slot.worker.givenUp);
       return;
     }
     slot.status.state = 'restarting';
@@ -197,18 +190,16 @@ export class Farm {
 
   #makeSlot(id: number, init: ExtractorInit): Slot {
     const status: FarmWorkerStatus = { id, report: null, state: 'starting', done: 0, imagesPerSecond: 0 };
-    const name = `extraction worker ${id}`;
-    const bridge = new WorkerBridge<ExtractWorkerApi>({
-      name,
+    const worker = new SupervisedWorker<ExtractWorkerApi>({
+      name: `extraction worker ${id}`,
       spawn: spawnExtractWorker,
-      // A start that fails or hangs is tried again on a fresh worker with a backend more likely to start.
-      start: async (remote: Comlink.Remote<ExtractWorkerApi>, failures: string[]) => {
-        const request = fallbackRequest({ backend: init.backend, threads: init.threads }, failures.length);
-        status.report = withStartFailures(await remote.init({ ...init, ...request }), name, failures);
+      start: { backend: { backend: init.backend, threads: init.threads }, run: (remote, request) => remote.init({ ...init, ...request }) },
+      onStarted: (report) => {
+        status.report = report;
         this.#emit();
       },
     });
-    return { id, generation: 0, bridge, status, batches: 0, deaths: 0 };
+    return { id, generation: 0, worker, status, batches: 0 };
   }
 
   /** One worker's loop: take a chunk, extract it, report, repeat; replace the worker if it dies. */
@@ -236,7 +227,7 @@ export class Farm {
       try {
         slot.status.state = 'working';
         this.#emit();
-        const result = await slot.bridge.call(signal, (remote) => remote.extract(items));
+        const result = await slot.worker.call(signal, (remote) => remote.extract(items));
         scheduler.complete(workerId, result.done);
         for (const failure of result.failed) scheduler.fail(workerId, failure.key, failure.reason);
         this.#forwardPasses += result.forwardPasses;
@@ -254,13 +245,13 @@ export class Farm {
           return;
         }
         if (error instanceof WorkerDiedError) {
-          // Replaced already if it was terminated on purpose; a crash is handled here.
-          if (workerId === `${slot.id}.${slot.generation}`) this.#replace(slot, error.message);
+          // Replaced already if it was killed on request; a crash or a hang is handled here.
+          if (workerId === `${slot.id}.${slot.generation}`) this.#replace(slot);
           continue;
         }
         // A worker that throws (not crashes), or that could not start at all, would fail again: stop it rather than loop.
         scheduler.workerDied(workerId);
-        slot.bridge.terminate((error as Error).message);
+        slot.worker.terminate((error as Error).message);
         this.#giveUp(slot, (error as Error).message);
         return;
       }

@@ -18,8 +18,7 @@ import { isStorageFull } from '../cache/errors';
 import { missingKeys, summary, type CacheSummaryEntry } from '../cache/feature-store';
 import { featureKey, modelKey } from '../cache/keys';
 import { Farm, threadsPerWorker, type FarmImage, type FarmProgress } from '../farm/farm';
-import { fallbackRequest, withStartFailures } from '../engine/start-fallback';
-import { WorkerBridge, WorkerDiedError } from '../engine/worker-bridge';
+import { SupervisedWorker, WorkerDiedError } from '../engine/supervised-worker';
 import { splitImages } from '../trainer/split';
 import type { TrainWorkerApi } from '../trainer/worker/train.worker';
 import { droppedFolder, isDroppedFolderId, isOnDeviceId, onDeviceDataset, storedDataset, type DatasetChoice } from './dataset-source';
@@ -70,7 +69,7 @@ export class Session {
   model: ModelRecord | null = null;
   #artifacts = new Map<string, Promise<ModelArtifactsData>>();
   /** The trainer worker: a crash or a hang rejects its calls, and the next call starts a fresh one. */
-  #trainer: WorkerBridge<TrainWorkerApi> | null = null;
+  #trainer: SupervisedWorker<TrainWorkerApi> | null = null;
   #trainerReport: BackendReport | null = null;
   /** The model choice in progress (download, trainer start): trainer calls made meanwhile wait for it. */
   #trainerChosen: Promise<unknown> = Promise.resolve();
@@ -164,16 +163,16 @@ export class Session {
       this.#artifacts.set(record.id, artifacts);
     }
     const data = await artifacts;
-    if (this.#trainerFor !== `${record.id}|${backend}`) {
+    // A trainer given up (its third death) is replaced when a run chooses its model again.
+    if (this.#trainerFor !== `${record.id}|${backend}` || this.#trainer?.givenUp) {
       this.#trainer?.terminate('another base model or backend was chosen');
       this.#trainerReport = null;
-      this.#trainer = new WorkerBridge<TrainWorkerApi>({
+      this.#trainer = new SupervisedWorker<TrainWorkerApi>({
         name: TRAINER_NAME,
         spawn: spawnTrainer,
-        // Every (re)start: the backend (falling back after a failed start) and the base; then tell the page.
-        start: async (remote, failures) => {
-          const request = fallbackRequest({ backend, threads: threadsPerWorker(1) }, failures.length);
-          const report = withStartFailures(await remote.init({ ...request, artifacts: data, record }), TRAINER_NAME, failures);
+        start: { backend: { backend, threads: threadsPerWorker(1) }, run: (remote, request) => remote.init({ ...request, artifacts: data, record }) },
+        // Every (re)start: the saved classifier it held comes back, and the page is told what it runs on.
+        onStarted: async (report, remote, failures) => {
           // A classifier that no longer loads (cache cleared) must not stop the trainer: classify then asks to train.
           if (this.#classifierRunId) await remote.useSavedClassifier(this.#classifierRunId).catch(() => null);
           this.#trainerReport = report;

@@ -10,6 +10,7 @@ import type { TfliteKind, TfliteSignature } from '../../shared/trainer-messages'
 import type { TrainWorkerApi } from '../trainer/worker/train.worker';
 import type { CheckResult, CheckWorkerApi } from '../tflite/check.worker';
 import { tfliteZip } from '../tflite/package';
+import { SupervisedWorker } from '../engine/supervised-worker';
 import type { DatasetChoice } from './dataset-source';
 
 /**
@@ -77,18 +78,16 @@ export async function checkedTflite(
   });
   const { signature, file } = prepared;
   const outcome = { kind, signature, fileBytes: file.byteLength, tfjsMsPerImage: prepared.check.tfjsMsPerImage };
-  // A classic worker: LiteRT.js loads its wasm script with importScripts().
-  const worker = new Worker(new URL('../tflite/check.worker.ts', import.meta.url), { name: 'graft-tflite-check' });
+  const checker = new SupervisedWorker<CheckWorkerApi>({
+    name: 'the LiteRT.js check',
+    // A classic worker: LiteRT.js loads its wasm script with importScripts().
+    spawn: () => new Worker(new URL('../tflite/check.worker.ts', import.meta.url), { name: 'graft-tflite-check' }),
+  });
   try {
-    const checker = Comlink.wrap<CheckWorkerApi>(worker);
     const copy = file.slice();
-    const result = await checker.check(
-      Comlink.transfer(
-        { file: copy, inputs: prepared.check.inputs, inputType: signature.input.type, count: prepared.check.count, classes: prepared.labels.length, labels: prepared.check.labels, tfjsTop1: prepared.check.tfjsTop1 },
-        [copy.buffer, prepared.check.inputs],
-      ),
-    );
-    const { labels, tfjsTop1 } = prepared.check;
+    const { inputs, count, labels, tfjsTop1 } = prepared.check;
+    const request = { file: copy, inputs, inputType: signature.input.type, count, classes: prepared.labels.length, labels, tfjsTop1 };
+    const result = await checker.call(undefined, (remote) => remote.check(Comlink.transfer(request, [copy.buffer, inputs])));
     const tfjsAccuracy = tfjsTop1.filter((top1, i) => top1 === labels[i]).length / Math.max(1, labels.length);
     const failure = checkFailure(result, signature, prepared.labels.length, tfjsAccuracy, labels.length);
     const zip = failure ? null : tfliteZip(file, { kind, signature, preprocessing: model.preprocessing, labels: prepared.labels });
@@ -96,6 +95,6 @@ export async function checkedTflite(
   } catch (error) {
     return { ...outcome, check: null, zip: null, failure: `LiteRT.js could not run it: ${error instanceof Error ? error.message : String(error)}` };
   } finally {
-    worker.terminate();
+    checker.terminate('checked');
   }
 }
