@@ -13,7 +13,7 @@ import { unzipSync } from 'fflate';
 import type { BackendChoice } from '../shared/farm';
 import { LEARNING_RATE_SCHEDULES, VIEWS_PER_EPOCH, type History, type LearningRateSchedule, type Stage, type ViewsPerEpoch } from '../shared/training';
 import type { TfliteKind } from '../shared/trainer-messages';
-import type { PageSettings } from '../client/page/session';
+import type { PageSettings } from '../client/page/run-planner';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
 import { useBackend } from '../test/support/tf-node';
 import { scanClassFolders } from './ingest/class-folders';
@@ -79,8 +79,6 @@ const EXPORTS = ['tfjs', ...TFLITE_KINDS.map((k) => `tflite-${k}` as const)] as 
 type ExportChoice = (typeof EXPORTS)[number];
 
 const DEFAULT_MODEL = resolve(REPO_ROOT, '..', 'shared', 'models', 'mobilenet_v2_0.35_224_no_top');
-/** The page's largest farm batch (client/page/main.ts). */
-const MAX_CHUNK = 16;
 
 interface EvalOptions {
   train: string;
@@ -253,7 +251,6 @@ async function evaluate(options: EvalOptions, stateDir: string, cache: CacheDir 
       workers,
       backend: options.backend,
       inputSize: options.inputSize ?? session.record.inputSize,
-      maxChunkSize: MAX_CHUNK,
     };
     settingsUsed = settings;
     // Folds run one after another in the same page: each extracts only what the cache still lacks.

@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendReport, ExtractItem, ExtractorInit, ExtractResult, StageSeconds, WorkerMemory } from '../../shared/farm';
 import { encodeTensor } from '../cache/codec';
-import { modelKey } from '../cache/keys';
+import { baseModelKeys } from '../cache/keys';
 import { putBatch, type NewFeature } from '../cache/feature-store';
 import { augment, augmentParams } from '../engine/augment';
 import { selectBackend } from '../engine/backend';
@@ -41,14 +41,7 @@ function loadExtractor(init: ExtractorInit, runner: BaseRunner): Promise<Extract
 async function start(init: ExtractorInit): Promise<State> {
   const report = await selectBackend(init.backend, init.threads);
   const extractor = await loadExtractor(init, 'compiled');
-  const keyParts = { modelId: init.record.id, weightsHash: init.record.weightsHash, inputSize: init.inputSize };
-  return {
-    init,
-    report,
-    extractor,
-    pooledKey: modelKey({ ...keyParts, cutLayer: init.record.bottleneck }),
-    cutKey: extractor.cutLayer ? modelKey({ ...keyParts, cutLayer: extractor.cutLayer }) : null,
-  };
+  return { init, report, extractor, ...baseModelKeys(init.record, init.inputSize, extractor.cutLayer) };
 }
 
 /** Decoded and resized pixels (0..255) of the items that decode; the others are reported. */

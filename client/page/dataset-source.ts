@@ -102,6 +102,14 @@ export async function droppedFolder(files: { file: File; path: string }[]): Prom
 
 const ON_DEVICE_PREFIX = 'device-';
 
+/** A stored dataset, or the classes built in the page as they were when a run on dataset `id` used them. */
+export async function datasetOfId(id: string): Promise<DatasetChoice> {
+  if (!isOnDeviceId(id)) return storedDataset(id);
+  const now = await onDeviceDataset();
+  if (now.id !== id) throw new Error('Your classes have changed since this run used them: train again on them as they are now.');
+  return now;
+}
+
 /** Whether a dataset id names the classes built in this page (they live in this browser's IndexedDB). */
 export function isOnDeviceId(id: string): boolean {
   return id.startsWith(ON_DEVICE_PREFIX);

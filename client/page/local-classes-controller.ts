@@ -8,8 +8,8 @@
 import { isOnDeviceId, type DatasetChoice } from './dataset-source';
 import { LocalClasses, type AddReport } from './local-classes';
 import { saveFile } from './save-file';
-import { plainMessage, type Session } from './session';
-import { plural } from './views/format';
+import type { Session } from './session';
+import { plainMessage, plural } from './text/format';
 import { mountLocalDataset } from './views/local-dataset';
 import type { PredictionFixes } from './views/prediction-gallery';
 

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DatasetManifest } from '../../shared/records';
 import { bytesNeeded } from '../../client/page/storage-plan';
-import { formatBytes } from '../../client/page/views/format';
+import { formatBytes } from '../../client/page/text/format';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { launchChromium, openGraft, type Chromium } from '../support/browser';
 import { seededGraft, type SeededGraft } from '../support/graft-fixture';

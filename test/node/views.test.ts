@@ -4,13 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { augmentationCostText } from '../../client/page/views/augmentation-cost';
-import { describeBackend, fallbackNotes } from '../../client/page/views/backend-text';
+import { describeBackend, fallbackNotes } from '../../client/page/text/backend-text';
 import { filterPredictions, summariseConfusion } from '../../client/page/views/confusion';
-import { enabledControls, type RunState } from '../../client/page/views/controls';
+import { enabledControls } from '../../client/page/views/controls';
+import type { RunState } from '../../shared/training';
 import { curveData } from '../../client/page/views/curve-data';
 import { loadingSnippet, preprocessingCode } from '../../client/page/views/export-snippet';
 import { summariseFolder, toClassPaths } from '../../client/page/views/folder';
-import { formatBytes, formatDuration, formatPercent, plural } from '../../client/page/views/format';
+import { formatBytes, formatDuration, formatPercent, plural } from '../../client/page/text/format';
 import { toRaw, validateSettings, type FormSettings } from '../../client/page/views/settings-rules';
 import type { EpochRecord, History } from '../../shared/training';
 import type { TfliteSignature } from '../../shared/trainer-messages';

@@ -7,7 +7,7 @@ import type { DatasetRecord } from '../../../shared/records';
 import { dropZone, h, replace, uniqueId } from './dom';
 import { filesFromDrop, filesFromInput, type PickedFile } from './folder-input';
 import { summariseFolder, toClassPaths } from './folder';
-import { formatBytes, formatCount, plural } from './format';
+import { formatBytes, formatCount, plural } from '../text/format';
 
 /** Class chips shown per card before "and N more". */
 const MAX_CHIPS = 12;

@@ -6,7 +6,7 @@
  */
 import type { LiveFrame, LiveState } from '../live';
 import { bar, h, replace } from './dom';
-import { formatPercent } from './format';
+import { formatPercent } from '../text/format';
 
 export interface LiveCallbacks {
   onStart(): void;

@@ -9,7 +9,7 @@ import { closeCamera, openCamera } from '../../camera/open-camera';
 import { startRecording, type Recording } from '../../camera/recorder';
 import { dropZone, h, replace, uniqueId } from './dom';
 import { filesFromDrop, filesFromInput, type PickedFile } from './folder-input';
-import { formatCount, plural } from './format';
+import { formatCount, plural } from '../text/format';
 
 /** Newest samples shown per class; the count says how many there are. */
 const MAX_SHOWN = 48;

@@ -7,7 +7,7 @@
 import type { CheckedTflite } from '../tflite-export';
 import { kotlinSnippet, pythonSnippet } from '../../tflite/snippets';
 import { h, replace, tabStopWhileScrollable } from './dom';
-import { formatBytes, formatPercent } from './format';
+import { formatBytes, formatPercent } from '../text/format';
 import type { TfliteKind } from '../../../shared/trainer-messages';
 
 export interface TflitePanel {

@@ -22,6 +22,7 @@ import type {
   TrainEvent,
   TrainOutcome,
   TrainRequest,
+  WeightQuantization,
 } from '../../../shared/trainer-messages';
 import { loadCheckpoint, saveCheckpoint } from '../../cache/checkpoint-store';
 import { loadClassifier, saveClassifier } from '../../cache/classifier-store';
@@ -32,7 +33,7 @@ import { bitmapPixels, decodeImage } from '../../engine/decode';
 import { normalise, resizeToSquare, type RgbaPixels } from '../../engine/preprocess';
 import { loadBaseModel, summariseBase } from '../../engine/base-model';
 import { evaluate } from '../evaluate';
-import { buildClassifier, exportLayersModel, type WeightQuantization } from '../export';
+import { buildClassifier, exportLayersModel } from '../export';
 import { FoldError, foldModel, type FoldedGraph } from '../../engine/fold';
 import { buildHead } from '../head';
 import { releaseModels } from '../../engine/release';
