@@ -4,7 +4,7 @@
  * root folder and says which entries it leaves out and why. Pure (fflate), no DOM: tested in Node.
  */
 import { unzipSync, zipSync, type Zippable } from 'fflate';
-import { summariseFolder, toClassPaths } from './views/folder';
+import { readClassFolders, toClassPaths, type SkippedFile } from '../../shared/class-folders';
 
 export interface ZipClass {
   name: string;
@@ -12,9 +12,9 @@ export interface ZipClass {
 }
 
 export interface UnzippedDataset {
-  /** In the order of their names. */
+  /** In the order of their names (by code unit). */
   classes: ZipClass[];
-  skipped: { path: string; reason: string }[];
+  skipped: SkippedFile[];
 }
 
 /** The folder every entry of an exported zip sits in. */
@@ -50,7 +50,7 @@ export function unzipDataset(zip: Uint8Array): UnzippedDataset {
         let reason: string | null = null;
         if (entry.compression !== 0 && entry.compression !== 8) reason = 'compressed in a way this page cannot read';
         else if (entry.originalSize > MAX_ENTRY_BYTES) reason = `larger than ${MAX_ENTRY_BYTES / 1024 / 1024} MB`;
-        if (reason) skipped.push({ path: entry.name, reason });
+        if (reason) skipped.push({ file: entry.name, reason });
         return reason === null;
       },
     });
@@ -59,17 +59,14 @@ export function unzipDataset(zip: Uint8Array): UnzippedDataset {
   }
   const names = Object.keys(files);
   const paths = toClassPaths(names);
-  const summary = summariseFolder(paths);
-  skipped.push(...summary.ignored);
-  const byClass = new Map<string, ZipClass>();
-  for (const index of summary.accepted) {
-    const [className, ...rest] = paths[index].split('/');
-    let entry = byClass.get(className);
-    if (!entry) byClass.set(className, (entry = { name: className, files: [] }));
-    entry.files.push({ name: rest.join('/'), bytes: files[names[index]] });
-  }
-  if (byClass.size === 0) {
+  const folders = readClassFolders(paths, { imagesOnly: true });
+  skipped.push(...folders.skipped);
+  if (folders.classes.length === 0) {
     throw new ZipReadError('This zip holds no images inside class folders: it should hold one folder per class, e.g. cats/1.jpg and dogs/2.jpg.');
   }
-  return { classes: summary.classes.map((c) => byClass.get(c.name)!), skipped };
+  const entryAt = new Map(paths.map((path, i) => [path, names[i]]));
+  return {
+    classes: folders.classes.map(({ name, files: inClass }) => ({ name, files: inClass.map((file) => ({ name: file, bytes: files[entryAt.get(`${name}/${file}`)!] })) })),
+    skipped,
+  };
 }

@@ -62,7 +62,7 @@ describe('dataset zip', () => {
     });
     const back = unzipDataset(zip);
     expect(back.classes.map((c) => [c.name, c.files.map((f) => f.name)])).toEqual([['cats', ['a.jpg']], ['dogs', ['b.jpg']]]);
-    expect(back.skipped.map((s) => s.path).sort()).toEqual(['README.txt', '__MACOSX/dogs/._b.jpg', 'dogs/notes.txt']);
+    expect(back.skipped.map((s) => s.file)).toEqual(['README.txt', '__MACOSX/dogs/._b.jpg', 'dogs/notes.txt']);
   });
 
   it('says so when the file is not a zip or holds no class folder', () => {

@@ -8,7 +8,7 @@
  * the views and the cut, so repeated local runs skip extraction; CI starts empty, so callers keep the subsets small.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,6 +18,7 @@ import { augment, augmentParams } from '../../client/engine/augment';
 import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import { normalise, resizeToSquare, type RgbaPixels } from '../../client/engine/preprocess';
 import { loadBaseModel, splitAtFineTune } from '../../client/engine/base-model';
+import { scanClassFolders } from '../../tools/ingest/class-folders';
 
 export const SHARED_DIR = fileURLToPath(new URL('../../../shared/', import.meta.url));
 export const MOBILENET_V2_DIR = join(SHARED_DIR, 'models/mobilenet_v2_0.35_224_no_top');
@@ -38,15 +39,14 @@ export interface ClassFolder {
 }
 
 /**
- * The images of a `<dir>/<class>/<file>` dataset, classes and files in sorted order. `perClass` keeps that many
- * images of each class, spread evenly over the sorted file list (a stable subset, not the first few ids).
+ * The images of a `<dir>/<class>/<file>` dataset, read as the seed reads it (classes and files in code-unit
+ * order). `perClass` keeps that many images of each class, spread evenly over the sorted file list (a stable
+ * subset, not the first few ids).
  */
 export async function listClassFolder(dir: string, options: { perClass?: number } = {}): Promise<ClassFolder> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const classes = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const scan = await scanClassFolders(dir, { imagesOnly: true });
   const images: ImageFile[] = [];
-  for (const className of classes) {
-    const files = (await readdir(join(dir, className))).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+  for (const { name: className, files } of scan.classes) {
     const take = Math.min(options.perClass ?? files.length, files.length);
     for (let i = 0; i < take; i++) {
       const path = join(dir, className, files[Math.floor((i * files.length) / take)]);
@@ -54,7 +54,7 @@ export async function listClassFolder(dir: string, options: { perClass?: number 
       images.push({ path, className, id });
     }
   }
-  return { classes, images };
+  return { classes: scan.classes.map((c) => c.name), images };
 }
 
 /** model.json + its weight files from disk as tf.io.ModelArtifacts, plus a hash of all of it for cache keys. */

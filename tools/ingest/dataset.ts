@@ -6,13 +6,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { DatasetManifestSchema, describeIssues, type DatasetManifest } from '../../shared/records';
-import { byCodeUnit, scanClassFolders } from './class-folders';
+import { byCodeUnit } from '../../shared/class-folders';
+import { scanClassFolders } from './class-folders';
 import { SourceError } from './errors';
 import { sha256Hex } from './hash';
 import { prepareImage } from './images';
 import { mapLimit } from './pool';
 import { packShards, type PackableImage, type StagedShard } from './shards';
-import type { SkippedFile } from './skipped';
+import type { SkippedFile } from '../../shared/class-folders';
 
 export interface DatasetOptions {
   id: string;

@@ -14,7 +14,7 @@ import { prepareModel } from './model';
 import type { DatasetSpec, ModelSpec, SeedOptions } from './options';
 import { mapLimit } from './pool';
 import { openDatasetSource, openModelSource } from './sources';
-import type { SkippedFile } from './skipped';
+import type { SkippedFile } from '../../shared/class-folders';
 import { openLocalTarget, openRemoteTarget, type StoredObject, type Target } from './targets';
 
 export interface SourceResult {

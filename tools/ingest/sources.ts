@@ -13,7 +13,7 @@ import * as tar from 'tar';
 import { SourceError } from './errors';
 import { toId } from './ids';
 import type { ModelSource } from './model';
-import type { SkippedFile } from './skipped';
+import type { SkippedFile } from '../../shared/class-folders';
 
 export const isUrl = (spec: string): boolean => /^https?:\/\//i.test(spec);
 
