@@ -31,7 +31,7 @@ import {
 import { backendFlag, parseFlags, runCommand, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { linkSubset, seedState } from './measure/seed-state';
-import { writeY4m } from '../test/support/fake-camera';
+import { writeY4m } from './measure/fake-camera';
 
 const USAGE = `Usage: npm run bench -- [options]
 

@@ -15,7 +15,7 @@ import { LEARNING_RATE_SCHEDULES, VIEWS_PER_EPOCH, type History, type LearningRa
 import type { TfliteKind } from '../shared/trainer-messages';
 import type { PageSettings } from '../client/page/run-planner';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
-import { useBackend } from '../test/support/tf-node';
+import { useBackend } from './measure/tf-node';
 import { scanClassFolders } from './ingest/class-folders';
 import { normalise } from '../client/engine/preprocess';
 import { LABELS_FILE } from '../client/tflite/metadata';

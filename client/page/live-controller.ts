@@ -1,9 +1,9 @@
 /**
- * Live, wired: its view (views/live.ts) joined to the camera loop (live.ts), whose frames a Classifier (the
+ * Live, wired: its view (views/live.ts) joined to the camera loop (camera/live.ts), whose frames a Classifier (the
  * session's trainer) classifies. Live is offered while a classifier exists and no run trains (the two share the
  * trainer), and its camera is on only while the view is in sight.
  */
-import { Live, liveUnavailableHere, type LiveFrame, type LiveStatus } from './live';
+import { Live, liveUnavailableHere, type LiveFrame, type LiveStatus } from '../camera/live';
 import type { Classifier } from './trainer-client';
 import { mountLive } from './views/live';
 

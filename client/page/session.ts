@@ -25,7 +25,8 @@ import { SessionMachine, type Listener, type SessionEvents } from './session-sta
 import type { CutStorage, StoragePlan } from './storage-plan';
 import { sentence } from './text/backend-text';
 import { plainMessage } from './text/format';
-import { checkedTflite, type CheckedTflite } from './tflite-export';
+import type { CheckedTflite } from '../tflite/verdict';
+import { checkedTflite } from './tflite-export';
 import { TrainerClient, TrainerLostError, type Classifier } from './trainer-client';
 
 export class Session implements Classifier {

@@ -1,59 +1,21 @@
 /**
  * A TFLite download the page may offer: the trainer worker writes the file (int8: calibrated on training images),
  * a LiteRT.js worker runs it on the held-out images, and only a file that runs, has the input and output its
- * README describes and is about as accurate as the TF.js model is zipped (model.tflite, labels.txt, README.md). Images come
- * from the dataset the classifier was trained on; nothing leaves the visitor's computer.
+ * README describes and is about as accurate as the TF.js model (tflite/verdict.ts) is zipped (model.tflite,
+ * labels.txt, README.md). Images come from the dataset the classifier was trained on; nothing leaves the visitor's
+ * computer.
  */
 import * as Comlink from 'comlink';
 import type { ModelRecord } from '../../shared/records';
-import type { TfliteKind, TfliteSignature } from '../../shared/trainer-messages';
+import type { TfliteKind } from '../../shared/trainer-messages';
 import type { TrainWorkerApi } from '../trainer/worker/train.worker';
-import type { CheckResult, CheckWorkerApi } from '../tflite/check.worker';
+import type { CheckWorkerApi } from '../tflite/check.worker';
 import { tfliteZip } from '../tflite/package';
+import { checkFailure, type CheckedTflite } from '../tflite/verdict';
 import { SupervisedWorker } from '../engine/supervised-worker';
 import type { DatasetChoice } from './dataset-source';
 
-/**
- * A file whose accuracy on the held-out images is more than this below the TF.js model's is not offered; on a
- * small held-out set at least MAX_IMAGES_LOST images must be lost (one image of 18 is already 5.6 points).
- */
-export const MAX_ACCURACY_LOSS = 0.05;
-export const MAX_IMAGES_LOST = 2;
-
-export interface CheckedTflite {
-  kind: TfliteKind;
-  signature: TfliteSignature;
-  /** Bytes of model.tflite. */
-  fileBytes: number;
-  /** What LiteRT.js measured, when the file ran. */
-  check: CheckResult | null;
-  /** The TF.js model's own time per image on the same images, one at a time, in the trainer worker. */
-  tfjsMsPerImage: number;
-  /** The download, when the check passed; otherwise null and `failure` says why. */
-  zip: Uint8Array | null;
-  failure: string | null;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** Why a checked file must not be offered, or null. */
-export function checkFailure(result: CheckResult, signature: TfliteSignature, classes: number, tfjsAccuracy: number, images: number): string | null {
-  if (result.input.dtype !== signature.input.type || !sameShape(result.input.shape, signature.input.shape)) {
-    return `LiteRT reads a ${result.input.dtype} ${JSON.stringify(result.input.shape)} input, the README says ${signature.input.type} ${JSON.stringify(signature.input.shape)}`;
-  }
-  if (result.output.dtype !== 'float32' || !sameShape(result.output.shape, [1, classes])) {
-    return `LiteRT gives a ${result.output.dtype} ${JSON.stringify(result.output.shape)} output for ${classes} labels`;
-  }
-  const imagesLost = Math.round((tfjsAccuracy - result.accuracy) * images);
-  if (result.accuracy < tfjsAccuracy - MAX_ACCURACY_LOSS && imagesLost > MAX_IMAGES_LOST) {
-    return `its accuracy on the held-out images (${(result.accuracy * 100).toFixed(1)}%) is more than ${MAX_ACCURACY_LOSS * 100} points below the TF.js model's (${(tfjsAccuracy * 100).toFixed(1)}%)`;
-  }
-  return null;
-}
-
-/** The trainer calls an export makes (the session routes them through its worker bridge). */
+/** The trainer calls an export makes (the trainer client routes them to its worker). */
 export interface TfliteTrainer {
   tfliteImageIds(): Promise<Awaited<ReturnType<TrainWorkerApi['tfliteImageIds']>>>;
   exportTflite(...args: Parameters<TrainWorkerApi['exportTflite']>): Promise<Awaited<ReturnType<TrainWorkerApi['exportTflite']>>>;

@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type Chromium } from '../support/browser';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
 import { FLOWERS, REPO_ROOT, sampleFiles, writePngBomb } from '../support/ingest-fixtures';
 
 /** What the worker answers for one file: the decoded size and mean colour of its top half, or the error. */

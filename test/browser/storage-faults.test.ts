@@ -12,7 +12,8 @@ import type { DatasetManifest } from '../../shared/records';
 import { bytesNeeded } from '../../client/page/storage-plan';
 import { formatBytes } from '../../client/page/text/format';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
-import { launchChromium, openGraft, type Chromium } from '../support/browser';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { openGraft } from '../support/browser';
 import { seededGraft, type SeededGraft } from '../support/graft-fixture';
 import { inspectAllRecords } from '../support/raw-idb';
 

@@ -6,7 +6,8 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
-import { graftReady, launchChromium, openGraft, type Chromium } from '../support/browser';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { graftReady, openGraft } from '../support/browser';
 import { seededGraft, type SeededGraft } from '../support/graft-fixture';
 
 const CLASSES = ['daisy', 'roses', 'tulips'];

@@ -35,7 +35,7 @@ import {
   serveDirectory,
   writePngBomb,
 } from '../support/ingest-fixtures';
-import { useBackend } from '../support/tf-node';
+import { useBackend } from '../../tools/measure/tf-node';
 
 async function runSeed(args: string[], env: NodeJS.ProcessEnv = process.env) {
   const options = parseSeedArgs(args);

@@ -16,7 +16,7 @@ import { formatBytes, formatDuration, formatPercent, plural } from '../../client
 import { toRaw, validateSettings, type FormSettings } from '../../client/page/views/settings-rules';
 import type { EpochRecord, History } from '../../shared/training';
 import type { TfliteSignature } from '../../shared/trainer-messages';
-import { checkFailure } from '../../client/page/tflite-export';
+import { checkFailure } from '../../client/tflite/verdict';
 import { checkSummary } from '../../client/page/views/tflite-panel';
 
 const SETTINGS: FormSettings = {

@@ -17,7 +17,7 @@ import { sha256Hex } from '../../tools/ingest/hash';
 import { parseSeedArgs } from '../../tools/ingest/options';
 import { seed } from '../../tools/ingest/run';
 import { FLOWERS, MODEL_V1, MODEL_V2, linkClassFolders, sampleFiles } from '../support/ingest-fixtures';
-import { useBackend } from '../support/tf-node';
+import { useBackend } from '../../tools/measure/tf-node';
 
 const MODEL_ID = 'mobilenet_v2_0.35_224_no_top';
 

@@ -8,7 +8,7 @@
 import type { StoreNames, StoreValue } from 'idb';
 import type { JSHandle, Page } from 'playwright-core';
 import type { GraftDB } from '../../client/cache/schema';
-import { within } from './browser';
+import { within } from '../../tools/measure/within';
 
 type Store = StoreNames<GraftDB>;
 

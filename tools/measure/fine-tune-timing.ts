@@ -17,8 +17,8 @@ import { buildClassifier } from '../../client/trainer/export';
 import { applyHead, buildHead } from '../../client/trainer/head';
 import { releaseModels } from '../../client/engine/release';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
-import { readModelArtifacts } from '../../test/support/node-features';
-import { useBackend } from '../../test/support/tf-node';
+import { readModelArtifacts } from './model-artifacts';
+import { useBackend } from './tf-node';
 import { decodeFile } from './decode-file';
 
 export interface LabelledFile {
