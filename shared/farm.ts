@@ -28,14 +28,13 @@ export interface ModelArtifactsData {
 
 /** One image to extract: its bytes, and which views are still missing from the cache. */
 export interface ExtractItem {
-  /** Scheduler key (the image id for dataset images). */
-  key: string;
   imageId: string;
   bytes: Blob;
   views: number[];
 }
 
 export interface ExtractResult {
+  /** Image ids of the items extracted, and of those that failed with the reason. */
   done: string[];
   failed: { key: string; reason: string }[];
   /** Base-model forward passes run for this batch (one per image view). */

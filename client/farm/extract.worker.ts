@@ -52,7 +52,7 @@ async function decodeAll(items: ExtractItem[], size: number, failed: ExtractResu
       const pixels = await decodeImage(item.bytes, size);
       decoded.push({ item, image: resizeToSquare(pixels, size) });
     } catch (error) {
-      failed.push({ key: item.key, reason: (error as Error).message });
+      failed.push({ key: item.imageId, reason: (error as Error).message });
     }
   }
   return decoded;
@@ -124,7 +124,7 @@ const api = {
     }
     if (records.length > 0) await putBatch(records);
     lap('write');
-    return { done: decoded.map((d) => d.item.key), failed, forwardPasses: passes, seconds, memory: api.memory() };
+    return { done: decoded.map((d) => d.item.imageId), failed, forwardPasses: passes, seconds, memory: api.memory() };
   },
 
   memory(): WorkerMemory {

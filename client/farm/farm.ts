@@ -14,6 +14,7 @@ import { isStorageFull } from '../cache/errors';
 import { SupervisedWorker, WorkerDiedError } from '../engine/supervised-worker';
 
 export interface FarmImage {
+  /** The scheduler's key: the image id, by which workers report the images done and failed. */
   key: string;
   imageId: string;
   /** Views still missing from the cache (0 = original, 1..K augmented). */
@@ -265,7 +266,7 @@ export class Farm {
     const items: ExtractItem[] = [];
     fetched.forEach((result, i) => {
       const { key, imageId, views } = chunk[i];
-      if (result.status === 'fulfilled') items.push({ key, imageId, views, bytes: result.value });
+      if (result.status === 'fulfilled') items.push({ imageId, views, bytes: result.value });
       else this.#scheduler!.fail(workerId, key, `not downloaded: ${(result.reason as Error)?.message ?? String(result.reason)}`);
     });
     return items;

@@ -5,7 +5,8 @@
  */
 import { readClassFolders } from '../../shared/class-folders';
 import type { DatasetManifest } from '../../shared/records';
-import { getManifest, getShard, sha256Hex } from '../api/storage-client';
+import { sha256Hex } from '../../shared/sha256';
+import { getManifest, getShard } from '../api/storage-client';
 import { readLocalDataset } from '../cache/sample-store';
 
 export interface SessionImage {
@@ -89,7 +90,7 @@ export async function droppedFolder(files: { file: File; path: string }[]): Prom
   }
   const classes = folders.classes.map((c) => c.name).filter((name) => images.some((i) => i.class === name));
   if (classes.length < 2) throw new Error(`a dataset needs at least two class folders with images; found ${classes.length}`);
-  const id = `${LOCAL_PREFIX}${(await sha256Hex(new TextEncoder().encode(images.map((i) => `${i.class}/${i.imageId}`).sort().join('\n')))).slice(0, 16)}`;
+  const id = `${LOCAL_PREFIX}${(await sha256Hex(images.map((i) => `${i.class}/${i.imageId}`).sort().join('\n'))).slice(0, 16)}`;
   return { id, name: 'dropped folder', classes, images, skipped, local: true };
 }
 
@@ -126,6 +127,6 @@ export async function onDeviceDataset(): Promise<DatasetChoice> {
   const withSamples = classes.map((c) => c.name).filter((name) => used.has(name));
   if (withSamples.length < 2) throw new Error('Add samples to at least two classes to train on them.');
   const content = withSamples.join('\n') + '\n\n' + images.map((i) => `${i.class}/${i.imageId}`).sort().join('\n');
-  const id = `${ON_DEVICE_PREFIX}${(await sha256Hex(new TextEncoder().encode(content))).slice(0, 16)}`;
+  const id = `${ON_DEVICE_PREFIX}${(await sha256Hex(content)).slice(0, 16)}`;
   return { id, name: 'Your classes', classes: withSamples, images, skipped: [], local: true };
 }

@@ -6,7 +6,7 @@
  * decompression bomb is refused before anything is decoded.
  */
 import { pixelLimitProblem, STORED_IMAGE_SIDE } from '../../shared/image-limits';
-import { sha256Hex } from '../api/storage-client';
+import { sha256Hex } from '../../shared/sha256';
 import type { NewSample } from '../cache/sample-store';
 import { readImageHeader } from '../engine/image-header';
 

@@ -9,7 +9,7 @@ import { DatasetManifestSchema, describeIssues, type DatasetManifest } from '../
 import { byCodeUnit } from '../../shared/class-folders';
 import { scanClassFolders } from './class-folders';
 import { SourceError } from './errors';
-import { sha256Hex } from './hash';
+import { sha256Hex } from '../../shared/sha256';
 import { prepareImage } from './images';
 import { mapLimit } from './pool';
 import { packShards, type PackableImage, type StagedShard } from './shards';
@@ -58,7 +58,7 @@ export async function prepareDataset(root: string, options: DatasetOptions): Pro
       skipped.push({ file: `${className}/${file}`, reason: result.reason });
       return null;
     }
-    const id = sha256Hex(result.bytes);
+    const id = await sha256Hex(result.bytes);
     let location = path;
     if (result.reencoded) {
       location = join(imagesDir, id);

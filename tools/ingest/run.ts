@@ -177,7 +177,7 @@ async function ingestDataset(
   const tempDir = await mkdtemp(join(tmpdir(), 'graft-seed-'));
   try {
     const source = await openDatasetSource(spec.source, tempDir);
-    const id = spec.id ?? toId(source.defaultName);
+    const id = spec.id ?? (await toId(source.defaultName));
     const name = spec.name ?? source.defaultName;
     const dataset = await prepareDataset(source.root, {
       id,

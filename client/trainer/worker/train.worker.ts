@@ -7,7 +7,7 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { BackendChoice, BackendReport, ModelArtifactsData, WorkerMemory } from '../../../shared/farm';
+import type { BackendChoice, BackendReport, ModelArtifactsData } from '../../../shared/farm';
 import type { Augmentation } from '../../../shared/augmentation';
 import type { ModelRecord } from '../../../shared/records';
 import type { EpochRecord, History, SplitAssignment, TrainingState, TrainSettings } from '../../../shared/training';
@@ -406,12 +406,6 @@ const api = {
       bitmaps.push(canvas.transferToImageBitmap());
     }
     return Comlink.transfer(bitmaps, bitmaps);
-  },
-
-  memory(): WorkerMemory {
-    const memory = tf.memory();
-    const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
-    return { numTensors: memory.numTensors, numBytes: memory.numBytes, jsHeapBytes: heap?.usedJSHeapSize ?? null };
   },
 };
 
