@@ -31,6 +31,9 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
+    // Bundling the workers (vite's own new URL('…worker.ts') plugin) is most of the build, and rolldown said so on
+    // every build, `npm start`'s included: a note nothing here acts on.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   worker: {
     format: 'es',

@@ -14,7 +14,8 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { GRAFT_ADMIN_TOKEN: 'test-admin-token' } },
+            // Fixed here so a developer's .dev.vars (PUBLISH=open, say) never changes what the tests see.
+            miniflare: { bindings: { GRAFT_ADMIN_TOKEN: 'test-admin-token', PUBLISH: 'admin', PUBLISH_TTL_DAYS: '30' } },
           }),
         ],
         test: { name: 'worker', include: ['test/worker/**/*.test.ts'] },

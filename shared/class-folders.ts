@@ -2,10 +2,14 @@
  * The one reading of a class-folder dataset (`<class>/<file>`, Keras's image_dataset_from_directory layout) from
  * its entries' paths: the seed's folders and archives (tools/ingest), the page's picked or dropped folders and
  * zips, the tests' folders. Each class folder at the top is a class, and every file below it (at any depth) is
- * one of its images. Hidden entries, files at the top and names too long for a manifest are left out, each with
- * its reason. Classes, files and what is left out are sorted by code unit: the same on every machine and locale,
- * so a class's index (the label it trains as) never depends on where the dataset was read.
+ * one of its images. A class is named as the page names it (class-names.ts): its folder's name NFC-normalised,
+ * with the page's export escapes undone ("sun%3Aflowers" is "sun:flowers"). Hidden entries, files at the top,
+ * names too long for a manifest, a folder whose name holds a line break or an invisible character, and one that
+ * spells a class already read in another case or normalisation are left out, each with its reason. Classes (by
+ * name), files and what is left out are sorted by code unit: the same on every machine and locale, so a class's
+ * index (the label it trains as) never depends on where the dataset was read.
  */
+import { classNameCharacterProblem, classNameOfFolder, sameClassName } from './class-names';
 import { MAX_CLASS_NAME_LENGTH, MAX_IMAGE_PATH_LENGTH } from './records';
 
 /** A file of a dataset that was left out, and why: nothing is dropped without saying so. */
@@ -16,7 +20,10 @@ export interface SkippedFile {
 }
 
 export interface ClassFolder {
+  /** The class's name (NFC, the export's escapes undone). */
   name: string;
+  /** The folder's name as given, below the root. */
+  dir: string;
   /** Paths below the class folder, "/"-separated, sorted. */
   files: string[];
 }
@@ -73,10 +80,17 @@ export function readClassFolders(paths: readonly string[], options: ClassFolderO
   for (const name of tooLong) {
     skipped.push({ file: `${name}/`, reason: `class name is ${name.length} characters long: at most ${MAX_CLASS_NAME_LENGTH} are stored; class left out` });
   }
-  return {
-    classes: [...classes].map(([name, files]) => ({ name, files: files.sort(byCodeUnit) })).sort((a, b) => byCodeUnit(a.name, b.name)),
-    skipped: skipped.sort((a, b) => byCodeUnit(a.file, b.file)),
-  };
+  // Folders in code-unit order: of two spellings of one name, the first is the class.
+  const read: ClassFolder[] = [];
+  for (const [dir, files] of [...classes].sort(([a], [b]) => byCodeUnit(a, b))) {
+    const name = classNameOfFolder(dir);
+    const refused = classNameCharacterProblem(name);
+    const same = read.find((c) => sameClassName(c.name, name));
+    if (refused) skipped.push({ file: `${dir}/`, reason: `${refused.slice(0, -1)}: class left out` });
+    else if (same) skipped.push({ file: `${dir}/`, reason: `the same class name as “${same.name}” (another case or Unicode spelling of it): class left out` });
+    else read.push({ name, dir, files: files.sort(byCodeUnit) });
+  }
+  return { classes: read.sort((a, b) => byCodeUnit(a.name, b.name)), skipped: skipped.sort((a, b) => byCodeUnit(a.file, b.file)) };
 }
 
 /**

@@ -17,6 +17,7 @@ import type { PageSettings } from '../client/page/run-planner';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
 import { useBackend } from './measure/tf-node';
 import { scanClassFolders } from './ingest/class-folders';
+import { DEFAULT_MODEL_DIR } from './ingest/defaults';
 import { normalise } from '../client/engine/preprocess';
 import { LABELS_FILE } from '../client/tflite/metadata';
 import { MODEL_FILE } from '../client/tflite/package';
@@ -53,7 +54,7 @@ Chromium, then measures the exported model on every image of the --test class fo
                             training on the others (features extracted once); reports the mean and spread, and
                             classifies --test with each fold's model. Default 1 (one 80/20 split).
   --model <dir|id>          Base model folder to seed, or the id of one already in a kept state.
-                            Default ../shared/models/mobilenet_v2_0.35_224_no_top.
+                            Default defaults/mobilenet_v2_0.35_224_no_top, the base this repository carries.
   --workers <n>             Extraction workers. Default: the page's (cores, at most 8).
   --backend <b>             auto, wasm, webgpu (SwiftShader here) or cpu. Default auto.
   --input-size <px>         Square input side. Default: the model's.
@@ -78,7 +79,6 @@ fold's model.`;
 const EXPORTS = ['tfjs', ...TFLITE_KINDS.map((k) => `tflite-${k}` as const)] as const;
 type ExportChoice = (typeof EXPORTS)[number];
 
-const DEFAULT_MODEL = resolve(REPO_ROOT, '..', 'shared', 'models', 'mobilenet_v2_0.35_224_no_top');
 
 interface EvalOptions {
   train: string;
@@ -163,7 +163,7 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
     test: resolve(values.test),
     headEpochs: wholeNumberFlag(values.epochs, 'epochs', 1) ?? DEFAULT_SETTINGS.headEpochs,
     fineTuneEpochs: values['fine-tune'] ? (wholeNumberFlag(values['fine-tune-epochs'], 'fine-tune-epochs', 1) ?? DEFAULT_SETTINGS.fineTuneEpochs) : 0,
-    model: values.model ?? DEFAULT_MODEL,
+    model: values.model ?? DEFAULT_MODEL_DIR,
     workers: wholeNumberFlag(values.workers, 'workers', 1),
     backend,
     inputSize: wholeNumberFlag(values['input-size'], 'input-size', 16),

@@ -15,6 +15,8 @@ export interface GraftServerOptions {
   port?: number;
   /** Makes the admin API usable with this bearer token. */
   adminToken?: string;
+  /** wrangler.toml [vars] to override, e.g. { PUBLISH: 'open' }. */
+  vars?: Record<string, string>;
 }
 
 export interface GraftServer {
@@ -61,6 +63,7 @@ export async function startGraft(options: GraftServerOptions): Promise<GraftServ
     '--persist-to', resolve(options.persistTo),
     '--show-interactive-dev-session=false',
     ...(options.adminToken ? ['--var', `GRAFT_ADMIN_TOKEN:${options.adminToken}`] : []),
+    ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
   ];
   // tools/env.sh is the one place that keeps wrangler offline and its caches inside the project.
   const child = spawn('bash', ['-c', 'source tools/env.sh && exec npx "$@"', 'graft-server', ...args], {

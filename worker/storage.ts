@@ -1,6 +1,7 @@
 /**
  * The R2 key layout, and the operations that span several keys. Only this module builds keys; ids and
- * file names reaching it were already checked (shared nameProblem), so none holds '/' or '..'.
+ * file names reaching it were already checked (shared nameProblem, or a publication id's base64url), so none
+ * holds '/' or '..'.
  *
  *   models/<id>/model.json          TF.js layers model.json (graft metadata in userDefinedMetadata.graft)
  *   models/<id>/<file>              weight files, content-addressed
@@ -8,6 +9,8 @@
  *   datasets/<id>/shards/<file>     image shards, content-addressed
  *   index/models/<id>.json          ModelRecord   (what GET /api/models lists)
  *   index/datasets/<id>.json        DatasetRecord (what GET /api/datasets lists)
+ *   publications/<id>/<file>        a publication's files, content-addressed (./publication-store.ts)
+ *   index/publications/<id>.json    PublicationRecord, with its delete key's sha256 and expiry in customMetadata
  *
  * An index record is written LAST, after everything it describes, so the lists never show a half-written
  * model or dataset. A delete and an upload of the same entry may overlap (R2 has no transactions), so the
@@ -24,8 +27,8 @@
  */
 import { apiError } from './errors';
 
-/** The two kinds of stored things; also the first segment of their keys. */
-export type Kind = 'models' | 'datasets';
+/** The kinds of stored things; also the first segment of their keys. */
+export type Kind = 'models' | 'datasets' | 'publications';
 
 /** Largest body one PUT may carry: a body and its hash must fit in a Worker's 128 MB. */
 export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
@@ -33,15 +36,19 @@ export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
 export const modelKey = (id: string, file: string) => `models/${id}/${file}`;
 export const manifestKey = (id: string) => `datasets/${id}/manifest.json`;
 export const shardKey = (id: string, file: string) => `datasets/${id}/shards/${file}`;
+export const publicationFileKey = (id: string, file: string) => `publications/${id}/${file}`;
 export const indexKey = (kind: Kind, id: string) => `index/${kind}/${id}.json`;
-const folderOf = (kind: Kind, id: string) => `${kind}/${id}/`;
+export const indexPrefix = (kind: Kind) => `index/${kind}/`;
+/** The id an index key of `kind` is for. */
+export const idOfIndexKey = (kind: Kind, key: string) => key.slice(indexPrefix(kind).length, -'.json'.length);
+export const folderOf = (kind: Kind, id: string) => `${kind}/${id}/`;
 
 /** `state` in the customMetadata of an index key that holds a marker instead of a record. */
 type Marker = 'deleting' | 'deleted';
 
-const markerOf = (object: R2Object): Marker | undefined => object.customMetadata?.state as Marker | undefined;
+export const markerOf = (object: R2Object): Marker | undefined => object.customMetadata?.state as Marker | undefined;
 
-const JSON_METADATA: R2HTTPMetadata = { contentType: 'application/json' };
+export const JSON_METADATA: R2HTTPMetadata = { contentType: 'application/json' };
 
 const singular = (kind: Kind) => kind.slice(0, -1);
 
@@ -50,7 +57,7 @@ export async function readIndex<T extends { id: string }>(bucket: R2Bucket, kind
   const keys: string[] = [];
   let cursor: string | undefined;
   do {
-    const page = await bucket.list({ prefix: `index/${kind}/`, cursor });
+    const page = await bucket.list({ prefix: indexPrefix(kind), cursor });
     keys.push(...page.objects.map((object) => object.key));
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
@@ -110,11 +117,12 @@ export async function storedSizes(bucket: R2Bucket, keys: readonly string[]): Pr
 }
 
 /**
- * Removes a model or dataset: its record gives way to a `deleting` marker, then every object in its folder
- * goes, then a `deleted` marker stays. Returns how many folder objects were deleted, or null when there was
- * nothing at all (and then nothing is written).
+ * Removes a model, dataset or publication: its record gives way to a `deleting` marker, then every object in its
+ * folder goes, then a `deleted` marker stays. Returns how many folder objects were deleted, or null when there was
+ * nothing at all (and then nothing is written). With `ifRecordEtag`, only the record with that ETag is deleted:
+ * 409 when the index key changed since the caller read it (a pin, another delete), and nothing is deleted.
  */
-export async function deleteEntry(bucket: R2Bucket, kind: Kind, id: string): Promise<number | null> {
+export async function deleteEntry(bucket: R2Bucket, kind: Kind, id: string, ifRecordEtag?: string): Promise<number | null> {
   const key = indexKey(kind, id);
   const before = await bucket.head(key);
   const indexed = before !== null && markerOf(before) !== 'deleted';
@@ -122,7 +130,9 @@ export async function deleteEntry(bucket: R2Bucket, kind: Kind, id: string): Pro
   if (!indexed && folder.objects.length === 0) return null;
 
   const marker = (state: Marker) => ({ customMetadata: { state } satisfies Record<string, Marker> });
-  const deleting = await bucket.put(key, crypto.randomUUID(), marker('deleting'));
+  const onlyIf = ifRecordEtag === undefined ? undefined : { etagMatches: ifRecordEtag };
+  const deleting = await bucket.put(key, crypto.randomUUID(), { ...marker('deleting'), onlyIf });
+  if (deleting === null) throw apiError(409, `${singular(kind)} ${id} was changed by another request meanwhile: try again`);
   let deleted = 0;
   // Re-list from the start after each batch instead of following a cursor over keys being deleted.
   for (;;) {

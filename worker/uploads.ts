@@ -8,6 +8,7 @@ import { contentHashOf } from '../shared/names';
 import { describeIssues } from '../shared/records';
 import { apiError } from './errors';
 import { MAX_OBJECT_BYTES } from './storage';
+import { sha256Hex } from '../shared/sha256';
 
 /** What a PUT answers (201 when stored, 200 when the same content was already there). */
 export interface StoreResult {
@@ -29,6 +30,37 @@ export const limitBody = bodyLimit({
 export async function readBody(request: { arrayBuffer(): Promise<ArrayBuffer> }): Promise<ArrayBuffer> {
   const body = await request.arrayBuffer();
   if (body.byteLength > MAX_OBJECT_BYTES) throw tooLarge();
+  return body;
+}
+
+/**
+ * The body of `request`, read chunk by chunk and refused with `tooLarge()` once it passes `maxBytes` (whatever
+ * Content-Length said, which is checked first), so an endless body costs at most `maxBytes` of memory.
+ */
+export async function readLimited(request: Request, maxBytes: number, tooLarge: () => Error): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('Content-Length') ?? NaN);
+  if (declared > maxBytes) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      length += value.byteLength;
+      if (length > maxBytes) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  const body = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
   return body;
 }
 
@@ -60,9 +92,7 @@ export async function storeContentAddressed(
     throw apiError(400, `${file} is not a content-addressed name (<stem>-<first 32 hex digits of its sha256>.<ext>)`);
   }
   const body = await readBody(request);
-  const actual = [...new Uint8Array(await crypto.subtle.digest('SHA-256', body))]
-    .map((byte) => byte.toString(16).padStart(2, '0'))
-    .join('');
+  const actual = await sha256Hex(body);
   if (!actual.startsWith(promised)) {
     throw apiError(400, `content hash mismatch: ${file} names sha256 ${promised}..., the body's sha256 is ${actual}`);
   }

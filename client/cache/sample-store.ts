@@ -4,7 +4,7 @@
  * checks what it relies on first, so a bad name or a class deleted meanwhile is refused with a clear error and
  * changes nothing. Nothing here leaves the device.
  */
-import { MAX_CLASS_NAME_LENGTH } from '../../shared/records';
+import { classNameProblem, normalizeClassName } from '../../shared/class-names';
 import { getDB } from './connection';
 import type { LocalClass, LocalSample } from './schema';
 
@@ -20,21 +20,8 @@ export class LocalDatasetError extends Error {
   override name = 'LocalDatasetError';
 }
 
-/**
- * Why `name` cannot name a class beside `others`, or null. A class is a folder in the exported zip, so the name
- * must be a usable folder name; names differing only in case would become one folder on some systems.
- */
-export function classNameProblem(name: string, others: readonly string[]): string | null {
-  if (name.trim() !== name) return 'A class name cannot start or end with a space.';
-  if (name.length === 0) return 'A class needs a name.';
-  if (name.length > MAX_CLASS_NAME_LENGTH) return `A class name can have at most ${MAX_CLASS_NAME_LENGTH} characters.`;
-  if (/[/\\]/.test(name)) return 'A class name cannot contain “/” or “\\”.';
-  if (name.startsWith('.')) return 'A class name cannot start with “.”.';
-  if (/[\u0000-\u001f]/.test(name)) return 'A class name cannot contain control characters.';
-  const lower = name.toLowerCase();
-  if (others.some((other) => other.toLowerCase() === lower)) return `There is already a class named “${name}”.`;
-  return null;
-}
+/** Why a name cannot name a class beside others, or null (the rules of shared/class-names.ts). */
+export { classNameProblem };
 
 /** Every class (oldest first) and every sample (oldest first). */
 export async function readLocalDataset(): Promise<LocalDatasetContents> {
@@ -57,7 +44,7 @@ export async function addClass(name: string): Promise<LocalClass> {
   }
   // Never two classes with the same time: the order they were made in is the order they are listed in.
   const createdAt = Math.max(Date.now(), ...existing.map((c) => c.createdAt + 1));
-  const added: LocalClass = { id: crypto.randomUUID(), name, createdAt };
+  const added: LocalClass = { id: crypto.randomUUID(), name: normalizeClassName(name), createdAt };
   await Promise.all([tx.store.add(added), tx.done]);
   return added;
 }
@@ -75,7 +62,7 @@ export async function renameClass(id: string, name: string): Promise<LocalClass>
     await tx.done.catch(() => undefined);
     throw new LocalDatasetError(problem!);
   }
-  const renamed = { ...current, name };
+  const renamed = { ...current, name: normalizeClassName(name) };
   await Promise.all([tx.store.put(renamed), tx.done]);
   return renamed;
 }

@@ -1,13 +1,14 @@
 /**
  * Image bytes -> RGBA pixels, inside a worker (createImageBitmap + OffscreenCanvas): no pixel work on the
  * main thread. The size the file's header declares is checked before anything is decoded: more than
- * MAX_IMAGE_PIXELS (shared/image-limits.ts) is refused, so a decompression bomb never takes the worker's memory.
+ * MAX_IMAGE_PIXELS (shared/image-limits.ts) is refused, so a decompression bomb never takes the worker's memory;
+ * a decoded bitmap over the limit all the same (a header that lied) is closed before its pixels are read.
  * Large photos are decoded straight to a shorter side of LARGE_SIDE_FACTOR times the input size, so a
  * 12-megapixel image never becomes a 150 MB tensor; smaller ones are decoded as they are, and then
  * preprocessed by the same code as in Node.
  */
 import { pixelLimitProblem } from '../../shared/image-limits';
-import { readImageHeader } from './image-header';
+import { headerProblem, readImageHeader } from './image-header';
 import type { RgbaPixels } from './preprocess';
 
 const LARGE_SIDE_FACTOR = 4;
@@ -19,9 +20,14 @@ export class UndecodableImageError extends Error {
 export async function decodeImage(bytes: Blob, inputSize: number): Promise<RgbaPixels> {
   const header = readImageHeader(new Uint8Array(await bytes.arrayBuffer()));
   if (!header) throw new UndecodableImageError('not a decodable image (no JPEG, PNG, GIF, WebP, BMP or AVIF header)');
-  const { width, height } = header;
-  const tooLarge = pixelLimitProblem(width, height);
+  const tooLarge = headerProblem(header);
   if (tooLarge) throw new UndecodableImageError(`${tooLarge}: not decoded`);
+  return decodeDeclared(bytes, header, inputSize);
+}
+
+/** Decodes `bytes`, whose header declared `declared` (a size within the limit), resized by that size. */
+export async function decodeDeclared(bytes: Blob, declared: { width: number; height: number }, inputSize: number): Promise<RgbaPixels> {
+  const { width, height } = declared;
   // The header's size is the displayed one (orientation applied), as the resize options expect.
   const shrink = Math.min(1, (inputSize * LARGE_SIDE_FACTOR) / Math.min(width, height));
   const resize: ImageBitmapOptions =
@@ -37,6 +43,13 @@ export async function decodeImage(bytes: Blob, inputSize: number): Promise<RgbaP
     bitmap = await createImageBitmap(bytes, { imageOrientation: 'from-image', premultiplyAlpha: 'none', ...resize });
   } catch (error) {
     throw new UndecodableImageError(`not a decodable image (${(error as Error).message || 'decode failed'})`);
+  }
+  // A header that lied (a format this reader knows less well than the decoder): the decode has happened, but
+  // the canvas and getImageData would take two more copies of every pixel.
+  const tooLarge = pixelLimitProblem(bitmap.width, bitmap.height);
+  if (tooLarge) {
+    bitmap.close();
+    throw new UndecodableImageError(`${tooLarge}, once decoded (its header declared ${width}x${height}): not read`);
   }
   return bitmapPixels(bitmap);
 }

@@ -1,19 +1,30 @@
 /**
  * Width and height of an image read from the header of its file, before anything is decoded: JPEG (turned by
- * its EXIF orientation), PNG, GIF, WebP, BMP and AVIF (turned by its irot box). A decoder allocates what these
- * same fields declare, so checking them bounds the memory a decode can take. No DOM: tested in Node.
+ * its EXIF orientation), PNG, GIF (every frame's image descriptor), WebP, BMP and AVIF (its primary item, turned
+ * by its irot: avif-header.ts).
+ * A decoder allocates what these same fields declare, so checking them bounds the memory a decode can take.
+ * No DOM: tested in Node.
  */
+import { pixelLimitProblem } from '../../shared/image-limits';
+import { readAvif } from './avif-header';
+import type { ImageHeader } from './image-header-type';
+import { isFrameHeader, jpegSegments, JpegStructureError } from './jpeg-segments';
 
-export interface ImageHeader {
-  format: 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp' | 'avif';
-  /** As displayed, after the file's orientation is applied. */
-  width: number;
-  height: number;
+/** Why a file of this header is not decoded (too many pixels in the picture or in one frame, or unchecked), or null. */
+export function headerProblem(header: ImageHeader): string | null {
+  if (header.unchecked) return header.unchecked;
+  const picture = pixelLimitProblem(header.width, header.height);
+  if (picture) return picture;
+  const frame = header.largestFrame && pixelLimitProblem(header.largestFrame.width, header.largestFrame.height);
+  return frame ? `a frame of ${frame}` : null;
 }
 
 const ascii = (bytes: Uint8Array, at: number, length: number) => String.fromCharCode(...bytes.subarray(at, at + length));
 
-/** The header's size, or null when the bytes are none of these formats or the header is cut short. */
+/**
+ * The header's size, or null when the bytes are none of these formats or the header is cut short. A GIF's frames
+ * are read from all of `bytes`: pass the whole file.
+ */
 export function readImageHeader(bytes: Uint8Array): ImageHeader | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
@@ -21,7 +32,7 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader | null {
     if (view.getUint32(0) === 0x89504e47 && ascii(bytes, 12, 4) === 'IHDR') {
       return { format: 'png', width: view.getUint32(16), height: view.getUint32(20) };
     }
-    if (ascii(bytes, 0, 4) === 'GIF8') return { format: 'gif', width: view.getUint16(6, true), height: view.getUint16(8, true) };
+    if (ascii(bytes, 0, 4) === 'GIF8') return readGif(bytes, view);
     if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') return readWebp(bytes, view);
     if (ascii(bytes, 0, 2) === 'BM') {
       return { format: 'bmp', width: Math.abs(view.getInt32(18, true)), height: Math.abs(view.getInt32(22, true)) };
@@ -38,28 +49,23 @@ const transposed = (orientation: number) => orientation >= 5 && orientation <= 8
 
 function readJpeg(bytes: Uint8Array, view: DataView): ImageHeader | null {
   let orientation = 1;
-  for (let at = 2; at + 4 <= bytes.length; ) {
-    if (bytes[at] !== 0xff) return null;
-    const marker = bytes[at + 1]!;
-    if (marker === 0xff) {
-      at += 1; // fill byte
-      continue;
+  try {
+    for (const { marker, payload } of jpegSegments(bytes)) {
+      if (marker === 0xe1 && ascii(bytes, payload, 6) === 'Exif\0\0') orientation = exifOrientation(view, payload + 6) ?? orientation;
+      if (isFrameHeader(marker)) {
+        const height = view.getUint16(payload + 1);
+        const width = view.getUint16(payload + 3);
+        return transposed(orientation) ? { format: 'jpeg', width: height, height: width } : { format: 'jpeg', width, height };
+      }
     }
-    const length = view.getUint16(at + 2);
-    if (marker === 0xe1 && ascii(bytes, at + 4, 6) === 'Exif\0\0') orientation = exifOrientation(view, at + 10) ?? orientation;
-    // SOF0..SOF15 hold the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but are not frames.
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      const height = view.getUint16(at + 5);
-      const width = view.getUint16(at + 7);
-      return transposed(orientation) ? { format: 'jpeg', width: height, height: width } : { format: 'jpeg', width, height };
-    }
-    at += 2 + length;
+  } catch (error) {
+    if (!(error instanceof JpegStructureError)) throw error;
   }
   return null;
 }
 
 /** Tag 0x0112 of IFD0 in the TIFF structure at `tiff`. */
-function exifOrientation(view: DataView, tiff: number): number | null {
+export function exifOrientation(view: DataView, tiff: number): number | null {
   const little = view.getUint16(tiff) === 0x4949;
   const ifd = tiff + view.getUint32(tiff + 4, little);
   const entries = view.getUint16(ifd, little);
@@ -68,6 +74,58 @@ function exifOrientation(view: DataView, tiff: number): number | null {
     if (view.getUint16(entry, little) === 0x0112) return view.getUint16(entry + 8, little);
   }
   return null;
+}
+
+/**
+ * Most blocks (extensions, image descriptors and their data sub-blocks) a GIF may have for its frames to be
+ * checked: 2^18 blocks hold 64 MB of full data sub-blocks and take a few milliseconds to walk (the page reads
+ * headers on its main thread). A longer GIF is refused: its frames past the first are never a sample's pixels.
+ */
+const MAX_GIF_BLOCKS = 2 ** 18;
+
+/**
+ * The logical screen, enlarged to the first frame as browsers and libvips decode it, and the largest frame, from
+ * every image descriptor. A file cut short has the frames it holds; an unknown block ends the walk, as it ends
+ * a decode.
+ */
+function readGif(bytes: Uint8Array, view: DataView): ImageHeader {
+  let width = view.getUint16(6, true);
+  let height = view.getUint16(8, true);
+  let largestFrame: ImageHeader['largestFrame'];
+  const colourTable = (packed: number) => (packed & 0x80 ? 3 * 2 ** ((packed & 7) + 1) : 0);
+  let at = 13 + colourTable(bytes[10]!);
+  let blocks = 0;
+  /** Skips data sub-blocks (a size byte, then that many bytes, until a size of 0); false when the file ends first. */
+  const skipSubBlocks = () => {
+    for (;;) {
+      if (at >= bytes.length || ++blocks > MAX_GIF_BLOCKS) return false;
+      const size = bytes[at]!;
+      at += 1 + size;
+      if (size === 0) return true;
+    }
+  };
+  for (; at < bytes.length && blocks <= MAX_GIF_BLOCKS; blocks++) {
+    const introducer = bytes[at];
+    if (introducer === 0x21) {
+      at += 2; // introducer and label
+    } else if (introducer === 0x2c && at + 10 <= bytes.length) {
+      const [left, top, frameWidth, frameHeight] = [1, 3, 5, 7].map((offset) => view.getUint16(at + offset, true));
+      if (!largestFrame) {
+        width = Math.max(width, left! + frameWidth!);
+        height = Math.max(height, top! + frameHeight!);
+      }
+      if (!largestFrame || frameWidth! * frameHeight! > largestFrame.width * largestFrame.height) {
+        largestFrame = { width: frameWidth!, height: frameHeight! };
+      }
+      at += 10 + colourTable(bytes[at + 9]!) + 1; // descriptor, local colour table, LZW minimum code size
+    } else break; // the trailer, or bytes no decoder reads on from
+    if (!skipSubBlocks()) break;
+  }
+  const header: ImageHeader = { format: 'gif', width, height, ...(largestFrame && { largestFrame }) };
+  if (blocks > MAX_GIF_BLOCKS) {
+    header.unchecked = `a GIF of more than ${MAX_GIF_BLOCKS.toLocaleString('en')} blocks (frames, extensions and data) is not read: its frames could not all be checked`;
+  }
+  return header;
 }
 
 function readWebp(bytes: Uint8Array, view: DataView): ImageHeader | null {
@@ -82,16 +140,4 @@ function readWebp(bytes: Uint8Array, view: DataView): ImageHeader | null {
   }
   if (chunk === 'VP8 ') return { format: 'webp', width: view.getUint16(26, true) & 0x3fff, height: view.getUint16(28, true) & 0x3fff };
   return null;
-}
-
-/** The first ispe (image spatial extent) box, turned by an irot box of a quarter or three. */
-function readAvif(bytes: Uint8Array, view: DataView): ImageHeader | null {
-  const text = ascii(bytes, 0, Math.min(bytes.length, 64 * 1024));
-  const ispe = text.indexOf('ispe');
-  if (ispe < 0) return null;
-  const width = view.getUint32(ispe + 8);
-  const height = view.getUint32(ispe + 12);
-  const irot = text.indexOf('irot');
-  const quarter = irot >= 0 && (bytes[irot + 4]! & 1) === 1;
-  return quarter ? { format: 'avif', width: height, height: width } : { format: 'avif', width, height };
 }

@@ -1,12 +1,14 @@
 /**
  * "Coming back", wired: the panel shows what this browser holds (coming-back.ts); a run listed there resumes, trains
  * again or opens its results after its dataset, base model and settings are shown and chosen again; "Delete
- * everything" clears the cache, the runs and the classifier in use.
+ * everything" clears the cache, the runs and the classifier in use; the visitor may ask the browser to keep the
+ * storage (storage-persistence.ts), and a refusal is said there.
  */
 import type { ModelRecord } from '../../shared/records';
 import type { RunRecord } from '../../shared/run-record';
 import type { ReadyClassifier } from './results-controller';
 import type { Session } from './session';
+import { keepSentence, type StoragePersistence } from './storage-persistence';
 import { mountCachePanel } from './views/cache-panel';
 
 export interface ComingBackController {
@@ -17,6 +19,7 @@ export interface ComingBackController {
 }
 
 export interface ComingBackDependencies {
+  persistence: StoragePersistence;
   /** The server's base models (names, and the model of a run). */
   models(): readonly ModelRecord[];
   /** Shows a saved run's dataset, model and settings in steps 1 and 2. */
@@ -38,10 +41,12 @@ export function connectComingBack(el: HTMLElement, session: Session, deps: Comin
         .then(() => deps.showClassifier(null))
         .then(refresh)
         .catch(deps.fail),
+    onKeep: () => void deps.persistence.ask().then(refresh).catch(deps.fail),
   });
 
   async function refresh(): Promise<void> {
-    panel.update(await session.cacheOverview(deps.models()));
+    const keepRefusal = deps.persistence.answer === false ? keepSentence(false) : null;
+    panel.update({ ...(await session.cacheOverview(deps.models())), keepRefusal });
   }
 
   /** The run's record, shown in steps 1 and 2 (a run this browser no longer knows of: nothing shown). */

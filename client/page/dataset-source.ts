@@ -75,9 +75,9 @@ export async function droppedFolder(files: { file: File; path: string }[]): Prom
   const fileAt = new Map(files.map(({ file, path }) => [path, file]));
   const images: SessionImage[] = [];
   const seen = new Map<string, string>();
-  for (const { name: className, files: inClass } of folders.classes) {
+  for (const { name: className, dir, files: inClass } of folders.classes) {
     for (const path of inClass) {
-      const file = fileAt.get(`${className}/${path}`)!;
+      const file = fileAt.get(`${dir}/${path}`)!;
       const imageId = await sha256Hex(await file.arrayBuffer());
       const earlier = seen.get(imageId);
       if (earlier !== undefined) {

@@ -17,6 +17,7 @@ import { connectLive } from './live-controller';
 import { connectLocalClasses } from './local-classes-controller';
 import { connectResults } from './results-controller';
 import { Session } from './session';
+import { storagePersistence } from './storage-persistence';
 import { plainMessage } from './text/format';
 import { mountAugmentationPreview } from './views/augmentation-preview';
 import { mountBanner } from './views/banner';
@@ -35,6 +36,7 @@ declare global {
 const byId = (id: string) => document.getElementById(id) as HTMLElement;
 
 const session = new Session();
+const persistence = storagePersistence();
 const banner = mountBanner(byId('banner'));
 const runtime = mountRuntimeStatus(byId('runtime-status'));
 const defaults: FormSettings = {
@@ -65,7 +67,10 @@ const controls = mountControls(byId('controls'), {
   onStart: () =>
     void localClasses.rechoose().then(() => {
       const settings = settingsForm.getSettings();
-      if (settings && session.dataset) void session.start(settings);
+      if (!settings || !session.dataset) return;
+      // A large run asks the browser to keep its storage (storage-persistence.ts) and says what it answered.
+      void persistence.askForLargeRun().then((note) => note && controls.setNote(note));
+      void session.start(settings);
     }),
   onPause: () => session.pause(),
   onResume: () => void session.resume(),
@@ -86,6 +91,7 @@ const results = connectResults(
   { live, fixes: localClasses.fixes, thumbnail: datasets.thumbnail, fail },
 );
 const comingBack = connectComingBack(byId('coming-back'), session, {
+  persistence,
   models: () => models,
   showRun,
   restored: updateStartBlocked,
@@ -129,7 +135,9 @@ async function refreshSummary(): Promise<void> {
     const summary = await session.describe(settings);
     modelSummary.update(summary, { fineTuneEpochs: settings.fineTuneEpochs });
     settingsForm.setLayerNames(summary.layers.map((l) => l.name));
-    controls.setNote(session.dataset ? (await session.storagePlan(settings)).message : null);
+    const plan = session.dataset ? await session.storagePlan(settings) : null;
+    if (plan) persistence.planned(plan);
+    controls.setNote(plan?.message ?? null);
   } catch (error) {
     fail(error);
   }
@@ -167,16 +175,15 @@ session.on('error', (message) => banner.showError(message));
 session.on('info', (message) => banner.showInfo(message));
 
 /**
- * The page's start, one step after another (each awaited, each its own function): storage asked to persist, the
- * visitor's own classes (a failure is shown and the rest goes on), the server's catalog, the first base model,
- * what this browser holds, and the last trained classifier, which classifies and exports at once without
- * training again.
+ * The page's start, one step after another (each awaited, each its own function): the visitor's own classes (a
+ * failure is shown and the rest goes on), the server's catalog, the first base model, what this browser holds,
+ * and the last trained classifier, which classifies and exports at once without training again. It never asks
+ * the browser to keep its storage: a large run's Start or the visitor does (storage-persistence.ts).
  */
 async function boot(): Promise<void> {
   controls.setState('idle');
   results.showClassifier(null);
   updateStartBlocked();
-  void navigator.storage?.persist?.();
   await localClasses.load().catch(fail);
   await loadCatalog();
   if (models.length > 0) await chooseModel(models[0].id);
@@ -189,7 +196,9 @@ async function loadCatalog(): Promise<void> {
   models = catalog.models;
   datasets.showCatalog(catalog.datasets);
   modelPicker.update(models, null);
-  if (models.length === 0) banner.showInfo('This server has no base model yet: seed one with `npm run seed -- --model <dir>`.');
+  if (models.length === 0) {
+    banner.showInfo(`This server has no base model yet: \`npm run seed\` stores the default one (for a deployed Graft: \`npm run seed -- --remote ${location.origin}\`).`);
+  }
 }
 
 async function restoreClassifier(): Promise<void> {

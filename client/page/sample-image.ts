@@ -1,14 +1,17 @@
 /**
  * Turns what the visitor gives (a photo file, a camera frame) into a stored sample: a JPEG whose shorter side is
  * at most STORED_IMAGE_SIDE, as the server's datasets keep them, never a full camera frame. A JPEG already that
- * small is kept byte for byte (so a zip exported and imported again gives the same bytes); anything else is
- * decoded off the main thread by createImageBitmap, scaled and encoded once. The header is read first, so a
- * decompression bomb is refused before anything is decoded.
+ * small is decoded once to check it, and kept without re-encoding: byte for byte when it holds little besides
+ * its image (so a zip exported and imported again gives the same bytes), else stripped of its metadata
+ * (jpeg-for-storage.ts). Anything else is decoded off the main thread by createImageBitmap, scaled and encoded
+ * once. The header is read first, so a decompression bomb is refused before anything is decoded.
  */
-import { pixelLimitProblem, STORED_IMAGE_SIDE } from '../../shared/image-limits';
+import { STORED_IMAGE_SIDE } from '../../shared/image-limits';
 import { sha256Hex } from '../../shared/sha256';
 import type { NewSample } from '../cache/sample-store';
-import { readImageHeader } from '../engine/image-header';
+import { headerProblem, readImageHeader } from '../engine/image-header';
+import { JpegStructureError } from '../engine/jpeg-segments';
+import { jpegForStorage } from './jpeg-for-storage';
 
 const JPEG_QUALITY = 0.9;
 
@@ -41,11 +44,9 @@ export async function sampleFromFile(file: Blob): Promise<NewSample> {
   const bytes = await file.arrayBuffer();
   const header = readImageHeader(new Uint8Array(bytes));
   if (!header) throw new SampleImageError('not a JPEG, PNG, GIF, WebP, BMP or AVIF image');
-  const tooLarge = pixelLimitProblem(header.width, header.height);
+  const tooLarge = headerProblem(header);
   if (tooLarge) throw new SampleImageError(tooLarge);
-  if (header.format === 'jpeg' && Math.min(header.width, header.height) <= STORED_IMAGE_SIDE) {
-    return { id: await sha256Hex(bytes), bytes, type: 'image/jpeg' };
-  }
+  if (header.format === 'jpeg' && Math.min(header.width, header.height) <= STORED_IMAGE_SIDE) return smallJpeg(bytes);
   const size = storedSize(header.width, header.height);
   let bitmap: ImageBitmap;
   try {
@@ -63,6 +64,25 @@ export async function sampleFromFile(file: Blob): Promise<NewSample> {
   } finally {
     bitmap.close();
   }
+}
+
+/** A JPEG small enough to keep as it is: checked by a decode, then stored whole or without its metadata. */
+async function smallJpeg(file: ArrayBuffer): Promise<NewSample> {
+  const bytes = new Uint8Array(file);
+  let kept: Uint8Array;
+  try {
+    kept = jpegForStorage(bytes);
+  } catch (error) {
+    if (error instanceof JpegStructureError) throw new SampleImageError(`not a whole JPEG: ${error.message}`);
+    throw error;
+  }
+  const stored = kept === bytes ? file : new Uint8Array(kept).buffer;
+  try {
+    (await createImageBitmap(new Blob([stored], { type: 'image/jpeg' }))).close();
+  } catch {
+    throw new SampleImageError('the image could not be decoded (a corrupt JPEG)');
+  }
+  return { id: await sha256Hex(stored), bytes: stored, type: 'image/jpeg' };
 }
 
 /** The camera's current frame as a sample (as the camera sees it: the preview's mirroring is only for show). */

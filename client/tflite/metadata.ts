@@ -7,6 +7,7 @@
  */
 import * as flatbuffers from 'flatbuffers';
 import { zipSync } from 'fflate';
+import { lineBreakIn } from '../../shared/class-names';
 import { float32Vector, offsetVector } from './schema';
 
 export const METADATA_BUFFER_NAME = 'TFLITE_METADATA';
@@ -131,9 +132,16 @@ export function buildMetadata(input: MetadataInput): Uint8Array {
   return b.asUint8Array();
 }
 
-/** labels.txt: one class name a line, in output order. */
+/**
+ * labels.txt: one class name a line, in output order, UTF-8. A name holding a character some reader ends a line
+ * at (Kotlin's readLines at \r, Python's splitlines at U+2028 or U+0085) is refused: every later label would be
+ * off by one. The page and the seed refuse such names already; this guards names stored before they did.
+ */
 export function labelsText(labels: readonly string[]): string {
-  for (const label of labels) if (/[\r\n]/.test(label)) throw new Error(`a class name cannot span lines: ${JSON.stringify(label)}`);
+  for (const label of labels) {
+    const lineBreak = lineBreakIn(label);
+    if (lineBreak) throw new Error(`The class “${label}” cannot be a line of labels.txt: it contains ${lineBreak}. Rename it and export again.`);
+  }
   return `${labels.join('\n')}\n`;
 }
 

@@ -1,7 +1,9 @@
 /**
  * client/engine/decode.ts in headless Chromium, inside a Web Worker as the farm runs it: a decompression bomb is
- * refused by its header before anything is decoded, a large EXIF-rotated photo comes out upright at the size
- * the farm needs, and a real photo is decoded as it is. decode.ts is bundled with esbuild for the test.
+ * refused by its header before anything is decoded (a PNG, a GIF whose 1x1 screen hides an 8000x6400 frame), a
+ * decode that meets more pixels than its header declared stops before they are read, a large EXIF-rotated photo
+ * comes out upright at the size the farm needs, and a real photo is decoded as it is. decode.ts is bundled with
+ * esbuild for the test.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { craftedGif } from '../support/crafted-images';
 import { FLOWERS, REPO_ROOT, sampleFiles, writePngBomb } from '../support/ingest-fixtures';
 
 /** What the worker answers for one file: the decoded size and mean colour of its top half, or the error. */
@@ -34,7 +37,10 @@ beforeAll(async () => {
   const worker = `${bundle.outputFiles[0]!.text}
 self.onmessage = async ({ data }) => {
   try {
-    const { data: rgba, width, height } = await graftDecode.decodeImage(new Blob([data.bytes]), data.inputSize);
+    const blob = new Blob([data.bytes]);
+    const { data: rgba, width, height } = data.declared
+      ? await graftDecode.decodeDeclared(blob, data.declared, data.inputSize)
+      : await graftDecode.decodeImage(blob, data.inputSize);
     const top = Math.floor(height / 2) * width;
     const sums = [0, 0, 0];
     for (let p = 0; p < top; p++) for (let c = 0; c < 3; c++) sums[c] += rgba[p * 4 + c];
@@ -60,9 +66,10 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function decodeInWorker(bytes: Buffer, inputSize = 224): Promise<Decoded> {
+/** `declared`: decode as if the file's header had declared that size (a header that lied). */
+async function decodeInWorker(bytes: Buffer, inputSize = 224, declared?: { width: number; height: number }): Promise<Decoded> {
   return page.evaluate(
-    ({ base64, inputSize }) =>
+    ({ base64, inputSize, declared }) =>
       new Promise<Decoded>((resolve) => {
         const worker = new Worker('/decode-worker.js');
         worker.onmessage = ({ data }) => {
@@ -71,9 +78,9 @@ async function decodeInWorker(bytes: Buffer, inputSize = 224): Promise<Decoded> 
         };
         worker.onerror = (event) => resolve({ error: `worker error: ${event.message}` });
         const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-        worker.postMessage({ bytes, inputSize }, [bytes.buffer]);
+        worker.postMessage({ bytes, inputSize, declared }, [bytes.buffer]);
       }),
-    { base64: bytes.toString('base64'), inputSize },
+    { base64: bytes.toString('base64'), inputSize, declared },
   );
 }
 
@@ -83,6 +90,19 @@ describe('decodeImage in a worker', () => {
     await writePngBomb(bomb);
     expect(await decodeInWorker(await readFile(bomb))).toEqual({
       error: 'UndecodableImageError: 16000x16000 is 256.0 megapixels, more than the 50.0 megapixels an image may have: not decoded',
+    });
+  });
+
+  it('refuses a GIF whose 1x1 screen hides an 8000x6400 frame, by its header', async () => {
+    expect(await decodeInWorker(craftedGif(1, 1, [{ width: 8000, height: 6400 }]))).toEqual({
+      error: 'UndecodableImageError: 8000x6400 is 51.2 megapixels, more than the 50.0 megapixels an image may have: not decoded',
+    });
+  });
+
+  it('stops a decode that meets more pixels than its header declared before reading them', async () => {
+    const large = await sharp({ create: { width: 8000, height: 6400, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+    expect(await decodeInWorker(large, 224, { width: 100, height: 80 })).toEqual({
+      error: 'UndecodableImageError: 8000x6400 is 51.2 megapixels, more than the 50.0 megapixels an image may have, once decoded (its header declared 100x80): not read',
     });
   });
 

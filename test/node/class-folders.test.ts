@@ -21,10 +21,10 @@ describe('class folders', () => {
     const paths = ['roses/3.png', 'daisy/sub/2.JPEG', 'daisy/1.jpg', 'roses/.DS_Store', 'notes.txt', 'roses/readme.md', '.git/config', 'tulips/'];
     expect(readClassFolders(paths, { imagesOnly: true })).toEqual({
       classes: [
-        { name: 'daisy', files: ['1.jpg', 'sub/2.JPEG'] },
-        { name: 'roses', files: ['3.png'] },
+        { name: 'daisy', dir: 'daisy', files: ['1.jpg', 'sub/2.JPEG'] },
+        { name: 'roses', dir: 'roses', files: ['3.png'] },
         // A class folder given as such counts even without images (the seed then says it holds none).
-        { name: 'tulips', files: [] },
+        { name: 'tulips', dir: 'tulips', files: [] },
       ],
       skipped: [
         { file: '.git/config', reason: 'hidden entry in the dataset root' },
@@ -34,22 +34,36 @@ describe('class folders', () => {
       ],
     });
     // The seed decodes every file to tell an image: it keeps the readme for that.
-    expect(readClassFolders(paths).classes[1]).toEqual({ name: 'roses', files: ['3.png', 'readme.md'] });
+    expect(readClassFolders(paths).classes[1]).toEqual({ name: 'roses', dir: 'roses', files: ['3.png', 'readme.md'] });
   });
 
   it('sorts classes by code unit, the same in every locale', () => {
-    const names = ['b', 'C', 'a', 'Ä', 'ä'];
+    const names = ['b', 'C', 'a', 'É', 'ä'];
     const { classes } = readClassFolders(names.map((n) => `${n}/1.jpg`));
-    expect(classes.map((c) => c.name)).toEqual(['C', 'a', 'b', 'Ä', 'ä']);
+    expect(classes.map((c) => c.name)).toEqual(['C', 'a', 'b', 'É', 'ä']);
     expect(classes.map((c) => c.name)).toEqual([...names].sort(byCodeUnit));
     expect(classes.map((c) => c.name)).not.toEqual([...names].sort((x, y) => x.localeCompare(y, 'en')));
+  });
+
+  it('names a class as the page does, and leaves out a second spelling of it (the first in code-unit order stays)', () => {
+    const { classes, skipped } = readClassFolders(['caf\u00e9/2.jpg', 'cafe\u0301/1.jpg', 'daisy/6.jpg', 'Daisy/5.jpg', 'sun%3Aflowers/3.jpg', 'a\u2028b/4.jpg']);
+    expect(classes).toEqual([
+      { name: 'Daisy', dir: 'Daisy', files: ['5.jpg'] },
+      { name: 'caf\u00e9', dir: 'cafe\u0301', files: ['1.jpg'] },
+      { name: 'sun:flowers', dir: 'sun%3Aflowers', files: ['3.jpg'] },
+    ]);
+    expect(skipped).toEqual([
+      { file: 'a\u2028b/', reason: 'A class name cannot contain U+2028 (line separator): class left out' },
+      { file: 'caf\u00e9/', reason: 'the same class name as “caf\u00e9” (another case or Unicode spelling of it): class left out' },
+      { file: 'daisy/', reason: 'the same class name as “Daisy” (another case or Unicode spelling of it): class left out' },
+    ]);
   });
 
   it('leaves out a class whose name is too long once, and a file whose path is too long', () => {
     const long = 'x'.repeat(201);
     const deep = `${'d'.repeat(999)}/a.jpg`;
     const { classes, skipped } = readClassFolders([`${long}/1.jpg`, `${long}/2.jpg`, `roses/${deep}`, 'roses/1.jpg']);
-    expect(classes).toEqual([{ name: 'roses', files: ['1.jpg'] }]);
+    expect(classes).toEqual([{ name: 'roses', dir: 'roses', files: ['1.jpg'] }]);
     expect(skipped).toEqual([
       { file: `roses/${deep}`, reason: 'path below its class folder is 1005 characters long: at most 1000 are stored' },
       { file: `${long}/`, reason: 'class name is 201 characters long: at most 200 are stored; class left out' },

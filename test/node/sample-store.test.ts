@@ -81,6 +81,32 @@ describe('local dataset store', () => {
     expect((await readLocalDataset()).classes.map((c) => c.name)).toEqual(['cats', 'dogs']);
   });
 
+  it('keeps names NFC, takes “café” typed either way as one name, and refuses line breaks by their name', async () => {
+    const nfd = 'cafe\u0301';
+    const cafe = await addClass(nfd);
+    expect(cafe.name).toBe('café'.normalize('NFC'));
+    await expect(addClass('Café')).rejects.toThrow('There is already a class named “Café”.');
+    await expect(addClass('CAFE\u0301')).rejects.toThrow(LocalDatasetError);
+    // Full case mapping: one name in German, as on a file system that folds case.
+    await addClass('Straße');
+    await expect(addClass('STRASSE')).rejects.toThrow('There is already a class named “STRASSE”.');
+    for (const [bad, named] of [
+      ['a\u2028b', 'U+2028 (line separator)'],
+      ['a\u2029b', 'U+2029 (paragraph separator)'],
+      ['a\u0085b', 'U+0085 (next line)'],
+      ['a\u007fb', 'U+007F (a control character)'],
+      ['ab\u202ec', 'U+202E (right-to-left override)'],
+      ['a\u200bb', 'U+200B (zero width space)'],
+    ]) {
+      await expect(addClass(bad)).rejects.toThrow(`A class name cannot contain ${named}.`);
+      await expect(renameClass(cafe.id, bad)).rejects.toThrow(`A class name cannot contain ${named}.`);
+    }
+    // Emoji sequences keep their zero-width joiners; a rename to the other spelling of its own name is stored NFC.
+    await addClass('👩\u200d💻');
+    expect((await renameClass(cafe.id, 'CAFE\u0301')).name).toBe('CAFÉ');
+    expect((await readLocalDataset()).classes.map((c) => c.name)).toEqual(['CAFÉ', 'Straße', '👩\u200d💻']);
+  });
+
   it('adds the same image once, moves and deletes samples, and refuses a class that is gone', async () => {
     const cats = await addClass('cats');
     const dogs = await addClass('dogs');

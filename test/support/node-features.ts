@@ -48,10 +48,10 @@ export interface ClassFolder {
 export async function listClassFolder(dir: string, options: { perClass?: number } = {}): Promise<ClassFolder> {
   const scan = await scanClassFolders(dir, { imagesOnly: true });
   const images: ImageFile[] = [];
-  for (const { name: className, files } of scan.classes) {
+  for (const { name: className, dir: folder, files } of scan.classes) {
     const take = Math.min(options.perClass ?? files.length, files.length);
     for (let i = 0; i < take; i++) {
-      const path = join(dir, className, files[Math.floor((i * files.length) / take)]);
+      const path = join(dir, folder, files[Math.floor((i * files.length) / take)]);
       const id = createHash('sha256').update(await readFile(path)).digest('hex');
       images.push({ path, className, id });
     }

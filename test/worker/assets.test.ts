@@ -53,7 +53,20 @@ describe('static assets', () => {
     await res.arrayBuffer();
   });
 
-  it('does not serve the _headers file itself', async () => {
+  it('does not serve the _headers or _redirects file itself', async () => {
     expect((await asset('/_headers')).status).toBe(404);
+    expect((await asset('/_redirects')).status).toBe(404);
+  });
+
+  it('answers /m/<id> from the assets (the classify page, /m/index.html), framable by any site', async () => {
+    const framable = { ...PAGE_HEADERS, 'content-security-policy': PAGE_HEADERS['content-security-policy'].replace("frame-ancestors 'none'", 'frame-ancestors *'), 'cross-origin-resource-policy': 'cross-origin' };
+    for (const path of ['/m/AbCdEfGhIjKlMnOpQrStUv', '/m/AbCdEfGhIjKlMnOpQrStUv?embed=1']) {
+      const res = await asset(path);
+      // Exactly one value each: a second CSP would apply too (and keep frame-ancestors 'none').
+      for (const [name, value] of Object.entries(framable)) expect([path, name, res.headers.get(name)]).toEqual([path, name, value]);
+      // Never the Worker's JSON 404: the rewrite keeps /m/* among the assets.
+      expect(res.headers.get('Content-Type') ?? '').not.toContain('application/json');
+      await res.arrayBuffer();
+    }
   });
 });

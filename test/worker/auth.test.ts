@@ -2,7 +2,7 @@
 import { reset } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import app from '../../worker/index';
+import { app } from '../../worker/index';
 import { ADMIN, api, put, storedKeys } from './api';
 import { mobilenetModel } from './fixtures';
 

@@ -9,31 +9,11 @@ import { reset } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { datasetRecordOf, type DatasetManifest, type LayersModelJson } from '../../shared/records';
-import app from '../../worker/index';
-import { ADMIN, api, put } from './api';
+import { app } from '../../worker/index';
+import { ADMIN, api, pausingEnv, put } from './api';
 import { catsAndDogs, mobilenetModel } from './fixtures';
 
 beforeEach(() => reset());
-
-/** The Worker's env with a STORE that, before its `step`-th call (from 0), waits for `meanwhile` to finish. */
-function pausingEnv(step: number, meanwhile: () => Promise<void>) {
-  let calls = 0;
-  let paused = false;
-  const STORE = new Proxy(env.STORE, {
-    get(bucket, property) {
-      const value = Reflect.get(bucket, property);
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        if (calls++ === step) {
-          paused = true;
-          await meanwhile();
-        }
-        return value.apply(bucket, args);
-      };
-    },
-  });
-  return { env: { ...env, STORE }, paused: () => paused };
-}
 
 interface Kind {
   path: 'models' | 'datasets';

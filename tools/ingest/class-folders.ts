@@ -1,6 +1,7 @@
 /**
  * Lists a dataset directory's entries for the one class-folder reading (shared/class-folders.ts: which file is an
- * image of which class, what is left out and why, in what order). What only a disk has is decided here: symbolic
+ * image of which class, how a class is named, what is left out and why, in what order; a class's files are read
+ * from its folder, `dir`). What only a disk has is decided here: symbolic
  * links that stay inside the dataset folder are followed, once; links leading outside it only when asked
  * (`followLinks`), so a stray link never pulls in files from elsewhere on the disk; hidden entries are not read.
  */

@@ -48,10 +48,10 @@ export async function prepareDataset(root: string, options: DatasetOptions): Pro
   const imagesDir = join(options.stagingDir, 'images');
   await mkdir(imagesDir, { recursive: true });
 
-  const files = scan.classes.flatMap((folder) => folder.files.map((file) => ({ class: folder.name, file })));
+  const files = scan.classes.flatMap((folder) => folder.files.map((file) => ({ class: folder.name, dir: folder.dir, file })));
   let done = 0;
-  const prepared = await mapLimit(files, DECODE_PARALLELISM, async ({ class: className, file }) => {
-    const path = join(root, className, file);
+  const prepared = await mapLimit(files, DECODE_PARALLELISM, async ({ class: className, dir, file }) => {
+    const path = join(root, dir, file);
     const result = await prepareImage(await readFile(path), options.maxSide);
     if (++done % PROGRESS_EVERY === 0) options.onProgress?.(done, files.length);
     if (!result.ok) {

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { STORED_IMAGE_SIDE } from '../../shared/image-limits';
 import { nameProblem } from '../../shared/names';
+import { DEFAULT_MODEL_DIR, DEMO_DATASET_DIR } from './defaults';
 
 export interface ModelSpec {
   source: string;
@@ -47,7 +48,12 @@ export const USAGE = `Usage: npm run seed -- [--model <dir|url> ...] [--dataset 
 
 Stores base models and image datasets where Graft serves them from. Re-running stores only what changed.
 
-Sources (each may be repeated; give at least one):
+Without --model, the base model this repository carries (defaults/mobilenet_v2_0.35_224_no_top,
+MobileNetV2 0.35 at 224 px) is stored; without --model and --dataset, its demo dataset too
+(defaults/flowers-demo, 200 flower photos in 5 classes). So \`npm run seed -- --remote <origin>\` alone
+makes a deployed Graft a working demo. Both are already present after \`npm start\` in the local state.
+
+Sources (each may be repeated):
   --model <dir|url>        TF.js layers model: a folder (or path) with model.json and its weight files,
                            or an http(s) URL of a model.json (weight files are fetched next to it).
                            Weights are checked against the manifest and re-sharded into files of at most 4 MB.
@@ -90,8 +96,14 @@ Target (default: the local R2 that \`npm start\` serves):
   -h, --help               Show this text.
 
 Examples:
-  npm run seed -- --model ../shared/models/mobilenet_v2_0.35_224_no_top --dataset ../shared/datasets/flowers
+  npm run seed -- --dataset ~/Pictures/birds
+  npm run seed -- --model ../mobilenet_v1_0.25_224 --dataset flower_photos.tgz
+  GRAFT_ADMIN_TOKEN=... npm run seed -- --remote https://graft.example.workers.dev
   GRAFT_ADMIN_TOKEN=... npm run seed -- --remote https://graft.example.workers.dev --dataset flower_photos.tgz`;
+
+/** Preprocessing of a model given no --scale and --offset: MobileNet's x / 127.5 - 1. */
+const DEFAULT_SCALE = '1/127.5';
+const DEFAULT_OFFSET = '-1';
 
 const PER_MODEL = ['model-id', 'model-name', 'bottleneck', 'input-size', 'scale', 'offset'] as const;
 const PER_DATASET = ['dataset-id', 'dataset-name'] as const;
@@ -135,7 +147,6 @@ export function parseSeedArgs(argv: string[]): SeedOptions | null {
 
   const modelSources = values.model ?? [];
   const datasetSources = values.dataset ?? [];
-  if (modelSources.length + datasetSources.length === 0) throw new UsageError('give at least one --model or --dataset');
 
   const modelFlags = Object.fromEntries(PER_MODEL.map((flag) => [flag, perSource(flag, 'model', modelSources.length)]));
   const models = modelSources.map((source, i): ModelSpec => {
@@ -146,8 +157,8 @@ export function parseSeedArgs(argv: string[]): SeedOptions | null {
       name: modelFlags['model-name'][i],
       bottleneck: modelFlags.bottleneck[i],
       inputSize: inputSize === undefined ? undefined : integer(inputSize, 'input-size', 1),
-      scale: number(modelFlags.scale[i] ?? '1/127.5', 'scale'),
-      offset: number(modelFlags.offset[i] ?? '-1', 'offset'),
+      scale: number(modelFlags.scale[i] ?? DEFAULT_SCALE, 'scale'),
+      offset: number(modelFlags.offset[i] ?? DEFAULT_OFFSET, 'offset'),
     };
   });
   const datasetFlags = Object.fromEntries(PER_DATASET.map((flag) => [flag, perSource(flag, 'dataset', datasetSources.length)]));
@@ -158,6 +169,11 @@ export function parseSeedArgs(argv: string[]): SeedOptions | null {
       name: datasetFlags['dataset-name'][i],
     }),
   );
+  // The repository's own defaults where no source says otherwise (USAGE).
+  if (modelSources.length === 0) {
+    models.push({ source: DEFAULT_MODEL_DIR, scale: number(DEFAULT_SCALE, 'scale'), offset: number(DEFAULT_OFFSET, 'offset') });
+  }
+  if (modelSources.length + datasetSources.length === 0) datasets.push({ source: DEMO_DATASET_DIR });
 
   if (values.remote !== undefined && values['persist-to'] !== undefined) {
     throw new UsageError('give either --remote or --persist-to, not both');

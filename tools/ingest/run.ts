@@ -85,11 +85,11 @@ export async function seed(
   const failed = results.filter((r) => r.error !== undefined);
   log('');
   if (failed.length > 0) log(`${failed.length} source(s) could not be ingested: ${failed.map((r) => r.source).join(', ')}`);
-  if (failed.length < results.length) log(nextStep(options));
   return { results, exitCode: failed.length > 0 ? 1 : 0 };
 }
 
-function nextStep(options: SeedOptions): string {
+/** What to do after a seed that stored something usable: serve or open what was stored. */
+export function nextStep(options: SeedOptions): string {
   if (options.target.kind === 'remote') return `Open ${options.target.origin} to train on what is stored.`;
   const persistTo = options.target.persistTo;
   return persistTo === '.state'

@@ -84,7 +84,7 @@ export async function classifyFolder(
       const images: tf.Tensor3D[] = [];
       for (const file of folder.files.slice(start, start + BATCH)) {
         try {
-          images.push(resizeToSquare(await decodeFile(join(root, folder.name, file)), inputSize));
+          images.push(resizeToSquare(await decodeFile(join(root, folder.dir, file)), inputSize));
         } catch (error) {
           skipped.push({ file: `${folder.name}/${file}`, reason: `not a decodable image (${(error as Error).message})` });
         }

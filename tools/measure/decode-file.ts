@@ -5,9 +5,10 @@
  */
 import sharp from 'sharp';
 import type { RgbaPixels } from '../../client/engine/preprocess';
+import { MAX_IMAGE_PIXELS } from '../../shared/image-limits';
 
-/** Throws sharp's error for a file that is not a decodable image. */
+/** Throws sharp's error for a file that is not a decodable image, or of more pixels than the page decodes. */
 export async function decodeFile(path: string): Promise<RgbaPixels> {
-  const { data, info } = await sharp(path).rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(path, { limitInputPixels: MAX_IMAGE_PIXELS }).rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 }

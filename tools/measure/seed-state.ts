@@ -34,7 +34,8 @@ export async function seedState(
   if (report.targetError) throw new Error(`seeding failed: ${report.targetError}`);
   if (failed.length > 0) throw new Error(`seeding failed: ${failed.map((r) => `${r.source}: ${r.error}`).join('; ')}`);
   const datasetResult = report.results.find((r) => r.kind === 'dataset')!;
-  const modelResult = report.results.find((r) => r.kind === 'model');
+  // Without a model folder the seed also stores the repository's default base: that is not the model asked for.
+  const modelResult = modelDir ? report.results.find((r) => r.kind === 'model') : undefined;
   return { datasetId: datasetResult.id!, modelId: modelResult?.id ?? null, skipped: datasetResult.skipped };
 }
 

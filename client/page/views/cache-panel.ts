@@ -38,6 +38,8 @@ export interface CacheState {
   runs: SavedRun[];
   /** navigator.storage.persisted(), or null where unknown. */
   persisted: boolean | null;
+  /** What the browser answered when this page last asked it to keep the storage and it refused, else null. */
+  keepRefusal: string | null;
 }
 
 export interface CachePanelCallbacks {
@@ -45,6 +47,8 @@ export interface CachePanelCallbacks {
   onOpenResults(runId: string): void;
   onTrainAgain(runId: string): void;
   onClear(): void;
+  /** Ask the browser to keep this site's storage. */
+  onKeep(): void;
 }
 
 export interface CachePanel {
@@ -92,6 +96,16 @@ export function mountCachePanel(section: HTMLElement, callbacks: CachePanelCallb
     });
     showAsk(false);
     return box;
+  }
+
+  /** Whether the browser keeps what is stored, and, while it may clear it, a way to ask it not to. */
+  function persistence(state: CacheState): HTMLElement {
+    const line = (text: string, ...rest: (HTMLElement | null)[]) => h('div', { class: 'persistence' }, h('p', { class: 'muted small' }, text), ...rest);
+    if (state.persisted === null) return line('This browser does not say whether it keeps the cache.');
+    if (state.persisted) return line('Storage is persisted: the browser will not clear it to make room.');
+    if (state.keepRefusal) return line(state.keepRefusal);
+    const ask = h('button', { type: 'button', class: 'button small', disabled, on: { click: () => callbacks.onKeep() } }, 'Ask the browser to keep it');
+    return line('Storage is not persisted: the browser may clear it when space runs low.', ask);
   }
 
   return {
@@ -174,17 +188,11 @@ export function mountCachePanel(section: HTMLElement, callbacks: CachePanelCallb
                 ),
               ),
             );
-      const persisted =
-        state.persisted === null
-          ? 'This browser does not say whether it keeps the cache.'
-          : state.persisted
-            ? 'Storage is persisted: the browser will not clear it to make room.'
-            : 'Storage is not persisted: the browser may clear it when space runs low.';
       replace(
         body,
         h('p', { class: 'muted' }, 'This browser still holds work from an earlier visit, so training can pick up where it left off.'),
         h('div', { class: 'coming-back-grid' }, runs, entries),
-        h('div', { class: 'coming-back-footer' }, h('p', { class: 'muted small' }, persisted), clearControls(total)),
+        h('div', { class: 'coming-back-footer' }, persistence(state), clearControls(total)),
       );
     },
     setDisabled(value) {

@@ -75,7 +75,7 @@ export function mountDatasetPicker(el: HTMLElement, callbacks: DatasetPickerCall
       replace(result, h('p', { class: 'error-text' }, problem), ignoredNote);
       return;
     }
-    const accepted = folders.classes.flatMap((c) => c.files.map((file) => `${c.name}/${file}`));
+    const accepted = folders.classes.flatMap((c) => c.files.map((file) => `${c.dir}/${file}`));
     replace(
       result,
       h('p', { class: 'ok-text' }, `Found ${plural(folders.classes.length, 'class', 'classes')} and ${plural(accepted.length, 'photo')}.`),
