@@ -5,7 +5,11 @@
 import type { Augmentation } from './augmentation';
 import type { ModelRecord } from './records';
 
-export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES = ['auto', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** Largest batch a farm worker takes at once: bounds a worker's memory at 224 px (smaller ones report progress more often). */
+export const MAX_CHUNK_SIZE = 16;
 
 /** What actually ran in a worker; shown on the page and stored with results. */
 export interface BackendReport {
@@ -52,14 +56,13 @@ export interface ModelArtifactsData {
 
 /** One image to extract: its bytes, and which views are still missing from the cache. */
 export interface ExtractItem {
-  /** Scheduler key (the image id for dataset images). */
-  key: string;
   imageId: string;
   bytes: Blob;
   views: number[];
 }
 
 export interface ExtractResult {
+  /** Image ids of the items extracted, and of those that failed with the reason. */
   done: string[];
   failed: { key: string; reason: string }[];
   /** Base-model forward passes run for this batch (one per image view). */
@@ -92,7 +95,8 @@ export interface WorkerMemory {
 }
 
 /** How a cached feature tensor is stored: float32 as is, IEEE half precision, or 8-bit affine quantisation. */
-export type TensorCodec = 'float32' | 'float16' | 'uint8';
+export const TENSOR_CODECS = ['float32', 'float16', 'uint8'] as const;
+export type TensorCodec = (typeof TENSOR_CODECS)[number];
 
 /** What a farm worker starts with. */
 export interface ExtractorInit {

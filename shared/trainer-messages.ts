@@ -133,6 +133,9 @@ export interface ModelSummary {
   afterUnfreezing: ParamCounts;
 }
 
+/** How the TF.js export stores the classifier's weights: as they are, or quantized (TF.js weight quantization). */
+export type WeightQuantization = 'float32' | 'float16' | 'uint8';
+
 export type TfliteKind = 'float32' | 'float16' | 'int8';
 
 /** What the file's input and output are: the README, the snippets and the check all read this. */

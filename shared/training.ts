@@ -3,7 +3,11 @@
  * Everything here is structured-cloneable: no tensors, no classes.
  */
 
-export type OptimizerName = 'adam' | 'rmsprop';
+/** What the page's training run is doing: the session's state, which the controls follow. */
+export type RunState = 'idle' | 'extracting' | 'training' | 'paused' | 'done' | 'error';
+
+export const OPTIMIZERS = ['adam', 'rmsprop'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
 export type Stage = 'head' | 'fine-tune';
 
 export interface TrainSettings {
@@ -58,10 +62,12 @@ export interface TrainSettings {
   patience?: number;
 }
 
-export type ClassWeighting = 'auto' | 'balanced' | 'none';
-export type LearningRateSchedule = 'constant' | 'cosine';
-
-export type ViewsPerEpoch = 'one' | 'all';
+export const CLASS_WEIGHTINGS = ['auto', 'balanced', 'none'] as const;
+export type ClassWeighting = (typeof CLASS_WEIGHTINGS)[number];
+export const LEARNING_RATE_SCHEDULES = ['constant', 'cosine'] as const;
+export type LearningRateSchedule = (typeof LEARNING_RATE_SCHEDULES)[number];
+export const VIEWS_PER_EPOCH = ['one', 'all'] as const;
+export type ViewsPerEpoch = (typeof VIEWS_PER_EPOCH)[number];
 
 /** Which split each image belongs to, by image id (content hash). */
 export interface SplitAssignment {

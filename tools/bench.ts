@@ -11,9 +11,9 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { BackendChoice, BackendReport, WorkerMemory } from '../shared/farm';
+import { MAX_CHUNK_SIZE, type BackendChoice, type BackendReport, type WorkerMemory } from '../shared/farm';
 import type { EpochRecord } from '../shared/training';
-import type { PageSettings } from '../client/page/session';
+import type { PageSettings } from '../client/page/run-planner';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
 import { LITERT_SETTINGS } from '../client/farm/farm';
 import { splitImages } from '../client/trainer/split';
@@ -34,7 +34,7 @@ import {
 import { backendFlag, parseFlags, runCommand, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { linkSubset, seedState } from './measure/seed-state';
-import { writeY4m } from '../test/support/fake-camera';
+import { writeY4m } from './measure/fake-camera';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -53,8 +53,6 @@ real page (and one fine-tuning comparison in Node). Takes a few minutes on two c
 const SHARED = resolve(REPO_ROOT, '..', 'shared');
 const FLOWERS = join(SHARED, 'datasets', 'flowers');
 const MODEL_DIR = join(SHARED, 'models', 'mobilenet_v2_0.35_224_no_top');
-/** The page's largest farm batch (client/page/main.ts), also the predict-only batch. */
-const MAX_CHUNK = 16;
 /** Photos in the fake camera's video, and the frames Live classifies before it is timed. */
 const CAMERA_PHOTOS = 8;
 const LIVE_WARM_UP_FRAMES = 5;
@@ -144,7 +142,6 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
       workers,
       backend: options.backend,
       inputSize: session.record.inputSize,
-      maxChunkSize: MAX_CHUNK,
     };
     log(`${session.images} images; ${session.hardwareConcurrency} cores; cross-origin isolated: ${session.crossOriginIsolated}`);
 
@@ -158,7 +155,7 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
       workerPath: await extractWorkerPath(),
       workers,
       images: options.predictImages,
-      batch: MAX_CHUNK,
+      batch: MAX_CHUNK_SIZE,
       settings,
     });
     log('training from the cache, fine-tuning on 1 worker');
@@ -230,7 +227,7 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   out(`trainer: ${describeBackend(session.trainer)}`);
   out(`pipeline, 1 worker (${threads(one)} threads):   ${pipeline1.toFixed(2)} images/s after a ${one.startSeconds.toFixed(1)} s start (${(one.images / one.seconds).toFixed(2)} over the whole ${one.seconds.toFixed(1)} s)`);
   out(`pipeline, ${workers} workers (${threads(many)} threads): ${pipelineN.toFixed(2)} images/s after a ${many.startSeconds.toFixed(1)} s start (${(many.images / many.seconds).toFixed(2)} over the whole ${many.seconds.toFixed(1)} s)`);
-  out(`forward passes alone, ${workers} workers: ${predictRate.toFixed(2)} images/s (batch ${MAX_CHUNK}; worker seconds ${predict.seconds.map((s) => s.toFixed(1)).join(', ')})`);
+  out(`forward passes alone, ${workers} workers: ${predictRate.toFixed(2)} images/s (batch ${MAX_CHUNK_SIZE}; worker seconds ${predict.seconds.map((s) => s.toFixed(1)).join(', ')})`);
   out(`the same with the layers model: ${predictLayersRate.toFixed(2)} images/s (compiled base speedup ${(predictRate / predictLayersRate).toFixed(2)})`);
   out(
     liteRtRate === null

@@ -11,11 +11,11 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { unzipSync } from 'fflate';
 import type { BackendChoice } from '../shared/farm';
-import type { History, LearningRateSchedule, Stage, ViewsPerEpoch } from '../shared/training';
+import { LEARNING_RATE_SCHEDULES, VIEWS_PER_EPOCH, type History, type LearningRateSchedule, type Stage, type ViewsPerEpoch } from '../shared/training';
 import type { TfliteKind } from '../shared/trainer-messages';
-import type { PageSettings } from '../client/page/session';
-import { DEFAULT_SETTINGS, VIEWS_PER_EPOCH } from '../client/trainer/settings';
-import { useBackend } from '../test/support/tf-node';
+import type { PageSettings } from '../client/page/run-planner';
+import { DEFAULT_SETTINGS } from '../client/trainer/settings';
+import { useBackend } from './measure/tf-node';
 import { scanClassFolders } from './ingest/class-folders';
 import { DEFAULT_MODEL_DIR } from './ingest/defaults';
 import { normalise } from '../client/engine/preprocess';
@@ -31,7 +31,6 @@ import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from
 import { isDirectory, seedState } from './measure/seed-state';
 import { openCacheDir, type CacheDir } from './measure/cache-dir';
 import { DEFAULT_AUGMENTATION, type Augmentation } from '../shared/augmentation';
-import { LEARNING_RATE_SCHEDULES } from '../client/trainer/schedule';
 
 const USAGE = `Usage: npm run eval -- --train <dir> --test <dir> [options]
 
@@ -80,8 +79,6 @@ fold's model.`;
 const EXPORTS = ['tfjs', ...TFLITE_KINDS.map((k) => `tflite-${k}` as const)] as const;
 type ExportChoice = (typeof EXPORTS)[number];
 
-/** The page's largest farm batch (client/page/main.ts). */
-const MAX_CHUNK = 16;
 
 interface EvalOptions {
   train: string;
@@ -254,7 +251,6 @@ async function evaluate(options: EvalOptions, stateDir: string, cache: CacheDir 
       workers,
       backend: options.backend,
       inputSize: options.inputSize ?? session.record.inputSize,
-      maxChunkSize: MAX_CHUNK,
     };
     settingsUsed = settings;
     // Folds run one after another in the same page: each extracts only what the cache still lacks.

@@ -16,7 +16,7 @@ import { extractWorkerPath, openGraftPage, openSession } from './measure/graft-p
 import { parseFlags, runCommand, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { linkSubset, seedState } from './measure/seed-state';
-import { traceTasks } from '../test/support/main-thread';
+import { traceTasks } from './measure/main-thread';
 
 const SHARED = resolve(REPO_ROOT, '..', 'shared');
 

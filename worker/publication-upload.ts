@@ -15,7 +15,8 @@ import {
 } from '../shared/publication';
 import { apiError } from './errors';
 import type { StoredFile } from './publication-store';
-import { parseDocument, readLimited, sha256Hex } from './uploads';
+import { sha256Hex } from '../shared/sha256';
+import { parseDocument, readLimited } from './uploads';
 
 export interface ReceivedPublication {
   manifest: PublicationManifest;

@@ -8,6 +8,7 @@ import { contentHashOf } from '../shared/names';
 import { describeIssues } from '../shared/records';
 import { apiError } from './errors';
 import { MAX_OBJECT_BYTES } from './storage';
+import { sha256Hex } from '../shared/sha256';
 
 /** What a PUT answers (201 when stored, 200 when the same content was already there). */
 export interface StoreResult {
@@ -61,12 +62,6 @@ export async function readLimited(request: Request, maxBytes: number, tooLarge: 
     offset += chunk.byteLength;
   }
   return body;
-}
-
-/** Lowercase hex sha256 of `data`. */
-export async function sha256Hex(data: ArrayBuffer | Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', data);
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /** `text` parsed as JSON and checked against `schema`, else 400 saying what is wrong with `what`. */

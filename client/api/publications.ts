@@ -23,6 +23,7 @@ import {
 } from '../../shared/publication';
 import { describeIssues } from '../../shared/records';
 import type { TfliteKind, TfliteSignature } from '../../shared/trainer-messages';
+import { sha256Hex } from '../../shared/sha256';
 
 /** A refusal or failure, with the server's message; `status` 0 when the server was not reached. */
 export class PublicationError extends Error {
@@ -55,11 +56,6 @@ export interface BuiltPublication {
   form: FormData;
   /** Bytes of all files (the body is this plus the manifest and the multipart framing). */
   fileBytes: number;
-}
-
-export async function sha256Hex(data: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', data as BufferSource);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** A file's manifest fields: its content-addressed name (`<stem>-<hash>.<extension of its role>`), size and sha256. */

@@ -13,6 +13,7 @@ import {
   type DatasetManifest,
   type ModelRecord,
 } from '../../shared/records';
+import { sha256Hex } from '../../shared/sha256';
 
 export class StorageError extends Error {
   override name = 'StorageError';
@@ -61,11 +62,6 @@ async function getBytes(path: string, init?: RequestInit): Promise<ArrayBuffer> 
   const buffer = await (await get(path, init)).arrayBuffer();
   requestCounter.bytes += buffer.byteLength;
   return buffer;
-}
-
-export async function sha256Hex(data: ArrayBuffer | Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', data as BufferSource);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export const listModels = () => getJson('/api/models', v.array(ModelRecordSchema));

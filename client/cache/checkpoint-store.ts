@@ -3,19 +3,11 @@
  * One record per run (saving replaces it). Listing reads the `summary` index's keys, which hold every
  * listed field, so it never loads weights; that is why those fields must be valid IndexedDB keys.
  */
-import type { Stage, TrainingState } from '../../shared/training';
-import { getDB } from './db';
+import type { Stage } from '../../shared/training';
+import { getDB, putOne } from './connection';
+import { isQuotaExceeded, StorageFullError } from './errors';
 import { cachedFeatureBytes } from './feature-store';
-import { isQuotaExceeded, putRecord, StorageFullError } from './quota';
-
-export interface TrainingCheckpoint extends TrainingState {
-  runId: string;
-  datasetId: string;
-  /** modelKey() of the base features the run trains on. */
-  modelKey: string;
-  /** ms since the epoch. */
-  savedAt: number;
-}
+import type { TrainingCheckpoint } from './schema';
 
 /** One line of the checkpoint list. */
 export interface CheckpointSummary {
@@ -43,7 +35,7 @@ function checkCheckpoint(checkpoint: TrainingCheckpoint): void {
 export async function saveCheckpoint(checkpoint: TrainingCheckpoint): Promise<void> {
   checkCheckpoint(checkpoint);
   try {
-    await putRecord('checkpoints', checkpoint);
+    await putOne('checkpoints', checkpoint);
   } catch (error) {
     if (!isQuotaExceeded(error)) throw error;
     const previous = (await listCheckpoints().catch(() => [])).find((c) => c.runId === checkpoint.runId);

@@ -3,32 +3,10 @@
  * it back into a model with tf.io.fromMemory), so this module needs no tfjs. One record per run.
  * Listing reads the `summary` index's keys, which hold every listed field, so it never loads weights.
  */
-import type { Evaluation, History } from '../../shared/training';
-import { getDB } from './db';
+import { getDB, putOne } from './connection';
+import { isQuotaExceeded, StorageFullError } from './errors';
 import { cachedFeatureBytes } from './feature-store';
-import { isQuotaExceeded, putRecord, StorageFullError } from './quota';
-
-/** The parts of tf.io.ModelArtifacts a saved classifier keeps; weightData is one buffer. */
-export interface ClassifierArtifacts {
-  modelTopology: unknown;
-  weightSpecs: unknown[];
-  weightData: ArrayBuffer;
-  format?: string;
-  generatedBy?: string;
-}
-
-export interface ClassifierRecord {
-  runId: string;
-  /** The user's name for it. */
-  name: string;
-  classes: string[];
-  /** ms since the epoch. */
-  savedAt: number;
-  artifacts: ClassifierArtifacts;
-  /** The run's curves and results, so a later visit can show them without training again. */
-  history?: History;
-  evaluation?: Evaluation;
-}
+import type { ClassifierRecord } from './schema';
 
 export type ClassifierSummary = Pick<ClassifierRecord, 'runId' | 'name' | 'classes' | 'savedAt'>;
 
@@ -50,7 +28,7 @@ function checkClassifier(record: ClassifierRecord): void {
 export async function saveClassifier(record: ClassifierRecord): Promise<void> {
   checkClassifier(record);
   try {
-    await putRecord('classifiers', record);
+    await putOne('classifiers', record);
   } catch (error) {
     if (!isQuotaExceeded(error)) throw error;
     const bytes = await cachedFeatureBytes().catch(() => null);

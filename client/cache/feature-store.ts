@@ -6,58 +6,14 @@
  * A record's key is featureKey(modelKey, imageId, view, augmentation), so an image that two datasets share is stored
  * once, under the dataset whose extraction stored it first; summary() and clear() count it there.
  */
-import type { Augmentation } from '../../shared/augmentation';
-import { checkEncodedTensor, type EncodedTensor } from './codec';
-import { getDB } from './db';
+import { checkEncodedTensor } from './codec';
+import { getDB } from './connection';
+import { isQuotaExceeded, StorageFullError } from './errors';
 import { featureKey } from './keys';
-import { isQuotaExceeded } from './quota';
-
-export interface FeatureRecord {
-  key: string;
-  modelKey: string;
-  datasetId: string;
-  /** The image's sha256 (ImageEntry.id). */
-  imageId: string;
-  /** 0 = the original image, 1..K = augmented views. */
-  view: number;
-  /** What made an augmented view (part of its key); null for view 0. */
-  augmentation: Augmentation | null;
-  /** Bottleneck features (one [1280] tensor) or every tensor crossing the cut, in the model's order. */
-  tensors: EncodedTensor[];
-  /** ms since the epoch, set by putBatch. */
-  createdAt: number;
-}
-
-/** What the store keeps: the record plus its tensors' byte count, indexed so sizes are summed without loading tensors. */
-export interface StoredFeatureRecord extends FeatureRecord {
-  bytes: number;
-}
+import type { FeatureRecord, StoredFeatureRecord } from './schema';
 
 /** What a worker hands to putBatch: the store derives key, createdAt and bytes. */
 export type NewFeature = Omit<FeatureRecord, 'key' | 'createdAt'>;
-
-export interface PutBatchOptions {
-  /** Images of the dataset being extracted, for the "N of M images cached" message. */
-  totalImages?: number;
-}
-
-/** The browser refused to store more: nothing of the failed batch was stored, everything earlier is intact. */
-export class CacheFullError extends Error {
-  override readonly name = 'CacheFullError';
-
-  constructor(
-    readonly datasetId: string,
-    readonly modelKey: string,
-    /** Images (view 0) of this dataset and model in the cache, or null if they could not be counted. */
-    readonly cachedImages: number | null,
-    readonly totalImages: number | null,
-    options?: { cause?: unknown },
-  ) {
-    const cached =
-      cachedImages === null ? 'some' : totalImages === null ? `${cachedImages}` : `${cachedImages} of ${totalImages}`;
-    super(`cache full: ${cached} images cached; free space or clear the cache`, options);
-  }
-}
 
 function toStoredRecord(feature: NewFeature, index: number, createdAt: number): StoredFeatureRecord {
   try {
@@ -84,9 +40,9 @@ function isAbort(error: unknown): boolean {
 /**
  * Stores a batch in one readwrite transaction: all of it or, if anything fails, none of it.
  * Encode the tensors before calling: nothing but IndexedDB requests happens while the transaction is open.
- * Throws CacheFullError when the browser's quota is exhausted, and an Error naming the failing record otherwise.
+ * Throws StorageFullError when the browser's quota is exhausted, and an Error naming the failing record otherwise.
  */
-export async function putBatch(features: readonly NewFeature[], options: PutBatchOptions = {}): Promise<void> {
+export async function putBatch(features: readonly NewFeature[]): Promise<void> {
   const createdAt = Date.now();
   const records = features.map((feature, i) => toStoredRecord(feature, i, createdAt));
   if (records.length === 0) return;
@@ -118,7 +74,8 @@ export async function putBatch(features: readonly NewFeature[], options: PutBatc
     if (isQuotaExceeded(cause) || isQuotaExceeded(tx.error)) {
       const { datasetId, modelKey } = records[0];
       const cached = await countImages(datasetId, modelKey).catch(() => null);
-      throw new CacheFullError(datasetId, modelKey, cached, options.totalImages ?? null, { cause });
+      const kept = cached === null ? 'the features cached before are kept' : `the ${cached} images of this dataset cached before are kept`;
+      throw new StorageFullError(`a batch of ${records.length} features`, kept, await cachedFeatureBytes().catch(() => null), { cause });
     }
     const which = culprit ? `feature ${culprit.index + 1} of ${records.length} (${records[culprit.index].key})` : `a batch of ${records.length} features`;
     const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);

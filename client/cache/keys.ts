@@ -38,6 +38,19 @@ export function modelKey({ modelId, weightsHash, inputSize, cutLayer }: ModelKey
 }
 
 /**
+ * The model keys a run's features are cached under: the base's pooled bottleneck features, and, when the run
+ * fine-tunes, the activations crossing the cut below `cutLayer` (the first layer that trains in stage 2).
+ */
+export function baseModelKeys(
+  record: { id: string; weightsHash: string; bottleneck: string },
+  inputSize: number,
+  cutLayer: string | null,
+): { pooledKey: string; cutKey: string | null } {
+  const parts = { modelId: record.id, weightsHash: record.weightsHash, inputSize };
+  return { pooledKey: modelKey({ ...parts, cutLayer: record.bottleneck }), cutKey: cutLayer === null ? null : modelKey({ ...parts, cutLayer }) };
+}
+
+/**
  * `<modelKey>|<imageId>|<view>`, and for an augmented view `|<augmentationTag>` after it. imageId is the
  * image's sha256 (ImageEntry.id); view 0 is the original image, 1..K its augmented views, which are a function
  * of every augmentation parameter, so those are in their key. Keys of one model share a prefix, so they also

@@ -5,25 +5,8 @@
  * changes nothing. Nothing here leaves the device.
  */
 import { classNameProblem, normalizeClassName } from '../../shared/class-names';
-import { getDB } from './db';
-
-export interface LocalClass {
-  /** Stable across renames (a random UUID). */
-  id: string;
-  name: string;
-  /** ms since the epoch: classes are listed in the order they were made. */
-  createdAt: number;
-}
-
-export interface LocalSample {
-  /** sha256 of `bytes`, lowercase hex: the image id features are cached under. */
-  id: string;
-  classId: string;
-  /** The JPEG file as stored (an ArrayBuffer: every IndexedDB and its test double clones it). */
-  bytes: ArrayBuffer;
-  type: string;
-  addedAt: number;
-}
+import { getDB } from './connection';
+import type { LocalClass, LocalSample } from './schema';
 
 export type NewSample = Omit<LocalSample, 'classId' | 'addedAt'>;
 

@@ -5,7 +5,7 @@
  * or in the file); its tiles (`dimg` references) are decoded whole, so the largest is reported as a frame.
  * No DOM: tested in Node.
  */
-import type { ImageHeader } from './image-header';
+import type { ImageHeader } from './image-header-type';
 
 interface Box {
   type: string;

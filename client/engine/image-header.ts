@@ -7,24 +7,8 @@
  */
 import { pixelLimitProblem } from '../../shared/image-limits';
 import { readAvif } from './avif-header';
+import type { ImageHeader } from './image-header-type';
 import { isFrameHeader, jpegSegments, JpegStructureError } from './jpeg-segments';
-
-export interface ImageHeader {
-  format: 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp' | 'avif';
-  /** As displayed, after the file's orientation is applied (a GIF's screen as decoders enlarge it to its first frame). */
-  width: number;
-  height: number;
-  /**
-   * The largest frame (by area) of a GIF, or tile of an AVIF grid: decoders decode each whole, whatever size the
-   * picture they make up has.
-   */
-  largestFrame?: { width: number; height: number };
-  /**
-   * Why the size could not be checked in full (a GIF of more blocks than are walked, an AVIF whose main image has
-   * no size): such a file is refused.
-   */
-  unchecked?: string;
-}
 
 /** Why a file of this header is not decoded (too many pixels in the picture or in one frame, or unchecked), or null. */
 export function headerProblem(header: ImageHeader): string | null {

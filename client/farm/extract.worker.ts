@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendReport, ExtractItem, ExtractorInit, ExtractResult, StageSeconds, WorkerMemory } from '../../shared/farm';
 import { encodeTensor } from '../cache/codec';
-import { modelKey } from '../cache/keys';
+import { baseModelKeys } from '../cache/keys';
 import { putBatch, type NewFeature } from '../cache/feature-store';
 import { augment, augmentParams } from '../engine/augment';
 import { selectBackend } from '../engine/backend';
@@ -75,15 +75,7 @@ async function start(init: ExtractorInit): Promise<State> {
       report.liteRt = liteRt.report;
     }
   }
-  const keyParts = { modelId: init.record.id, weightsHash: init.record.weightsHash, inputSize: init.inputSize };
-  return {
-    init,
-    report,
-    extractor,
-    forward,
-    pooledKey: modelKey({ ...keyParts, cutLayer: init.record.bottleneck }),
-    cutKey: extractor.cutLayer ? modelKey({ ...keyParts, cutLayer: extractor.cutLayer }) : null,
-  };
+  return { init, report, extractor, forward, ...baseModelKeys(init.record, init.inputSize, extractor.cutLayer) };
 }
 
 /** The batch through the worker's pass; when LiteRT fails on it, tfjs runs it and every later batch, and the report says why. */
@@ -108,7 +100,7 @@ async function decodeAll(items: ExtractItem[], size: number, failed: ExtractResu
       const pixels = await decodeImage(item.bytes, size);
       decoded.push({ item, image: resizeToSquare(pixels, size) });
     } catch (error) {
-      failed.push({ key: item.key, reason: (error as Error).message });
+      failed.push({ key: item.imageId, reason: (error as Error).message });
     }
   }
   return decoded;
@@ -182,7 +174,7 @@ const api = {
     }
     if (records.length > 0) await putBatch(records);
     lap('write');
-    return { done: decoded.map((d) => d.item.key), failed, forwardPasses: passes, seconds, memory: api.memory(), ...(engineChanged ? { report: s.report } : {}) };
+    return { done: decoded.map((d) => d.item.imageId), failed, forwardPasses: passes, seconds, memory: api.memory(), ...(engineChanged ? { report: s.report } : {}) };
   },
 
   memory(): WorkerMemory {

@@ -1,19 +1,20 @@
 /**
  * The farm, on the main thread: N extraction workers fed dynamically from one WorkScheduler. It only moves
  * small things around (which images, Blob handles, progress): decoding, inference and cache writes happen in
- * the workers. A worker that dies has its images handed to the others and is replaced; a slot whose workers
- * keep dying is given up, with the reason, and the run ends with a message if no worker is left.
+ * the workers. A worker that dies has its images handed to the others and is replaced; a slot whose worker is
+ * given up (supervised-worker.ts: its MAX_DEATHS-th death) stops, with the reason, and the run ends with a message if
+ * no worker is left.
  */
-import type * as Comlink from 'comlink';
 import type { BackendChoice, BackendReport, ExtractItem, ExtractorInit, LiteRtSettings, ModelArtifactsData, StageSeconds, TensorCodec, WorkerMemory } from '../../shared/farm';
 import type { Augmentation } from '../../shared/augmentation';
 import type { ModelRecord } from '../../shared/records';
 import type { ExtractWorkerApi } from './extract.worker';
 import { WorkScheduler, type Progress } from './scheduler';
-import { fallbackRequest, withStartFailures } from '../engine/start-fallback';
-import { WorkerBridge, WorkerDiedError } from '../engine/worker-bridge';
+import { isStorageFull } from '../cache/errors';
+import { SupervisedWorker, WorkerDiedError } from '../engine/supervised-worker';
 
 export interface FarmImage {
+  /** The scheduler's key: the image id, by which workers report the images done and failed. */
   key: string;
   imageId: string;
   /** Views still missing from the cache (0 = original, 1..K augmented). */
@@ -72,18 +73,13 @@ interface Slot {
   id: number;
   /** Scheduler id of the slot's current worker: a replacement gets a new one. */
   generation: number;
-  bridge: WorkerBridge<ExtractWorkerApi>;
+  worker: SupervisedWorker<ExtractWorkerApi>;
   status: FarmWorkerStatus;
   /** Batches the slot's workers have finished. */
   batches: number;
-  /** Workers of this slot that died during the run. */
-  deaths: number;
   /** Why the slot's last worker stopped while LiteRT.js ran its forward pass: its replacements run tfjs. */
   liteRtStopped: string | null;
 }
-
-/** Replacements a slot gets in one run: a worker that dies more often than this would keep dying. */
-export const MAX_RESPAWNS = 3;
 
 /**
  * How the farm runs LiteRT.js, chosen by measurement (tools/litert-grid.ts: 2 workers on 2 cores, headless
@@ -140,7 +136,7 @@ export class Farm {
     };
     const onAbort = () => {
       scheduler.cancel();
-      for (const slot of this.#slots) slot.bridge.terminate('cancelled');
+      for (const slot of this.#slots) slot.worker.terminate('cancelled');
       this.#wakeAll();
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -158,7 +154,7 @@ export class Farm {
       return outcome;
     } finally {
       signal.removeEventListener('abort', onAbort);
-      for (const slot of this.#slots) slot.bridge.terminate('finished');
+      for (const slot of this.#slots) slot.worker.terminate('finished');
       this.#emit();
     }
   }
@@ -178,22 +174,20 @@ export class Farm {
   terminateWorker(id: number): void {
     const slot = this.#slots[id];
     if (!slot) return;
-    slot.bridge.terminate('terminated on request');
-    this.#replace(slot, 'terminated on request');
+    slot.worker.kill('terminated on request');
+    this.#replace(slot);
   }
 
   /**
-   * The slot's worker is gone: its leased images go back to the queue and a fresh worker takes its place, up
-   * to MAX_RESPAWNS times a run; after that the slot is given up and the other workers take its images.
+   * The slot's worker died: its leased images go back to the queue and a fresh worker takes its place, unless
+   * the worker was given up; then the slot stops and the other workers take its images.
    */
-  #replace(slot: Slot, reason: string): void {
+  #replace(slot: Slot): void {
     this.#scheduler?.workerDied(`${slot.id}.${slot.generation}`);
     slot.generation++;
-    slot.deaths++;
-    if (slot.status.report?.liteRt) slot.liteRtStopped = reason;
     slot.status.report = null;
-    if (slot.deaths > MAX_RESPAWNS) {
-      this.#giveUp(slot, `${slot.bridge.name} stopped ${slot.deaths} times (last: ${reason}); given up`);
+    if (slot.worker.givenUp) {
+      this.#giveUp(slot, slot.worker.givenUp);
       return;
     }
     slot.status.state = 'restarting';
@@ -211,19 +205,23 @@ export class Farm {
   #makeSlot(id: number, init: ExtractorInit): Slot {
     const status: FarmWorkerStatus = { id, report: null, state: 'starting', done: 0, imagesPerSecond: 0 };
     const name = `extraction worker ${id}`;
-    const slot: Slot = { id, generation: 0, bridge: null!, status, batches: 0, deaths: 0, liteRtStopped: null };
-    slot.bridge = new WorkerBridge<ExtractWorkerApi>({
+    const slot: Slot = { id, generation: 0, worker: null!, status, batches: 0, liteRtStopped: null };
+    slot.worker = new SupervisedWorker<ExtractWorkerApi>({
       name,
       spawn: spawnExtractWorker,
-      // A start that fails or hangs is tried again on a fresh worker with a backend more likely to start, on
-      // tfjs; so is a worker that stopped while LiteRT.js ran (LiteRT may be what stopped it).
-      start: async (remote: Comlink.Remote<ExtractWorkerApi>, failures: string[]) => {
-        const request = fallbackRequest({ backend: init.backend, threads: init.threads }, failures.length);
-        const engine = failures.length > 0 || slot.liteRtStopped ? 'tfjs' : init.engine;
-        const report = withStartFailures(await remote.init({ ...init, ...request, engine }), name, failures);
+      // A start that failed, and a worker that stopped while LiteRT.js ran (LiteRT may be what stopped it),
+      // go on on tfjs.
+      start: {
+        backend: { backend: init.backend, threads: init.threads },
+        run: (remote, request, failures) => remote.init({ ...init, ...request, engine: failures.length > 0 || slot.liteRtStopped ? 'tfjs' : init.engine }),
+      },
+      onStarted: (report) => {
         if (slot.liteRtStopped) report.notes.unshift(`${name} stopped while LiteRT.js ran (${slot.liteRtStopped}), so its replacement runs TF.js`);
         status.report = report;
         this.#emit();
+      },
+      onDeath: (reason) => {
+        if (status.report?.liteRt) slot.liteRtStopped = reason;
       },
     });
     return slot;
@@ -254,7 +252,7 @@ export class Farm {
       try {
         slot.status.state = 'working';
         this.#emit();
-        const result = await slot.bridge.call(signal, (remote) => remote.extract(items));
+        const result = await slot.worker.call(signal, (remote) => remote.extract(items));
         if (result.report) slot.status.report = result.report;
         scheduler.complete(workerId, result.done);
         for (const failure of result.failed) scheduler.fail(workerId, failure.key, failure.reason);
@@ -265,7 +263,7 @@ export class Farm {
         this.#wakeAll();
       } catch (error) {
         if (signal.aborted) return;
-        if ((error as Error).name === 'CacheFullError') {
+        if (isStorageFull(error)) {
           // Nothing more fits: stop every worker; what is stored stays, and the message says how much.
           this.#fatal = error as Error;
           scheduler.cancel();
@@ -273,13 +271,13 @@ export class Farm {
           return;
         }
         if (error instanceof WorkerDiedError) {
-          // Replaced already if it was terminated on purpose; a crash is handled here.
-          if (workerId === `${slot.id}.${slot.generation}`) this.#replace(slot, error.message);
+          // Replaced already if it was killed on request; a crash or a hang is handled here.
+          if (workerId === `${slot.id}.${slot.generation}`) this.#replace(slot);
           continue;
         }
         // A worker that throws (not crashes), or that could not start at all, would fail again: stop it rather than loop.
         scheduler.workerDied(workerId);
-        slot.bridge.terminate((error as Error).message);
+        slot.worker.terminate((error as Error).message);
         this.#giveUp(slot, (error as Error).message);
         return;
       }
@@ -293,7 +291,7 @@ export class Farm {
     const items: ExtractItem[] = [];
     fetched.forEach((result, i) => {
       const { key, imageId, views } = chunk[i];
-      if (result.status === 'fulfilled') items.push({ key, imageId, views, bytes: result.value });
+      if (result.status === 'fulfilled') items.push({ imageId, views, bytes: result.value });
       else this.#scheduler!.fail(workerId, key, `not downloaded: ${(result.reason as Error)?.message ?? String(result.reason)}`);
     });
     return items;

@@ -3,8 +3,10 @@
  * API, each shard fetched once and only when one of its images is needed), a folder the visitor dropped
  * (one subfolder per class; the files stay on this computer) or the classes the visitor built in the page.
  */
+import { readClassFolders } from '../../shared/class-folders';
 import type { DatasetManifest } from '../../shared/records';
-import { getManifest, getShard, sha256Hex } from '../api/storage-client';
+import { sha256Hex } from '../../shared/sha256';
+import { getManifest, getShard } from '../api/storage-client';
 import { readLocalDataset } from '../cache/sample-store';
 
 export interface SessionImage {
@@ -55,7 +57,6 @@ export async function storedDataset(id: string): Promise<DatasetChoice> {
   };
 }
 
-const IMAGE_FILE = /\.(jpe?g|png|gif|webp|bmp|avif)$/i;
 const LOCAL_PREFIX = 'local-';
 
 /** Whether a dataset id names a dropped folder (which lives only on the visitor's computer). */
@@ -63,44 +64,45 @@ export function isDroppedFolderId(id: string): boolean {
   return id.startsWith(LOCAL_PREFIX);
 }
 
-/** A dropped folder: `<root>/<class>/<file>`; files outside class folders and non-images are reported. */
+/**
+ * A dropped or picked folder, its files given by their paths below its root (`<class>/<file>`): read as every
+ * class-folder dataset is (shared/class-folders.ts); files outside class folders, non-images and duplicates
+ * are reported.
+ */
 export async function droppedFolder(files: { file: File; path: string }[]): Promise<DatasetChoice> {
-  const skipped: DatasetChoice['skipped'] = [];
+  const folders = readClassFolders(files.map((f) => f.path), { imagesOnly: true });
+  const skipped: DatasetChoice['skipped'] = [...folders.skipped];
+  const fileAt = new Map(files.map(({ file, path }) => [path, file]));
   const images: SessionImage[] = [];
   const seen = new Map<string, string>();
-  const parts = files.map(({ file, path }) => ({ file, segments: path.split('/').filter(Boolean) }));
-  // With a single top-level folder, that folder is the root; otherwise the drop itself is.
-  const roots = new Set(parts.map((p) => (p.segments.length > 1 ? p.segments[0] : '')));
-  const depth = roots.size === 1 && !roots.has('') ? 1 : 0;
-  for (const { file, segments } of parts) {
-    const path = segments.join('/');
-    const rest = segments.slice(depth);
-    if (rest.length < 2) {
-      skipped.push({ file: path, reason: 'not inside a class folder' });
-      continue;
+  for (const { name: className, dir, files: inClass } of folders.classes) {
+    for (const path of inClass) {
+      const file = fileAt.get(`${dir}/${path}`)!;
+      const imageId = await sha256Hex(await file.arrayBuffer());
+      const earlier = seen.get(imageId);
+      if (earlier !== undefined) {
+        skipped.push({ file: `${className}/${path}`, reason: earlier === className ? 'duplicate of another file' : `same image also in class '${earlier}'` });
+        continue;
+      }
+      seen.set(imageId, className);
+      images.push({ imageId, class: className, file: path, bytes: async () => file });
     }
-    if (!IMAGE_FILE.test(file.name)) {
-      skipped.push({ file: path, reason: 'not an image file' });
-      continue;
-    }
-    const imageId = await sha256Hex(await file.arrayBuffer());
-    const className = rest[0];
-    const earlier = seen.get(imageId);
-    if (earlier !== undefined) {
-      skipped.push({ file: path, reason: earlier === className ? 'duplicate of another file' : `same image also in class '${earlier}'` });
-      continue;
-    }
-    seen.set(imageId, className);
-    images.push({ imageId, class: className, file: rest.slice(1).join('/'), bytes: async () => file });
   }
-  const classes = [...new Set(images.map((i) => i.class))].sort();
+  const classes = folders.classes.map((c) => c.name).filter((name) => images.some((i) => i.class === name));
   if (classes.length < 2) throw new Error(`a dataset needs at least two class folders with images; found ${classes.length}`);
-  const id = `${LOCAL_PREFIX}${(await sha256Hex(new TextEncoder().encode(images.map((i) => `${i.class}/${i.imageId}`).sort().join('\n')))).slice(0, 16)}`;
-  const name = depth === 1 ? [...roots][0] : 'dropped folder';
-  return { id, name, classes, images, skipped, local: true };
+  const id = `${LOCAL_PREFIX}${(await sha256Hex(images.map((i) => `${i.class}/${i.imageId}`).sort().join('\n'))).slice(0, 16)}`;
+  return { id, name: 'dropped folder', classes, images, skipped, local: true };
 }
 
 const ON_DEVICE_PREFIX = 'device-';
+
+/** A stored dataset, or the classes built in the page as they were when a run on dataset `id` used them. */
+export async function datasetOfId(id: string): Promise<DatasetChoice> {
+  if (!isOnDeviceId(id)) return storedDataset(id);
+  const now = await onDeviceDataset();
+  if (now.id !== id) throw new Error('Your classes have changed since this run used them: train again on them as they are now.');
+  return now;
+}
 
 /** Whether a dataset id names the classes built in this page (they live in this browser's IndexedDB). */
 export function isOnDeviceId(id: string): boolean {
@@ -125,6 +127,6 @@ export async function onDeviceDataset(): Promise<DatasetChoice> {
   const withSamples = classes.map((c) => c.name).filter((name) => used.has(name));
   if (withSamples.length < 2) throw new Error('Add samples to at least two classes to train on them.');
   const content = withSamples.join('\n') + '\n\n' + images.map((i) => `${i.class}/${i.imageId}`).sort().join('\n');
-  const id = `${ON_DEVICE_PREFIX}${(await sha256Hex(new TextEncoder().encode(content))).slice(0, 16)}`;
+  const id = `${ON_DEVICE_PREFIX}${(await sha256Hex(content)).slice(0, 16)}`;
   return { id, name: 'Your classes', classes: withSamples, images, skipped: [], local: true };
 }

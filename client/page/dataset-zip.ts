@@ -4,9 +4,9 @@
  * root folder and says which entries it leaves out and why. Pure (fflate), no DOM: tested in Node.
  */
 import { unzipSync, zipSync, type Zippable } from 'fflate';
-import { classNameOfFolder, folderNameOf } from '../../shared/class-names';
+import { readClassFolders, toClassPaths, type SkippedFile } from '../../shared/class-folders';
+import { folderNameOf } from '../../shared/class-names';
 import { zipEntryName } from '../../shared/zip-entry-name';
-import { summariseFolder, toClassPaths } from './views/folder';
 
 export interface ZipClass {
   name: string;
@@ -14,9 +14,9 @@ export interface ZipClass {
 }
 
 export interface UnzippedDataset {
-  /** In the order of their names. */
+  /** In the order of their names (by code unit). */
   classes: ZipClass[];
-  skipped: { path: string; reason: string }[];
+  skipped: SkippedFile[];
 }
 
 /** The folder every entry of an exported zip sits in. */
@@ -83,7 +83,7 @@ export function unzipDataset(zip: Uint8Array): UnzippedDataset {
         let reason: string | null = null;
         if (entry.compression !== 0 && entry.compression !== 8) reason = 'compressed in a way this page cannot read';
         else if (entry.originalSize > MAX_ENTRY_BYTES) reason = `larger than ${MAX_ENTRY_BYTES / 1024 / 1024} MB`;
-        if (reason) skipped.push({ path: name, reason });
+        if (reason) skipped.push({ file: name, reason });
         return reason === null;
       },
     });
@@ -92,19 +92,15 @@ export function unzipDataset(zip: Uint8Array): UnzippedDataset {
   }
   const names = Object.keys(files);
   const paths = toClassPaths(names.map((name) => nameOf.get(name) ?? name));
-  const summary = summariseFolder(paths);
-  skipped.push(...summary.ignored);
   // Folder names as exported (escapes undone) and NFC: "café" in either normalisation is one class.
-  const byClass = new Map<string, ZipClass>();
-  for (const index of summary.accepted) {
-    const [folder, ...rest] = paths[index].split('/');
-    const className = classNameOfFolder(folder);
-    let entry = byClass.get(className);
-    if (!entry) byClass.set(className, (entry = { name: className, files: [] }));
-    entry.files.push({ name: rest.join('/'), bytes: files[names[index]] });
-  }
-  if (byClass.size === 0) {
+  const folders = readClassFolders(paths, { imagesOnly: true });
+  skipped.push(...folders.skipped);
+  if (folders.classes.length === 0) {
     throw new ZipReadError('This zip holds no images inside class folders: it should hold one folder per class, e.g. cats/1.jpg and dogs/2.jpg.');
   }
-  return { classes: [...new Set(summary.classes.map((c) => classNameOfFolder(c.name)))].map((name) => byClass.get(name)!), skipped };
+  const entryAt = new Map(paths.map((path, i) => [path, names[i]]));
+  return {
+    classes: folders.classes.map(({ name, dir, files: inClass }) => ({ name, files: inClass.map((file) => ({ name: file, bytes: files[entryAt.get(`${dir}/${file}`)!] })) })),
+    skipped,
+  };
 }

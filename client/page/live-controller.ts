@@ -1,10 +1,10 @@
 /**
- * Live, wired: its view (views/live.ts) joined to the camera loop (live.ts), whose frames the session's trainer
- * classifies. Live is offered while a classifier exists and no run trains (the two share the trainer), and its
- * camera is on only while the view is in sight.
+ * Live, wired: its view (views/live.ts) joined to the camera loop (camera/live.ts), whose frames a Classifier (the
+ * session's trainer) classifies. Live is offered while a classifier exists and no run trains (the two share the
+ * trainer), and its camera is on only while the view is in sight.
  */
-import { Live, liveUnavailableHere, type LiveFrame, type LiveStatus } from './live';
-import type { Session } from './session';
+import { Live, liveUnavailableHere, type LiveFrame, type LiveStatus } from '../camera/live';
+import type { Classifier } from './trainer-client';
 import { mountLive } from './views/live';
 
 export interface LiveController {
@@ -16,9 +16,10 @@ export interface LiveController {
   setBusy(busy: boolean): void;
 }
 
-export function connectLive(el: HTMLElement, session: Session): LiveController {
+export function connectLive(el: HTMLElement, classifier: Classifier): LiveController {
   const view = mountLive(el, { onStart: () => void live.open(), onStop: () => live.close() }, liveUnavailableHere());
-  const live = new Live(view.video, (frame) => session.classifyFrame(frame));
+  // Through the classifier at each frame (a test may wrap classifyFrame).
+  const live = new Live(view.video, (frame) => classifier.classifyFrame(frame));
   live.addEventListener('frame', (event) => view.showFrame((event as CustomEvent<LiveFrame>).detail));
   live.addEventListener('state', (event) => {
     const { state, message } = (event as CustomEvent<LiveStatus>).detail;

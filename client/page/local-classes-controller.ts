@@ -1,15 +1,16 @@
 /**
  * Step 1's own classes, wired: the classes the visitor builds (local-classes.ts) joined to their view
- * (views/local-dataset.ts) and to the session. Each edit is reported in the view's status line (a failure changes
- * nothing). While these classes are the session's dataset, the next run takes them as edited once the edits pause
- * (not at every recorded frame) or at Start, whichever comes first. A wrong prediction of one of their samples is
- * fixed from the results' gallery (`fixes`).
+ * (views/local-dataset.ts), to the camera they record from (camera/sample-camera.ts) and to the session. Each
+ * edit is reported in the view's status line (a failure changes nothing). While these classes are the session's
+ * dataset, the next run takes them as edited once the edits pause (not at every recorded frame) or at Start,
+ * whichever comes first. A wrong prediction of one of their samples is fixed from the results' gallery (`fixes`).
  */
+import { SampleCamera } from '../camera/sample-camera';
 import { isOnDeviceId, type DatasetChoice } from './dataset-source';
 import { LocalClasses, type AddReport } from './local-classes';
 import { saveFile } from './save-file';
-import { plainMessage, type Session } from './session';
-import { plural } from './views/format';
+import type { Session } from './session';
+import { plainMessage, plural } from './text/format';
 import { mountLocalDataset } from './views/local-dataset';
 import type { PredictionFixes } from './views/prediction-gallery';
 
@@ -64,11 +65,15 @@ export function connectLocalClasses(el: HTMLElement, session: Session, chooseDat
       localView.setStatus(`Adding ${plural(files.length, 'file')}…`);
       editLocal(async () => addedMessage(await localClasses.addFiles(classId, files.map(({ file, path }) => ({ file, name: path })))));
     },
-    onRecordFrame: (classId, video) =>
-      localClasses.addFrame(classId, video).then(
-        () => undefined,
-        (error: unknown) => localView.setStatus(plainMessage(error), 'error'),
+    onCamera: (on) => (on ? void camera.turnOn() : camera.turnOff()),
+    onRecordStart: (classId) =>
+      camera.startRecording(classId, (video) =>
+        localClasses.addFrame(classId, video).then(
+          () => undefined,
+          (error: unknown) => localView.setStatus(plainMessage(error), 'error'),
+        ),
       ),
+    onRecordStop: () => camera.stopRecording(),
     onDeleteSample: (id) => editLocal(() => localClasses.deleteSample(id)),
     onMoveSample: (id, classId) =>
       editLocal(async () => {
@@ -85,6 +90,8 @@ export function connectLocalClasses(el: HTMLElement, session: Session, chooseDat
     },
     onUse: () => void chooseData(() => session.chooseOnDevice(), null),
   });
+
+  const camera = new SampleCamera(localView.video, (state) => localView.setCamera(state), (classId) => localView.setRecording(classId));
 
   const usingLocal = () => session.dataset !== null && isOnDeviceId(session.dataset.id);
   const runInProgress = () => session.state === 'extracting' || session.state === 'training';

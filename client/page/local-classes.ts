@@ -14,10 +14,9 @@ import {
   renameClass,
   classNameProblem,
   LocalDatasetError,
-  type LocalClass,
-  type LocalSample,
   type NewSample,
 } from '../cache/sample-store';
+import type { LocalClass, LocalSample } from '../cache/schema';
 import { unzipDataset, zipDataset } from './dataset-zip';
 import { sampleFromFile, sampleFromVideo } from './sample-image';
 
@@ -170,7 +169,7 @@ export class LocalClasses {
    */
   async importZip(file: Blob): Promise<AddReport & { classes: number }> {
     const unzipped = unzipDataset(new Uint8Array(await file.arrayBuffer()));
-    const report: AddReport & { classes: number } = { added: 0, duplicates: 0, skipped: unzipped.skipped.map(({ path, reason }) => ({ file: path, reason })), classes: unzipped.classes.length };
+    const report: AddReport & { classes: number } = { added: 0, duplicates: 0, skipped: [...unzipped.skipped], classes: unzipped.classes.length };
     const prepared = [];
     for (const folder of unzipped.classes) {
       const samples: NewSample[] = [];

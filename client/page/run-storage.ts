@@ -1,21 +1,19 @@
 /**
- * Fitting a run to the browser's storage: what it still has to store (counted against the feature cache),
- * how a storage plan (storage-plan.ts) cuts it down, and what it gives up when the cache fills anyway.
+ * A run against the browser's storage: what it still has to store (counted against the feature cache), the
+ * storage plan (storage-plan.ts) that fits the free space the browser reports, and the cut activations it gives
+ * up when the cache fills anyway. Queries and deletes only: the plans they lead to are run-planner.ts's.
  */
-import { clear, missingKeys } from '../cache/feature-store';
-import { featureKey } from '../cache/keys';
-import type { RunPlan } from './session';
-import type { RunFootprint, StoragePlan } from './storage-plan';
 import type { ModelSummary } from '../../shared/trainer-messages';
+import { clear, missingKeys } from '../cache/feature-store';
+import { viewKeys, viewsOf, type RunPlan } from './run-planner';
+import { chooseStorage, type CutStorage, type RunFootprint, type StoragePlan } from './storage-plan';
 
 /** Bytes and samples the run still has to store: only what the cache lacks counts. */
 export async function runFootprint(plan: RunPlan, summary: ModelSummary): Promise<RunFootprint> {
-  const { run, split, dataset, record } = plan;
+  const { run, dataset, record } = plan;
   const fineTune = run.cutKey !== null;
-  const train = new Set(split.train);
-  const views = (imageId: string) => (train.has(imageId) ? run.settings.augmentViews + 1 : 1);
-  const keysOf = (key: string) =>
-    dataset.images.flatMap((i) => Array.from({ length: views(i.imageId) }, (_, v) => featureKey(key, i.imageId, v, run.augmentation)));
+  const views = viewsOf(plan);
+  const keysOf = (modelKey: string) => dataset.images.flatMap((i) => viewKeys(plan, modelKey, i.imageId, views(i.imageId)));
   return {
     samples: (await missingKeys(keysOf(run.pooledKey))).length,
     cutSamples: fineTune ? (await missingKeys(keysOf(run.cutKey!))).length : 0,
@@ -27,13 +25,13 @@ export async function runFootprint(plan: RunPlan, summary: ModelSummary): Promis
   };
 }
 
-/** Cuts the run down as `storage` says: cut activations as uint8, or no fine-tuning (the head only). */
-export function applyStorage(plan: RunPlan, storage: StoragePlan): void {
-  if (storage.cut === 'uint8') plan.run.cutCodec = 'uint8';
-  if (storage.cut === 'none' && plan.run.cutKey !== null) {
-    plan.run.settings = { ...plan.run.settings, fineTuneEpochs: 0 };
-    plan.run.cutKey = null;
-  }
+/**
+ * What the run needs and the plan that fits `available` bytes (absent: what the browser reports free now);
+ * `failed` lists the cut storages that already ran out of space.
+ */
+export async function storagePlan(plan: RunPlan, summary: ModelSummary, available?: number | null, failed: CutStorage[] = []): Promise<StoragePlan> {
+  const footprint = await runFootprint(plan, summary);
+  return chooseStorage(footprint, available === undefined ? await freeBytes() : available, failed);
 }
 
 /** Deletes the run's cut activations (of its dataset); returns the bytes that freed, or null if unknown. */
@@ -43,22 +41,6 @@ export async function dropCutActivations(plan: RunPlan): Promise<number | null> 
   await clear({ datasetId: plan.dataset.id, modelKey: plan.run.cutKey });
   const after = await usedBytes();
   return before === null || after === null ? null : Math.max(0, before - after);
-}
-
-/** Narrows the split to the images whose pooled features are all cached; returns the counts before and after. */
-export async function keepCachedImages(plan: RunPlan): Promise<{ before: number; after: number }> {
-  const { run, split } = plan;
-  const keep = async (ids: string[], views: number) => {
-    const keysOf = (id: string) => Array.from({ length: views }, (_, v) => featureKey(run.pooledKey, id, v, run.augmentation));
-    const missing = new Set(await missingKeys(ids.flatMap(keysOf)));
-    return ids.filter((id) => keysOf(id).every((key) => !missing.has(key)));
-  };
-  const count = () => split.train.length + split.validation.length + split.test.length;
-  const before = count();
-  split.train = await keep(split.train, run.settings.augmentViews + 1);
-  split.validation = await keep(split.validation, 1);
-  split.test = await keep(split.test, 1);
-  return { before, after: count() };
 }
 
 /** Bytes this origin may still store, as the browser estimates them, or null where it does not say. */

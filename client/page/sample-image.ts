@@ -7,7 +7,7 @@
  * once. The header is read first, so a decompression bomb is refused before anything is decoded.
  */
 import { STORED_IMAGE_SIDE } from '../../shared/image-limits';
-import { sha256Hex } from '../api/storage-client';
+import { sha256Hex } from '../../shared/sha256';
 import type { NewSample } from '../cache/sample-store';
 import { headerProblem, readImageHeader } from '../engine/image-header';
 import { JpegStructureError } from '../engine/jpeg-segments';

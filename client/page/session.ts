@@ -1,132 +1,107 @@
 /**
- * The page's controller: one visitor's session. It picks a dataset and a base model, runs the farm to fill the
- * feature cache (only what is missing), then the trainer worker, and tells the views what happens through typed
- * events. It never touches pixels or tensors: the workers do.
+ * One visitor's session, the page's controller: the dataset and base model chosen, and a run through its states
+ * (session-state.ts): plan (run-planner.ts), extraction of what the cache lacks (extraction.ts), training in the
+ * trainer worker (trainer-client.ts), pause, resume and cancel. Its runs are runs.ts's; what it does is told
+ * through typed events. It never touches pixels or tensors: the workers do. `window.graft.session` is this.
  */
-import * as Comlink from 'comlink';
-import { DEFAULT_AUGMENTATION, type Augmentation } from '../../shared/augmentation';
-import type { BackendChoice, BackendReport, ModelArtifactsData } from '../../shared/farm';
-import type { ModelRecord } from '../../shared/records';
-import type { Evaluation, History, SplitAssignment, TrainSettings } from '../../shared/training';
-import type { Classification, FrameClassification, ModelSummary, SavedClassifier, TfliteKind, TrainEvent, TrainOutcome } from '../../shared/trainer-messages';
-import { downloadModel, listDatasets, listModels, requestCounter } from '../api/storage-client';
-import { listCheckpoints, type CheckpointSummary } from '../cache/checkpoint-store';
+import type { DatasetRecord, ModelRecord } from '../../shared/records';
+import type { BackendChoice, BackendReport } from '../../shared/farm';
+import type { Classification, FrameClassification, ModelSummary, SavedClassifier, TfliteKind, WeightQuantization } from '../../shared/trainer-messages';
+import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
+import type { RunRecord, RunSettingsInput } from '../../shared/run-record';
+import type { RunState } from '../../shared/training';
+import { listDatasets, listModels, requestCounter } from '../api/storage-client';
 import { listClassifiers } from '../cache/classifier-store';
-import { clearEverything } from '../cache/db';
-import { missingKeys, summary, type CacheSummaryEntry } from '../cache/feature-store';
-import { featureKey, modelKey } from '../cache/keys';
-import { Farm, threadsPerWorker, type FarmImage, type FarmProgress } from '../farm/farm';
-import { fallbackRequest, withStartFailures } from '../engine/start-fallback';
-import { WorkerBridge, WorkerDiedError } from '../engine/worker-bridge';
-import { splitImages } from '../trainer/split';
-import type { TrainWorkerApi } from '../trainer/worker/train.worker';
-import { droppedFolder, isDroppedFolderId, isOnDeviceId, onDeviceDataset, storedDataset, type DatasetChoice } from './dataset-source';
-import { BACKEND_NAMES, sentence } from './views/backend-text';
-import { forgetAllRuns, loadRun, rememberRun, type RunRecord } from './run-registry';
-import { applyStorage, dropCutActivations, freeBytes, keepCachedImages, runFootprint } from './run-storage';
-import { chooseStorage, type CutStorage, type StoragePlan } from './storage-plan';
-import { checkedTflite, type CheckedTflite, type TfliteTrainer } from './tflite-export';
+import { clearEverything } from '../cache/connection';
+import type { Farm, FarmProgress } from '../farm/farm';
+import { comingBack, type ComingBack } from './coming-back';
+import { datasetOfId, droppedFolder, isDroppedFolderId, onDeviceDataset, type DatasetChoice } from './dataset-source';
+import { Extraction } from './extraction';
+import { ModelDownloads } from './model-downloads';
+import { fitToStorage, planRun, type PageSettings, type RunPlan } from './run-planner';
+import { storagePlan } from './run-storage';
+import { Runs, withEpoch } from './runs';
+import { SessionMachine, type Listener, type SessionEvents } from './session-state';
+import type { CutStorage, StoragePlan } from './storage-plan';
+import { sentence } from './text/backend-text';
+import { plainMessage } from './text/format';
+import type { CheckedTflite } from '../tflite/verdict';
+import { checkedTflite } from './tflite-export';
+import { TrainerClient, TrainerLostError, type Classifier } from './trainer-client';
 
-export type SessionState = 'idle' | 'extracting' | 'training' | 'paused' | 'done' | 'error';
-
-export interface PageSettings extends TrainSettings {
-  workers: number;
-  backend: BackendChoice;
-  inputSize: number;
-  /** Largest batch a farm worker takes at once (memory bound; smaller batches report progress more often). */
-  maxChunkSize: number;
-  /** What an augmented view is made of; absent: DEFAULT_AUGMENTATION (the page's; eval measures others). */
-  augmentation?: Augmentation;
-}
-
-export interface RunPlan {
-  run: RunRecord;
-  split: SplitAssignment;
-  dataset: DatasetChoice;
-  record: ModelRecord;
-}
-
-export interface SessionEvents {
-  state: SessionState;
-  extract: FarmProgress;
-  train: TrainEvent;
-  results: { history: History; evaluation: Evaluation };
-  trainer: BackendReport;
-  error: string;
-  info: string;
-}
-
-type Listener<K extends keyof SessionEvents> = (value: SessionEvents[K]) => void;
-
-/** Precision of cached cut activations: float16 halves the size of float32 at no measurable accuracy cost. */
-const CUT_CODEC = 'float16';
-
-const TRAINER_NAME = 'the trainer';
-/** A training batch, an epoch's checkpoint or the final evaluation takes far less on any machine here. */
-const TRAINER_SILENCE_LIMIT_MS = 180_000;
-
-const spawnTrainer = () =>
-  new Worker(new URL('../trainer/worker/train.worker.ts', import.meta.url), { type: 'module', name: 'graft-trainer' });
-
-export class Session {
-  state: SessionState = 'idle';
+export class Session implements Classifier {
   dataset: DatasetChoice | null = null;
   model: ModelRecord | null = null;
-  #artifacts = new Map<string, Promise<ModelArtifactsData>>();
-  /** The trainer worker: a crash or a hang rejects its calls, and the next call starts a fresh one. */
-  #trainer: WorkerBridge<TrainWorkerApi> | null = null;
-  #trainerReport: BackendReport | null = null;
-  /** The model choice in progress (download, trainer start): trainer calls made meanwhile wait for it. */
-  #trainerChosen: Promise<unknown> = Promise.resolve();
-  /** Model and backend the trainer worker was started with: another of either needs a fresh worker. */
-  #trainerFor: string | null = null;
-  /** The saved classifier the trainer holds: a restarted trainer loads it again for classify and export. */
-  #classifierRunId: string | null = null;
-  /** The farm of the extraction in progress (tests terminate one of its workers). */
-  farm: Farm | null = null;
-  /** The last progress the farm reported. */
-  lastExtraction: FarmProgress | null = null;
+  readonly #machine = new SessionMachine();
+  readonly #runs = new Runs();
+  readonly #downloads = new ModelDownloads();
+  readonly #trainer = new TrainerClient(this.#downloads, {
+    onReport: (report) => this.#machine.emit('trainer', report),
+    onInfo: (message) => this.#machine.emit('info', message),
+  });
+  readonly #extraction = new Extraction({
+    progress: (progress) => this.#machine.emit('extract', progress),
+    info: (message) => this.#machine.emit('info', message),
+  });
   #abort: AbortController | null = null;
   /** The start() under way (or last settled): a resume waits for a stopped training to end its batch. */
   #running: Promise<void> | null = null;
-  #listeners = new Map<keyof SessionEvents, Set<(value: never) => void>>();
-  #lastRun: RunRecord | null = null;
+
+  get state(): RunState {
+    return this.#machine.state;
+  }
+
+  /** Adds a listener; returns the function that removes it. */
+  on<K extends keyof SessionEvents>(event: K, listener: Listener<K>): () => void {
+    return this.#machine.on(event, listener);
+  }
+
+  off<K extends keyof SessionEvents>(event: K, listener: Listener<K>): void {
+    this.#machine.off(event, listener);
+  }
+
+  /** The farm of the extraction in progress (tests terminate one of its workers). */
+  get farm(): Farm | null {
+    return this.#extraction.farm;
+  }
+
+  /** The last progress the farm reported. */
+  get lastExtraction(): FarmProgress | null {
+    return this.#extraction.last;
+  }
+
   /** Longest the trainer may train without a progress event before it counts as dead or hung. */
-  trainerSilenceLimitMs = TRAINER_SILENCE_LIMIT_MS;
-
-  on<K extends keyof SessionEvents>(event: K, listener: Listener<K>): void {
-    let set = this.#listeners.get(event);
-    if (!set) this.#listeners.set(event, (set = new Set()));
-    set.add(listener as (value: never) => void);
+  get trainerSilenceLimitMs(): number {
+    return this.#trainer.silenceLimitMs;
   }
 
-  #emit<K extends keyof SessionEvents>(event: K, value: SessionEvents[K]): void {
-    for (const listener of this.#listeners.get(event) ?? []) (listener as Listener<K>)(value);
+  set trainerSilenceLimitMs(ms: number) {
+    this.#trainer.silenceLimitMs = ms;
   }
 
-  #setState(state: SessionState): void {
-    this.state = state;
-    this.#emit('state', state);
+  /** The run in progress, or the last one this page ran: what it trains, as storage may have cut it down. */
+  get run(): RunRecord | null {
+    return this.#runs.current;
+  }
+
+  /** A run of this or an earlier visit, or null when this browser has no record of it. */
+  loadRun(runId: string): Promise<RunRecord | null> {
+    return this.#runs.load(runId);
   }
 
   get requests(): number {
     return requestCounter.count;
   }
 
-  catalog() {
-    return Promise.all([listDatasets(), listModels()]).then(([datasets, models]) => ({ datasets, models }));
+  async catalog(): Promise<{ datasets: DatasetRecord[]; models: ModelRecord[] }> {
+    const [datasets, models] = await Promise.all([listDatasets(), listModels()]);
+    return { datasets, models };
   }
 
   /** A stored dataset, or the classes built in the page as they were when a run of `id` used them. */
   async chooseDataset(id: string): Promise<DatasetChoice> {
-    if (!isOnDeviceId(id)) {
-      this.dataset = await storedDataset(id);
-      return this.dataset;
-    }
-    const now = await onDeviceDataset();
-    if (now.id !== id) throw new Error('Your classes have changed since this run used them: train again on them as they are now.');
-    this.dataset = now;
-    return now;
+    this.dataset = await datasetOfId(id);
+    return this.dataset;
   }
 
   /** The classes built in the page, as they are now. */
@@ -143,183 +118,56 @@ export class Session {
   }
 
   /** Downloads the base (once per page) and starts the trainer worker on it. */
-  async chooseModel(record: ModelRecord, backend: BackendChoice): Promise<BackendReport> {
+  chooseModel(record: ModelRecord, backend: BackendChoice): Promise<BackendReport> {
     this.model = record;
-    const chosen = this.#startTrainer(record, backend);
-    this.#trainerChosen = chosen.catch(() => undefined);
-    return chosen;
+    return this.#trainer.choose(record, backend);
   }
 
-  async #startTrainer(record: ModelRecord, backend: BackendChoice): Promise<BackendReport> {
-    let artifacts = this.#artifacts.get(record.id);
-    if (!artifacts) {
-      artifacts = downloadModel(record);
-      artifacts.catch(() => this.#artifacts.delete(record.id));
-      this.#artifacts.set(record.id, artifacts);
-    }
-    const data = await artifacts;
-    if (this.#trainerFor !== `${record.id}|${backend}`) {
-      this.#trainer?.terminate('another base model or backend was chosen');
-      this.#trainerReport = null;
-      this.#trainer = new WorkerBridge<TrainWorkerApi>({
-        name: TRAINER_NAME,
-        spawn: spawnTrainer,
-        // Every (re)start: the backend (falling back after a failed start) and the base; then tell the page.
-        start: async (remote, failures) => {
-          const request = fallbackRequest({ backend, threads: threadsPerWorker(1) }, failures.length);
-          const report = withStartFailures(await remote.init({ ...request, artifacts: data, record }), TRAINER_NAME, failures);
-          // A classifier that no longer loads (cache cleared) must not stop the trainer: classify then asks to train.
-          if (this.#classifierRunId) await remote.useSavedClassifier(this.#classifierRunId).catch(() => null);
-          this.#trainerReport = report;
-          this.#emit('trainer', report);
-          if (failures.length > 0) this.#emit('info', `${sentence(report.notes[0])}: it runs on ${BACKEND_NAMES[report.backend]} now.`);
-        },
-      });
-      this.#trainerFor = `${record.id}|${backend}`;
-    }
-    await this.#trainer!.started();
-    return this.#trainerReport!;
-  }
-
-  /** Runs a call on the trainer once the model being chosen has started it. */
-  async #callTrainer<T>(call: (trainer: Comlink.Remote<TrainWorkerApi>, alive: () => void) => Promise<T>, limitMs?: number): Promise<T> {
-    await this.#trainerChosen;
-    if (!this.#trainer || !this.model) throw new Error('choose a base model first');
-    return this.#trainer.call(undefined, call, limitMs);
-  }
-
-  describe(settings: PageSettings): Promise<ModelSummary> {
-    const classes = this.dataset?.classes.length ?? 2;
-    return this.#callTrainer((t) => t.describe(settings.inputSize, settings.fineTuneAt, classes, settings));
+  describe(settings: RunSettingsInput): Promise<ModelSummary> {
+    return this.#trainer.describe(settings, this.dataset?.classes.length ?? 2);
   }
 
   /** The first image of the dataset and nine augmented views of it, as training will see them. */
-  async augmentationPreview(settings: PageSettings): Promise<ImageBitmap[]> {
+  async augmentationPreview(settings: RunSettingsInput): Promise<ImageBitmap[]> {
     const image = this.dataset?.images[0];
     if (!image) throw new Error('choose a dataset first');
-    const bytes = await image.bytes();
-    return this.#callTrainer((t) => t.previewAugmentation(bytes, image.imageId, settings.inputSize, DEFAULT_AUGMENTATION, 9));
+    return this.#trainer.previewAugmentation(await image.bytes(), image.imageId, settings.inputSize, DEFAULT_AUGMENTATION);
   }
 
   /** The run a start() would make (or continue): split, cache keys and identity. */
   async plan(settings: PageSettings, resume: RunRecord | null = null): Promise<RunPlan> {
-    const dataset = this.dataset;
-    const record = this.model;
-    if (!dataset || !record) throw new Error('choose a dataset and a base model first');
-    // A run's checkpoints hold what it learned from its own data: edited classes need a new run.
-    if (resume && resume.datasetId !== dataset.id) throw new Error('The data changed since this run began (your classes were edited): train again to use them as they are now.');
-    const runSettings = resume?.settings ?? settings;
-    const split = splitImages(dataset.images.map((i) => ({ id: i.imageId, class: i.class })), runSettings);
-    const keyParts = { modelId: record.id, weightsHash: record.weightsHash, inputSize: runSettings.inputSize };
-    const pooledKey = modelKey({ ...keyParts, cutLayer: record.bottleneck });
-    const fineTuneSummary = runSettings.fineTuneEpochs > 0 ? await this.describe(runSettings) : null;
-    const cutKey = fineTuneSummary ? modelKey({ ...keyParts, cutLayer: fineTuneSummary.fineTuneAtName }) : null;
-    const run: RunRecord = resume ? { augmentation: DEFAULT_AUGMENTATION, ...resume } : {
-      runId: `run-${Date.now().toString(36)}`,
-      datasetId: dataset.id,
-      modelId: record.id,
-      settings: runSettings,
-      pooledKey,
-      cutKey,
-      augmentation: settings.augmentation ?? DEFAULT_AUGMENTATION,
-      createdAt: Date.now(),
-    };
-    return { run, split, dataset, record };
+    if (!this.dataset || !this.model) throw new Error('choose a dataset and a base model first');
+    return planRun(this.dataset, this.model, settings, resume, (s) => this.describe(s));
   }
 
   /** What a run of these settings still has to store, and the plan that fits the browser's free space. */
-  async storagePlan(settings: PageSettings, available?: number | null, failed: CutStorage[] = []): Promise<StoragePlan> {
+  async storagePlan(settings: PageSettings): Promise<StoragePlan> {
     const plan = await this.plan(settings);
-    const footprint = await runFootprint(plan, await this.describe(plan.run.settings));
-    return chooseStorage(footprint, available === undefined ? await freeBytes() : available, failed);
+    return storagePlan(plan, await this.describe(plan.run.settings));
   }
 
-  /** Cuts a run down to the storage it has and says so. */
-  #fitStorage(plan: RunPlan, storage: StoragePlan, why = ''): void {
-    applyStorage(plan, storage);
-    rememberRun(plan.run);
-    if (storage.degraded) this.#emit('info', why + storage.message);
+  /** The plan cut down to `storage` (its record kept), said when it was cut down. */
+  async #fit(plan: RunPlan, storage: StoragePlan, why = ''): Promise<RunPlan> {
+    const fitted = fitToStorage(plan, storage);
+    await this.#runs.keep(fitted.run);
+    if (storage.degraded) this.#machine.emit('info', why + storage.message);
+    return fitted;
   }
 
-  /**
-   * The cache filled up during extraction: drops the run's cut activations (they free the most) and plans again
-   * with the space that freed; with only pooled features left to store, trains on the images that are cached
-   * (returns false: extraction is over).
-   */
-  async #shortOfSpace(plan: RunPlan): Promise<boolean> {
-    if (plan.run.cutKey !== null) {
-      const freed = await dropCutActivations(plan);
-      const failed: CutStorage[] = plan.run.cutCodec === 'uint8' ? ['float16', 'uint8'] : ['float16'];
-      this.#fitStorage(plan, await this.storagePlan(plan.run.settings, freed, failed), 'Browser storage ran short during extraction. ');
-      return true;
-    }
-    const { before, after } = await keepCachedImages(plan);
-    this.#emit('info', `Browser storage is full: training on the ${after} of ${before} images whose features fit.`);
-    return false;
+  /** The cache filled during extraction: the plan fitted again to the space that freed. */
+  async #refit(plan: RunPlan, available: number | null, failed: CutStorage[]): Promise<RunPlan> {
+    const storage = await storagePlan(plan, await this.describe(plan.run.settings), available, failed);
+    return this.#fit(plan, storage, 'Browser storage ran short during extraction. ');
   }
 
-  /**
-   * Fills the feature cache for a plan: only the views the cache lacks go through the base model. Images that
-   * cannot be read are reported and dropped from the split. When the cache fills up the run is cut down
-   * (#shortOfSpace) and extraction goes on, so it never ends with nothing to train.
-   */
+  /** Fills the feature cache for a plan (only what it lacks; extraction.ts); the farm's last progress. */
   async extract(plan: RunPlan, signal: AbortSignal): Promise<FarmProgress | null> {
-    for (;;) {
-      try {
-        return await this.#extractMissing(plan, signal);
-      } catch (error) {
-        if ((error as Error).name !== 'CacheFullError' || signal.aborted) throw error;
-        if (!(await this.#shortOfSpace(plan))) return this.lastExtraction;
-      }
-    }
+    return (await this.#extract(plan, signal)).progress;
   }
 
-  async #extractMissing(plan: RunPlan, signal: AbortSignal): Promise<FarmProgress | null> {
-    const { run, split, dataset, record } = plan;
-    const { settings, pooledKey, cutKey } = run;
-    const augmentation = run.augmentation ?? DEFAULT_AUGMENTATION;
-    this.farm = null;
-    const train = new Set(split.train);
-    const viewsOf = (imageId: string) => (train.has(imageId) ? Array.from({ length: settings.augmentViews + 1 }, (_, v) => v) : [0]);
-    const wanted = (imageId: string, v: number) => [pooledKey, ...(cutKey ? [cutKey] : [])].map((key) => featureKey(key, imageId, v, augmentation));
-    // Every image's keys in one cache transaction, not one per image.
-    const missing = new Set(await missingKeys(dataset.images.flatMap(({ imageId }) => viewsOf(imageId).flatMap((v) => wanted(imageId, v)))));
-    const farmImages: FarmImage[] = [];
-    for (const image of dataset.images) {
-      const needed = viewsOf(image.imageId).filter((v) => wanted(image.imageId, v).some((key) => missing.has(key)));
-      if (needed.length > 0) farmImages.push({ key: image.imageId, imageId: image.imageId, views: needed, bytes: image.bytes });
-    }
-    if (farmImages.length === 0) {
-      this.#emit('info', 'All features are already cached: no image goes through the base model again.');
-      return null;
-    }
-    this.farm = new Farm(
-      { workers: settings.workers, backend: settings.backend, maxChunkSize: settings.maxChunkSize },
-      (p) => {
-        this.lastExtraction = p;
-        this.#emit('extract', p);
-      },
-    );
-    const outcome = await this.farm.run(
-      {
-        datasetId: dataset.id,
-        record,
-        artifacts: await this.#artifacts.get(record.id)!,
-        inputSize: settings.inputSize,
-        fineTuneAt: cutKey ? settings.fineTuneAt : null,
-        cutCodec: run.cutCodec ?? CUT_CODEC,
-        augmentation,
-        images: farmImages,
-      },
-      signal,
-    );
-    const failed = new Set(outcome.failed.map((f) => f.key));
-    for (const key of ['train', 'validation', 'test'] as const) split[key] = split[key].filter((id) => !failed.has(id));
-    if (failed.size > 0) {
-      const total = dataset.images.length;
-      this.#emit('info', `Training on ${total - failed.size} of ${total} images: ${failed.size} could not be read (listed with the reason under Feature extraction).`);
-    }
-    return this.lastExtraction;
+  async #extract(plan: RunPlan, signal: AbortSignal) {
+    const artifacts = await this.#downloads.get(plan.record);
+    return this.#extraction.run(plan, artifacts, signal, (p, available, failed) => this.#refit(p, available, failed));
   }
 
   /** Runs extraction (only what the cache lacks) and then training; resumes a run from its last checkpoint. */
@@ -333,76 +181,56 @@ export class Session {
     this.#abort = new AbortController();
     const signal = this.#abort.signal;
     try {
-      const plan = await this.plan(settings, resume);
+      let plan = await this.plan(settings, resume);
       // The trainer runs on the backend the run asks for (a no-op when it already does).
       await this.chooseModel(plan.record, plan.run.settings.backend);
-      rememberRun(plan.run);
+      await this.#runs.keep(plan.run);
       // A new run is cut down to the free space up front; a resumed one keeps its stages.
-      if (!resume) this.#fitStorage(plan, await this.storagePlan(plan.run.settings));
-      this.#lastRun = plan.run;
-      this.#setState('extracting');
-      await this.extract(plan, signal);
-      this.farm = null;
+      if (!resume) plan = await this.#fit(plan, await storagePlan(plan, await this.describe(plan.run.settings)));
+      this.#machine.to('extracting');
+      plan = (await this.#extract(plan, signal)).plan;
+      this.#extraction.release();
       // Cancelled, or paused as the last images came in: then training starts on resume.
       if (signal.aborted || this.state === 'paused') return;
-
-      this.#setState('training');
-      const { run, split, dataset } = plan;
-      const labels = Object.fromEntries(dataset.images.map((i) => [i.imageId, dataset.classes.indexOf(i.class)]));
-      let checkpointed: number | null = null;
-      const outcome = await this.#callTrainer<TrainOutcome>((trainer, alive) => trainer.train(
-        {
-          runId: run.runId,
-          datasetId: dataset.id,
-          classes: dataset.classes,
-          labels,
-          split,
-          settings: run.settings,
-          inputSize: run.settings.inputSize,
-          pooledKey: run.pooledKey,
-          cutKey: run.cutKey,
-          augmentation: run.augmentation ?? DEFAULT_AUGMENTATION,
-          resume: resume !== null,
-          fineTune: { workers: run.settings.workers, threads: threadsPerWorker(run.settings.workers) },
-        },
-        Comlink.proxy((event: TrainEvent) => {
-          // Every event is a sign of life: a trainer that sends none for the bridge's limit counts as hung.
-          alive();
-          if (event.kind === 'epoch') {
-            run.bestValAccuracy = Math.max(run.bestValAccuracy ?? 0, event.record.valAccuracy);
-            rememberRun(run);
-          }
-          if (event.kind === 'checkpoint') checkpointed = event.epoch;
-          if (event.kind === 'notice') this.#emit('info', `${sentence(event.message)}.`);
-          else this.#emit('train', event);
-        }),
-      ), this.trainerSilenceLimitMs).catch((error: unknown) => {
-        throw error instanceof WorkerDiedError ? new TrainerLostError(error.message, checkpointed) : error;
-      });
-      // Stopped by Pause (the state says so already) or by Cancel: nothing more to do here.
-      if (signal.aborted || !outcome.finished) return;
-      this.#classifierRunId = run.runId;
-      this.#emit('results', outcome);
-      this.#setState('done');
-      if (outcome.unsaved) this.#emit('error', outcome.unsaved);
+      this.#machine.to('training');
+      await this.#train(plan, resume !== null, signal);
     } catch (error) {
       if (signal.aborted) return;
-      this.#emit('error', plainMessage(error));
+      this.#machine.emit('error', plainMessage(error));
       // The run lives on in its checkpoints: the stage ends, and Resume continues it in a fresh trainer.
-      this.#setState(error instanceof TrainerLostError ? 'paused' : 'error');
+      this.#machine.to(error instanceof TrainerLostError ? 'paused' : 'error');
     }
   }
 
+  async #train(plan: RunPlan, resume: boolean, signal: AbortSignal): Promise<void> {
+    let kept = plan.run;
+    const outcome = await this.#trainer.train(plan, resume, (event) => {
+      if (event.kind === 'epoch') {
+        kept = withEpoch(kept, event.record.valAccuracy);
+        // Only "Coming back" reads it: a record that fails to save does not stop the run.
+        this.#runs.keep(kept).catch((error: Error) => console.warn(`Graft: run ${kept.runId} not saved after an epoch (${error.message})`));
+      }
+      if (event.kind === 'notice') this.#machine.emit('info', `${sentence(event.message)}.`);
+      else this.#machine.emit('train', event);
+    });
+    // Stopped by Pause (the state says so already) or by Cancel: nothing more to do here.
+    if (signal.aborted || !outcome.finished) return;
+    this.#machine.emit('results', { history: outcome.history, evaluation: outcome.evaluation, inputSize: plan.run.settings.inputSize });
+    this.#machine.to('done');
+    if (outcome.unsaved) this.#machine.emit('error', outcome.unsaved);
+  }
+
   /** Ends one of the trainer's fine-tuning helpers as a crash would (tests: training goes on). */
-  async terminateFineTuneHelper(index: number): Promise<void> {
-    await this.#trainer?.interrupt((t) => t.terminateFineTuneHelper(index));
+  terminateFineTuneHelper(index: number): Promise<void> {
+    return this.#trainer.terminateFineTuneHelper(index);
   }
 
   /** Extraction: stop handing out images. Training: stop after the current batch (resume restarts that epoch). */
   pause(): void {
-    if (this.state === 'extracting') this.farm?.pause();
-    if (this.state === 'training') void this.#trainer?.interrupt((t) => t.stop());
-    this.#setState('paused');
+    if (this.state === 'extracting') this.#extraction.pause();
+    else if (this.state === 'training') this.#trainer.stop();
+    else return;
+    this.#machine.to('paused');
   }
 
   /**
@@ -410,54 +238,33 @@ export class Session {
    * stopped in), once the trainer has ended the batch it was on.
    */
   async resume(): Promise<void> {
-    const run = this.#lastRun;
+    const run = this.#runs.current;
     if (this.state !== 'paused' || !run) return;
-    if (this.farm) {
-      this.farm.resume();
-      this.#setState('extracting');
+    if (this.#extraction.farm) {
+      this.#extraction.resume();
+      this.#machine.to('extracting');
       return;
     }
     // Leaving 'paused' at once disables Resume: one click, one run.
-    this.#setState('extracting');
+    this.#machine.to('extracting');
     await this.#running;
     // Cancelled meanwhile, or the stopped run ended in an error: nothing to resume.
-    if ((this.state as SessionState) !== 'extracting') return;
+    if ((this.state as RunState) !== 'extracting') return;
     await this.start(run.settings, run);
   }
 
   cancel(): void {
     this.#abort?.abort();
-    void this.#trainer?.interrupt((t) => t.stop());
-    this.#setState('idle');
-  }
-
-  /** Continues a run a previous visit left: its dataset, model and settings come back first. */
-  async resumeRun(runId: string): Promise<void> {
-    const run = await this.#restoreRun(runId);
-    await this.start(run.settings, run);
-  }
-
-  /** A new run with a finished run's dataset, model and settings. */
-  async trainAgain(runId: string): Promise<void> {
-    const run = await this.#restoreRun(runId);
-    await this.start(run.settings);
+    this.#trainer.stop();
+    this.#machine.to('idle');
   }
 
   /**
-   * A finished run's saved classifier, ready for classify and export; its curves and results come as a
-   * 'results' event when they were saved with it.
+   * Chooses a saved run's dataset and model again, ready for start(run.settings, run) (resume) or
+   * start(run.settings) (a new run like it).
    */
-  async openResults(runId: string): Promise<SavedClassifier> {
-    const saved = await this.#callTrainer((t) => t.useSavedClassifier(runId));
-    if (saved) this.#classifierRunId = runId;
-    if (!saved) throw new Error('this run’s classifier is no longer saved on this browser: train it again');
-    if (saved.history && saved.evaluation) this.#emit('results', { history: saved.history, evaluation: saved.evaluation });
-    return saved;
-  }
-
-  /** Chooses a saved run's dataset and model again. */
-  async #restoreRun(runId: string): Promise<RunRecord> {
-    const run = loadRun(runId);
+  async restoreRun(runId: string): Promise<RunRecord> {
+    const run = await this.#runs.load(runId);
     if (!run) throw new Error('this run is unknown on this browser');
     if (isDroppedFolderId(run.datasetId) && this.dataset?.id !== run.datasetId) {
       throw new Error('this run trained on a dropped folder: drop the same folder again, then resume');
@@ -470,32 +277,27 @@ export class Session {
     return run;
   }
 
-  /** What this browser holds: cached features, and the runs that can be resumed (checkpoint and run record). */
-  async cacheOverview(): Promise<{
-    features: CacheSummaryEntry[];
-    runs: (CheckpointSummary & { run: RunRecord; hasClassifier: boolean })[];
-    persisted: boolean;
-  }> {
-    const [features, checkpoints, classifiers, persisted] = await Promise.all([
-      summary(),
-      listCheckpoints(),
-      listClassifiers(),
-      navigator.storage?.persisted?.() ?? Promise.resolve(false),
-    ]);
-    const saved = new Set(classifiers.map((c) => c.runId));
-    const runs = checkpoints.flatMap((c) => {
-      const run = loadRun(c.runId);
-      return run ? [{ ...c, run, hasClassifier: saved.has(c.runId) }] : [];
-    });
-    return { features, runs, persisted };
+  /**
+   * A finished run's saved classifier, ready for classify and export; its curves and results come as a
+   * 'results' event when they were saved with it.
+   */
+  async openResults(runId: string): Promise<SavedClassifier> {
+    const saved = await this.#trainer.useSaved(runId);
+    if (!saved) throw new Error('this run’s classifier is no longer saved on this browser: train it again');
+    if (saved.history && saved.evaluation) this.#machine.emit('results', { history: saved.history, evaluation: saved.evaluation, inputSize: saved.inputSize });
+    return saved;
+  }
+
+  /** What this browser holds, for "Coming back" (coming-back.ts), named after the server's `models`. */
+  cacheOverview(models: readonly ModelRecord[]): Promise<ComingBack> {
+    return comingBack(this.#runs, models);
   }
 
   /** Deletes everything Graft keeps on this browser: features, checkpoints, classifiers and the runs' records. */
   async clearCache(): Promise<void> {
     await clearEverything();
-    forgetAllRuns();
-    this.#classifierRunId = null;
-    await this.#trainer?.call(undefined, (t) => t.forgetClassifier());
+    this.#runs.forget();
+    await this.#trainer.forgetClassifier();
   }
 
   /**
@@ -504,50 +306,25 @@ export class Session {
    */
   async restoreClassifier(): Promise<SavedClassifier | null> {
     const [newest] = await listClassifiers();
-    if (!newest) return null;
-    const restored = await this.#callTrainer((t) => t.useSavedClassifier(newest.runId));
-    if (restored) this.#classifierRunId = newest.runId;
-    return restored;
+    return newest ? this.#trainer.useSaved(newest.runId) : null;
   }
 
-  classify(file: Blob): Promise<Classification[]> {
-    return this.#callTrainer((t) => t.classify(file, 3));
+  classify(image: Blob): Promise<Classification[]> {
+    return this.#trainer.classify(image);
   }
 
   /** Every class's probability for one camera frame (Live); the frame is transferred to the trainer, which closes it. */
   classifyFrame(frame: ImageBitmap): Promise<FrameClassification> {
-    return this.#callTrainer((t) => t.classifyFrame(Comlink.transfer(frame, [frame])));
+    return this.#trainer.classifyFrame(frame);
   }
 
-  exportModel(quantization: 'float32' | 'float16' | 'uint8') {
-    return this.#callTrainer((t) => t.exportModel(quantization));
+  exportModel(quantization: WeightQuantization): Promise<{ modelJson: string; weightsBin: ArrayBuffer }> {
+    return this.#trainer.exportModel(quantization);
   }
 
   /** The classifier as a .tflite file of `kind`, checked in LiteRT.js on the held-out images (tflite-export.ts). */
   exportTflite(kind: TfliteKind): Promise<CheckedTflite> {
-    // The casts undo Comlink's Remote, which turns a union result into a union of promises.
-    const trainer: TfliteTrainer = {
-      tfliteImageIds: () => this.#callTrainer((t) => t.tfliteImageIds()) as ReturnType<TfliteTrainer['tfliteImageIds']>,
-      exportTflite: (...args) => this.#callTrainer((t) => t.exportTflite(...args)) as ReturnType<TfliteTrainer['exportTflite']>,
-    };
-    return checkedTflite(trainer, this.dataset, this.model!, kind);
+    if (!this.model) throw new Error('choose a base model first');
+    return checkedTflite(this.#trainer.tflite, this.dataset, this.model, kind);
   }
-}
-
-/** The trainer worker crashed or hung mid-training: its run's checkpoints are intact. */
-class TrainerLostError extends Error {
-  override name = 'TrainerLostError';
-
-  /** @param epochsSaved epochs the run's last checkpoint of this stage holds (null: none saved in it) */
-  constructor(reason: string, epochsSaved: number | null) {
-    const from = epochsSaved === null ? 'its last checkpoint' : `its checkpoint after epoch ${epochsSaved}`;
-    super(`Training stopped: ${reason}. Nothing saved is lost: Resume continues the run from ${from}.`);
-  }
-}
-
-/** An error as a visitor should read it (no stack, no "Error:" prefix). */
-export function plainMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'object' && error && 'message' in error) return String((error as { message: unknown }).message);
-  return String(error);
 }

@@ -4,7 +4,7 @@
  * them with the free space navigator.storage.estimate() reports. When space is short the run degrades instead
  * of stopping: cut activations as uint8, else no fine-tuning (head only). Pure arithmetic: no DOM, no IndexedDB.
  */
-import { formatBytes } from './views/format';
+import { formatBytes } from './text/format';
 
 /** What a run stores per sample and once. */
 export interface RunFootprint {

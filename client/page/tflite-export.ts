@@ -1,58 +1,21 @@
 /**
  * A TFLite download the page may offer: the trainer worker writes the file (int8: calibrated on training images),
  * a LiteRT.js worker runs it on the held-out images, and only a file that runs, has the input and output its
- * README describes and is about as accurate as the TF.js model is zipped (model.tflite, labels.txt, README.md). Images come
- * from the dataset the classifier was trained on; nothing leaves the visitor's computer.
+ * README describes and is about as accurate as the TF.js model (tflite/verdict.ts) is zipped (model.tflite,
+ * labels.txt, README.md). Images come from the dataset the classifier was trained on; nothing leaves the visitor's
+ * computer.
  */
 import * as Comlink from 'comlink';
 import type { ModelRecord } from '../../shared/records';
-import type { TfliteKind, TfliteSignature } from '../../shared/trainer-messages';
+import type { TfliteKind } from '../../shared/trainer-messages';
 import type { TrainWorkerApi } from '../trainer/worker/train.worker';
-import type { CheckResult, CheckWorkerApi } from '../tflite/check.worker';
+import type { CheckWorkerApi } from '../tflite/check.worker';
 import { tfliteZip } from '../tflite/package';
+import { checkFailure, type CheckedTflite } from '../tflite/verdict';
+import { SupervisedWorker } from '../engine/supervised-worker';
 import type { DatasetChoice } from './dataset-source';
 
-/**
- * A file whose accuracy on the held-out images is more than this below the TF.js model's is not offered; on a
- * small held-out set at least MAX_IMAGES_LOST images must be lost (one image of 18 is already 5.6 points).
- */
-export const MAX_ACCURACY_LOSS = 0.05;
-export const MAX_IMAGES_LOST = 2;
-
-export interface CheckedTflite {
-  kind: TfliteKind;
-  signature: TfliteSignature;
-  /** Bytes of model.tflite. */
-  fileBytes: number;
-  /** What LiteRT.js measured, when the file ran. */
-  check: CheckResult | null;
-  /** The TF.js model's own time per image on the same images, one at a time, in the trainer worker. */
-  tfjsMsPerImage: number;
-  /** The download, when the check passed; otherwise null and `failure` says why. */
-  zip: Uint8Array | null;
-  failure: string | null;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** Why a checked file must not be offered, or null. */
-export function checkFailure(result: CheckResult, signature: TfliteSignature, classes: number, tfjsAccuracy: number, images: number): string | null {
-  if (result.input.dtype !== signature.input.type || !sameShape(result.input.shape, signature.input.shape)) {
-    return `LiteRT reads a ${result.input.dtype} ${JSON.stringify(result.input.shape)} input, the README says ${signature.input.type} ${JSON.stringify(signature.input.shape)}`;
-  }
-  if (result.output.dtype !== 'float32' || !sameShape(result.output.shape, [1, classes])) {
-    return `LiteRT gives a ${result.output.dtype} ${JSON.stringify(result.output.shape)} output for ${classes} labels`;
-  }
-  const imagesLost = Math.round((tfjsAccuracy - result.accuracy) * images);
-  if (result.accuracy < tfjsAccuracy - MAX_ACCURACY_LOSS && imagesLost > MAX_IMAGES_LOST) {
-    return `its accuracy on the held-out images (${(result.accuracy * 100).toFixed(1)}%) is more than ${MAX_ACCURACY_LOSS * 100} points below the TF.js model's (${(tfjsAccuracy * 100).toFixed(1)}%)`;
-  }
-  return null;
-}
-
-/** The trainer calls an export makes (the session routes them through its worker bridge). */
+/** The trainer calls an export makes (the trainer client routes them to its worker). */
 export interface TfliteTrainer {
   tfliteImageIds(): Promise<Awaited<ReturnType<TrainWorkerApi['tfliteImageIds']>>>;
   exportTflite(...args: Parameters<TrainWorkerApi['exportTflite']>): Promise<Awaited<ReturnType<TrainWorkerApi['exportTflite']>>>;
@@ -77,18 +40,16 @@ export async function checkedTflite(
   });
   const { signature, file } = prepared;
   const outcome = { kind, signature, fileBytes: file.byteLength, tfjsMsPerImage: prepared.check.tfjsMsPerImage };
-  // A classic worker: LiteRT.js loads its wasm script with importScripts().
-  const worker = new Worker(new URL('../tflite/check.worker.ts', import.meta.url), { name: 'graft-tflite-check' });
+  const checker = new SupervisedWorker<CheckWorkerApi>({
+    name: 'the LiteRT.js check',
+    // A classic worker: LiteRT.js loads its wasm script with importScripts().
+    spawn: () => new Worker(new URL('../tflite/check.worker.ts', import.meta.url), { name: 'graft-tflite-check' }),
+  });
   try {
-    const checker = Comlink.wrap<CheckWorkerApi>(worker);
     const copy = file.slice();
-    const result = await checker.check(
-      Comlink.transfer(
-        { file: copy, inputs: prepared.check.inputs, inputType: signature.input.type, count: prepared.check.count, classes: prepared.labels.length, labels: prepared.check.labels, tfjsTop1: prepared.check.tfjsTop1 },
-        [copy.buffer, prepared.check.inputs],
-      ),
-    );
-    const { labels, tfjsTop1 } = prepared.check;
+    const { inputs, count, labels, tfjsTop1 } = prepared.check;
+    const request = { file: copy, inputs, inputType: signature.input.type, count, classes: prepared.labels.length, labels, tfjsTop1 };
+    const result = await checker.call(undefined, (remote) => remote.check(Comlink.transfer(request, [copy.buffer, inputs])));
     const tfjsAccuracy = tfjsTop1.filter((top1, i) => top1 === labels[i]).length / Math.max(1, labels.length);
     const failure = checkFailure(result, signature, prepared.labels.length, tfjsAccuracy, labels.length);
     const zip = failure ? null : tfliteZip(file, { kind, signature, preprocessing: model.preprocessing, labels: prepared.labels });
@@ -96,6 +57,6 @@ export async function checkedTflite(
   } catch (error) {
     return { ...outcome, check: null, zip: null, failure: `LiteRT.js could not run it: ${error instanceof Error ? error.message : String(error)}` };
   } finally {
-    worker.terminate();
+    checker.terminate('checked');
   }
 }

@@ -8,10 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelRecord } from '../../shared/records';
+import type { WeightQuantization } from '../../shared/trainer-messages';
 import { toFloat16 } from '../../shared/float16';
 import { applyHead } from './head';
-
-export type WeightQuantization = 'float32' | 'float16' | 'uint8';
 
 export const WEIGHTS_FILE = 'weights.bin';
 

@@ -5,8 +5,6 @@
  */
 import type { LearningRateSchedule } from '../../shared/training';
 
-export const LEARNING_RATE_SCHEDULES: readonly LearningRateSchedule[] = ['constant', 'cosine'];
-
 /** The rate of 0-based step `step` of a stage of `steps` steps. */
 export function scheduledLearningRate(initial: number, schedule: LearningRateSchedule, step: number, steps: number): number {
   if (schedule === 'constant') return initial;

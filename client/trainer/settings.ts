@@ -3,8 +3,7 @@
  * The defaults follow the Keras recipe (fine_tune_at 100, Dropout 0.2 head, augmentation) except where
  * measurements on flowers with MobileNetV2-0.35 said otherwise (see DEFAULT_SETTINGS): fine-tuning at lr/5, not lr/10.
  */
-import type { ClassWeighting, TrainSettings, ViewsPerEpoch } from '../../shared/training';
-import { LEARNING_RATE_SCHEDULES } from './schedule';
+import { CLASS_WEIGHTINGS, LEARNING_RATE_SCHEDULES, VIEWS_PER_EPOCH, type TrainSettings } from '../../shared/training';
 import { isFold } from './split';
 
 /**
@@ -17,7 +16,7 @@ import { isFold } from './split';
  * Issue 11 (k-fold on subsets of flowers and cats vs dogs, README "What the defaults were chosen from"): 4 augmented
  * views gave the head +0.5 (flowers) and +1.2 (cats) points for 4.2x the extraction, so still none then; stage 2 at
  * 3e-5 or 1e-5, with a cosine decay or with label smoothing 0.1 did not beat the constant lr/10 beyond the spread
- * of the folds, so fineTuneSchedule and labelSmoothing stay absent (constant, 0).
+ * of the folds, so fineTuneSchedule and labelSmoothing stay constant and 0.
  * On the whole flowers set (5 folds) stage 2 overfits without augmentation (training accuracy 99% in 5 epochs):
  * lr/10 90.3, lr/5 90.2; one augmented view trained on every epoch 91.8 but at twice each fine-tune epoch; one view
  * of each image per epoch (viewsPerEpoch 'one', no dearer epochs, 1.10x the run) 90.4 at lr/10 and 91.1 at
@@ -25,7 +24,7 @@ import { isFold } from './split';
  * flowers, 96.8 on cats vs dogs (96.5 with 5), for 1.25x the run of the defaults before issue 11; a 7th and 8th kept
  * no better epoch in any flowers fold (the validation loss rises after the 6th). So 6.
  */
-export const DEFAULT_SETTINGS: TrainSettings = {
+export const DEFAULT_SETTINGS: Required<TrainSettings> = {
   seed: 42,
   split: { validation: 0.2, test: 0 },
   optimizer: 'adam',
@@ -35,6 +34,8 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   fineTuneEpochs: 6,
   fineTuneAt: 100,
   fineTuneLrDivisor: 5,
+  fineTuneSchedule: 'constant',
+  labelSmoothing: 0,
   dropout: 0.2,
   hiddenUnits: 0,
   augmentViews: 1,
@@ -42,10 +43,6 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   classWeighting: 'auto',
   patience: 0,
 };
-
-export const CLASS_WEIGHTINGS: readonly ClassWeighting[] = ['auto', 'balanced', 'none'];
-
-export const VIEWS_PER_EPOCH: readonly ViewsPerEpoch[] = ['one', 'all'];
 
 function isInteger(value: unknown, min: number): boolean {
   return typeof value === 'number' && Number.isInteger(value) && value >= min;

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { graftReady, launchChromium, openGraft, type Chromium } from '../support/browser';
-import { fakeCameraFlags, writeY4m } from '../support/fake-camera';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { graftReady, openGraft } from '../support/browser';
+import { fakeCameraFlags, writeY4m } from '../../tools/measure/fake-camera';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
 
 const CLASSES = ['daisy', 'roses'] as const;

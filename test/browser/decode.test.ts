@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type Chromium } from '../support/browser';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
 import { craftedGif } from '../support/crafted-images';
 import { FLOWERS, REPO_ROOT, sampleFiles, writePngBomb } from '../support/ingest-fixtures';
 

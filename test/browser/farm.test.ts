@@ -7,12 +7,13 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featureKey } from '../../client/cache/keys';
-import { launchChromium, openGraft, type Chromium } from '../support/browser';
-import { busyForLong, traceMainThread, type MainThreadTask } from '../support/main-thread';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { openGraft } from '../support/browser';
+import { busyForLong, traceMainThread, type MainThreadTask } from '../../tools/measure/main-thread';
 import { seededGraft, type SeededGraft } from '../support/graft-fixture';
 import { getRecords } from '../support/raw-idb';
 import { extractFeatures, listClassFolder, FLOWERS_DIR } from '../support/node-features';
-import { useBackend } from '../support/tf-node';
+import { useBackend } from '../../tools/measure/tf-node';
 
 const PER_CLASS = 42;
 const FLOWERS = { daisy: PER_CLASS, dandelion: PER_CLASS, roses: PER_CLASS, sunflowers: PER_CLASS, tulips: PER_CLASS };

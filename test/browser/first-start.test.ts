@@ -14,7 +14,8 @@ import type { DatasetRecord, ModelRecord } from '../../shared/records';
 import { startGraft, type GraftServer } from '../../tools/graft-server';
 import { seedNewState } from '../../tools/ingest/new-state';
 import { ASK_FROM_BYTES } from '../../client/page/storage-persistence';
-import { launchChromium, openGraft, type Chromium } from '../support/browser';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { openGraft } from '../support/browser';
 
 const SCREENS = '.local/screens';
 const TOKEN = 'first-start-admin-token';

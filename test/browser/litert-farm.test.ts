@@ -16,7 +16,9 @@ import type { BackendChoice, BackendReport, EngineChoice, ExtractorInit, LiteRtS
 import type { ExtractWorkerApi } from '../../client/farm/extract.worker';
 import { LITERT_SETTINGS } from '../../client/farm/farm';
 import { extractWorkerPath } from '../../tools/measure/graft-page';
-import { launchChromium, openGraft, within, type Chromium } from '../support/browser';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { within } from '../../tools/measure/within';
+import { openGraft } from '../support/browser';
 import { MODEL_V2, MODEL_V2_ID, seededGraft, type SeededGraft } from '../support/graft-fixture';
 import { getAllRecords } from '../support/raw-idb';
 import { listClassFolder, FLOWERS_DIR } from '../support/node-features';

@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchChromium, openGraft, type Chromium } from '../support/browser';
-import { busyForLong, traceMainThread } from '../support/main-thread';
-import { fakeCameraFlags, writeY4m } from '../support/fake-camera';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { openGraft } from '../support/browser';
+import { busyForLong, traceMainThread } from '../../tools/measure/main-thread';
+import { fakeCameraFlags, writeY4m } from '../../tools/measure/fake-camera';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
 
 const SCREENS = '.local/screens';

@@ -16,8 +16,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { unzipDataset } from '../../client/page/dataset-zip';
 import { splitImages } from '../../client/trainer/split';
 import { STORED_IMAGE_SIDE } from '../../shared/image-limits';
-import { graftReady, launchChromium, openGraft, within, type Chromium } from '../support/browser';
-import { fakeCameraFlags, writeY4m } from '../support/fake-camera';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { within } from '../../tools/measure/within';
+import { graftReady, openGraft } from '../support/browser';
+import { fakeCameraFlags, writeY4m } from '../../tools/measure/fake-camera';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
 import { countRecords, getAllRecords, getRecords, inspectAllRecords } from '../support/raw-idb';
 

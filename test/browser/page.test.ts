@@ -13,10 +13,11 @@ import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { History } from '../../shared/training';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
-import { graftReady, launchChromium, type Chromium } from '../support/browser';
-import { busyForLong, traceMainThread } from '../support/main-thread';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { graftReady } from '../support/browser';
+import { busyForLong, traceMainThread } from '../../tools/measure/main-thread';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
-import { countEachStore } from '../support/raw-idb';
+import { countEachStore, deleteAllRecords } from '../support/raw-idb';
 
 const SCREENS = '.local/screens';
 const CLASSES = ['daisy', 'roses', 'tulips'];
@@ -423,7 +424,7 @@ it('lists only runs that can be resumed, and "Delete everything" leaves nothing 
   expect(before.checkpoints).toBeGreaterThan(0);
   expect(before.classifiers).toBeGreaterThan(0);
   // Without its record (dataset, model, settings) a checkpoint cannot be resumed: it is not offered.
-  await page.evaluate(() => localStorage.clear());
+  await deleteAllRecords(page, 'runs');
   await page.reload();
   await graftReady(page);
   expect(await runButtons()).toBe(0);
@@ -434,7 +435,7 @@ it('lists only runs that can be resumed, and "Delete everything" leaves nothing 
   await expect.poll(() => page.locator('#coming-back').isHidden(), { timeout: 30_000 }).toBe(true);
   expect(await page.getByRole('button', { name: 'Choose an image…' }).isEnabled()).toBe(false);
   // (This visit built no classes of its own: those stores are empty too.)
-  expect(await countEachStore(page)).toEqual({ features: 0, checkpoints: 0, classifiers: 0, 'local-classes': 0, 'local-samples': 0 });
+  expect(await countEachStore(page)).toEqual({ features: 0, checkpoints: 0, classifiers: 0, runs: 0, 'local-classes': 0, 'local-samples': 0 });
   await page.close();
 
   // The next visit finds nothing: no run to resume, no classifier coming back.

@@ -12,7 +12,8 @@ import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readImageHeader } from '../../client/engine/image-header';
-import { launchChromium, within, type Chromium } from '../support/browser';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { within } from '../../tools/measure/within';
 import { FLOWERS, REPO_ROOT, sampleFiles } from '../support/ingest-fixtures';
 
 /** What the page keeps of a file: its bytes (base64) or the error. */

@@ -10,9 +10,10 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DatasetManifest } from '../../shared/records';
 import { bytesNeeded } from '../../client/page/storage-plan';
-import { formatBytes } from '../../client/page/views/format';
+import { formatBytes } from '../../client/page/text/format';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
-import { launchChromium, openGraft, type Chromium } from '../support/browser';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { openGraft } from '../support/browser';
 import { seededGraft, type SeededGraft } from '../support/graft-fixture';
 import { inspectAllRecords } from '../support/raw-idb';
 
@@ -132,6 +133,8 @@ interface QuotaOutcome {
   epochRows: number;
   /** Codec of each stored record that holds cut activations (two tensors). */
   cutCodecs: string[];
+  /** The training box's text once the run has ended. */
+  trainingBox: string;
 }
 
 /**
@@ -199,6 +202,7 @@ async function runWithQuota(free: (needs: Needs) => number, noteBeforeStart: ((n
       info: await page.locator('#banner [role=status]').innerText(),
       epochRows: await page.locator('.curves-table tbody tr').count(),
       cutCodecs,
+      trainingBox: await page.locator('#training-progress').innerText(),
     };
   } finally {
     await browser.close();
@@ -231,6 +235,8 @@ it('trains the head only where even uint8 cut activations would not fit, and say
   expect(outcome.info).toContain('only the head trains');
   expect(outcome.cutCodecs).toEqual([]);
   expect(outcome.epochRows).toBe(QUOTA_RUN.headEpochs + 1);
+  // The training box counts the epochs of the run that trained, not the form's (which still asks for fine-tuning).
+  expect(outcome.trainingBox).toContain(`Epoch ${QUOTA_RUN.headEpochs} of ${QUOTA_RUN.headEpochs}`);
 });
 
 it('cuts the run down when storage runs short unannounced, instead of stopping with "cache full"', async () => {

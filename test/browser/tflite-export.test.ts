@@ -13,9 +13,10 @@ import type { Download } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { resizeToSquare } from '../../client/engine/preprocess';
 import { openLiteRtBrowser, type LiteRtBrowser } from '../../tools/measure/litert-browser';
-import { launchChromium, openGraft, type Chromium } from '../support/browser';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { openGraft } from '../support/browser';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
-import { decodeImage } from '../support/node-features';
+import { decodeFile } from '../../tools/measure/decode-file';
 
 const CLASSES = ['daisy', 'dandelion', 'sunflowers'];
 const PER_CLASS = 30;
@@ -88,7 +89,7 @@ it('downloads a checked int8 TFLite zip after training, and the file classifies 
   const tfjsTop1 = (await top.innerText()).trim();
 
   // ... and by the downloaded file, from its uint8 pixels, in LiteRT.js.
-  const image = resizeToSquare(await decodeImage(unseen), 224);
+  const image = resizeToSquare(await decodeFile(unseen), 224);
   const bytes = Uint8Array.from(tf.tidy(() => tf.round(image)).dataSync());
   image.dispose();
   const run = await runtime.run(zip['model.tflite'], [bytes]);

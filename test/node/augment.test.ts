@@ -7,16 +7,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { augment, augmentParams } from '../../client/engine/augment';
 import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
-import { decodeImage, FLOWERS_DIR, listClassFolder } from '../support/node-features';
+import { decodeFile } from '../../tools/measure/decode-file';
+import { FLOWERS_DIR, listClassFolder } from '../support/node-features';
 import { resizeToSquare } from '../../client/engine/preprocess';
-import { useBackend } from '../support/tf-node';
+import { useBackend } from '../../tools/measure/tf-node';
 
 let photo: tf.Tensor4D;
 
 beforeAll(async () => {
   await useBackend('wasm');
   const folder = await listClassFolder(FLOWERS_DIR, { perClass: 1 });
-  photo = tf.expandDims(resizeToSquare(await decodeImage(folder.images[0].path), 96)) as tf.Tensor4D;
+  photo = tf.expandDims(resizeToSquare(await decodeFile(folder.images[0].path), 96)) as tf.Tensor4D;
 });
 
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);

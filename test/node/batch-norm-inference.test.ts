@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { keepBatchNormInInferenceMode } from '../../client/engine/batch-norm-inference';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
-import { recipeFineTuneModel, useBackend } from '../support/tf-node';
+import { useBackend } from '../../tools/measure/tf-node';
+import { recipeFineTuneModel } from '../support/tf-node';
 
 const INPUT_SIZE = 64;
 const BATCH = 4;

@@ -1,6 +1,6 @@
 /**
  * The IndexedDB stores (features, checkpoints, classifiers) on fake-indexeddb: batches are all-or-nothing,
- * a full disk becomes CacheFullError with counts, resume sees exactly what is missing across connections,
+ * a full disk becomes StorageFullError saying what is kept, resume sees exactly what is missing across connections,
  * the cache panel's summary and clear work per dataset and model, and clearing everything leaves nothing. Image ids are the sha256 of the
  * shared photos and the model key uses the shared MobileNetV2's real weights hash.
  */
@@ -12,12 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { openDB } from 'idb';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { History, NamedArray, TrainSettings } from '../../shared/training';
-import { deleteCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint, type TrainingCheckpoint } from '../../client/cache/checkpoint-store';
-import { deleteClassifier, listClassifiers, loadClassifier, saveClassifier, type ClassifierRecord } from '../../client/cache/classifier-store';
+import { deleteCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint } from '../../client/cache/checkpoint-store';
+import { deleteClassifier, listClassifiers, loadClassifier, saveClassifier } from '../../client/cache/classifier-store';
 import { decodeTensor, encodeTensor, type EncodedTensor } from '../../client/cache/codec';
-import { clearEverything, closeDB, DB_NAME, DB_VERSION, getDB } from '../../client/cache/db';
+import { clearEverything, closeDB, getDB } from '../../client/cache/connection';
+import { isStorageFull, StorageFullError } from '../../client/cache/errors';
+import { DB_NAME, DB_VERSION, type ClassifierRecord, type TrainingCheckpoint } from '../../client/cache/schema';
 import {
-  CacheFullError,
   clear,
   count,
   getMany,
@@ -27,7 +28,6 @@ import {
   type NewFeature,
 } from '../../client/cache/feature-store';
 import { featureKey, modelKey } from '../../client/cache/keys';
-import { StorageFullError } from '../../client/cache/quota';
 import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 
 const SHARED = fileURLToPath(new URL('../../../shared', import.meta.url));
@@ -165,9 +165,9 @@ describe('feature store', () => {
     expect(await count(BOTTLENECK, 'cats_vs_dogs')).toBe(10);
   });
 
-  it('turns a quota error thrown by a put into CacheFullError with counts, and stores nothing of that batch', async () => {
+  it('turns a quota error thrown by a put into StorageFullError saying what is kept, and stores nothing of that batch', async () => {
     const first = CATS.slice(0, 6).flatMap((id) => [bottleneckFeature('cats_vs_dogs', id, 0), bottleneckFeature('cats_vs_dogs', id, 1)]);
-    await putBatch(first, { totalImages: CATS.length });
+    await putBatch(first);
     const second = CATS.slice(6, 10).map((id) => bottleneckFeature('cats_vs_dogs', id, 0));
     let puts = 0;
     const error = await withPatchedPut(
@@ -175,18 +175,28 @@ describe('feature store', () => {
         if (++puts === 3) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
         return real.apply(store, args);
       },
-      () => putBatch(second, { totalImages: CATS.length }).catch((e: unknown) => e),
+      () => putBatch(second).catch((e: unknown) => e),
     );
-    expect(error).toBeInstanceOf(CacheFullError);
-    const full = error as CacheFullError;
-    expect(full.message).toBe(`cache full: 6 of ${CATS.length} images cached; free space or clear the cache`);
-    expect([full.cachedImages, full.totalImages, full.datasetId, full.modelKey]).toEqual([6, CATS.length, 'cats_vs_dogs', BOTTLENECK]);
+    expect(error).toBeInstanceOf(StorageFullError);
+    const full = error as StorageFullError;
+    expect(full.message).toBe(
+      'storage full: a batch of 4 features could not be saved; the 6 images of this dataset cached before are kept. ' +
+        'Cached features take 0.0 MB: free space or clear the cache under “Coming back”',
+    );
+    expect([full.what, full.featureBytes]).toEqual(['a batch of 4 features', 12 * 2560]);
     expect((full.cause as DOMException).name).toBe('QuotaExceededError');
     expect(await missingKeys(keysOf(second))).toEqual(keysOf(second));
     expect(await count(BOTTLENECK)).toBe(12);
   });
 
-  it('turns a transaction aborted for quota at commit into CacheFullError', async () => {
+  it('knows a StorageFullError again after it crossed a worker boundary (comlink keeps its name and message)', () => {
+    const full = new StorageFullError('a batch of 4 features', 'nothing else changed', null);
+    const crossed = Object.assign(new Error(full.message), { name: full.name, stack: full.stack });
+    expect([isStorageFull(full), isStorageFull(crossed)]).toEqual([true, true]);
+    expect([isStorageFull(new Error('cache full')), isStorageFull(quotaError()), isStorageFull(null)]).toEqual([false, false, false]);
+  });
+
+  it('turns a transaction aborted for quota at commit into StorageFullError', async () => {
     const first = CATS.slice(0, 3).map((id) => cutFeature('cats_vs_dogs', id, 0));
     await putBatch(first);
     const second = CATS.slice(3, 7).map((id) => cutFeature('cats_vs_dogs', id, 0));
@@ -201,8 +211,8 @@ describe('feature store', () => {
       },
       () => putBatch(second).catch((e: unknown) => e),
     );
-    expect(error).toBeInstanceOf(CacheFullError);
-    expect((error as CacheFullError).message).toBe('cache full: 3 images cached; free space or clear the cache');
+    expect(error).toBeInstanceOf(StorageFullError);
+    expect((error as StorageFullError).message).toMatch(/^storage full: a batch of 4 features could not be saved; the 3 images of this dataset cached before are kept\. /);
     expect(await missingKeys(keysOf(second))).toEqual(keysOf(second));
     expect(await missingKeys(keysOf(first))).toEqual([]);
   });
@@ -438,13 +448,13 @@ describe('classifier store', () => {
 });
 
 describe('clearing everything', () => {
-  it('empties the features, the checkpoints and the classifiers, and says how many of each went', async () => {
+  it('empties the features, the checkpoints and the classifiers (and the runs: run-store.test.ts), and says how many of each went', async () => {
     await putBatch(CATS.slice(0, 3).map((id) => bottleneckFeature('cats_vs_dogs', id, 0)));
     await saveCheckpoint(checkpoint('run-a', 1, 1000));
     await saveCheckpoint(checkpoint('run-b', 2, 2000));
     await saveClassifier(classifier('run-a', 'cats or dogs', 100));
 
-    expect(await clearEverything()).toEqual({ features: 3, checkpoints: 2, classifiers: 1 });
+    expect(await clearEverything()).toEqual({ features: 3, checkpoints: 2, classifiers: 1, runs: 0 });
     expect(await summary()).toEqual([]);
     expect(await listCheckpoints()).toEqual([]);
     expect(await listClassifiers()).toEqual([]);

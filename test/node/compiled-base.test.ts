@@ -7,8 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Extractor, type BaseRunner, type ExtractedImage, type ExtractorSpec } from '../../client/farm/extractor';
-import { FLOWERS_DIR, MOBILENET_V2_DIR, SHARED_DIR, listClassFolder, preprocessImages, readModelArtifacts } from '../support/node-features';
-import { useBackend, type TestBackend } from '../support/tf-node';
+import { readModelArtifacts } from '../../tools/measure/model-artifacts';
+import { FLOWERS_DIR, MOBILENET_V2_DIR, SHARED_DIR, listClassFolder, preprocessImages } from '../support/node-features';
+import { useBackend, type TestBackend } from '../../tools/measure/tf-node';
 
 const MOBILENET_V1_DIR = `${SHARED_DIR}models/mobilenet_v1_0.25_224`;
 const SIZE = 224;

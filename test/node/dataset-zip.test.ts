@@ -65,7 +65,7 @@ describe('dataset zip', () => {
     });
     const back = unzipDataset(zip);
     expect(back.classes.map((c) => [c.name, c.files.map((f) => f.name)])).toEqual([['cats', ['a.jpg']], ['dogs', ['b.jpg']]]);
-    expect(back.skipped.map((s) => s.path).sort()).toEqual(['README.txt', '__MACOSX/dogs/._b.jpg', 'dogs/notes.txt']);
+    expect(back.skipped.map((s) => s.file)).toEqual(['README.txt', '__MACOSX/dogs/._b.jpg', 'dogs/notes.txt']);
   });
 
   it('writes names Windows refuses (CON, a:b?*, a trailing dot) as folders it holds, and reads them back as they were', async () => {

@@ -17,7 +17,7 @@ import { contentAddressedName } from '../../shared/names';
 import { DatasetManifestSchema, datasetRecordOf, type DatasetManifest, type LayersModelJson } from '../../shared/records';
 import { SEED_FLAGS, USAGE, parseSeedArgs } from '../../tools/ingest/options';
 import { seed } from '../../tools/ingest/run';
-import { sha256Hex } from '../../tools/ingest/hash';
+import { sha256Hex } from '../../shared/sha256';
 import {
   FLOWERS,
   MODEL_V1,
@@ -35,7 +35,7 @@ import {
   serveDirectory,
   writePngBomb,
 } from '../support/ingest-fixtures';
-import { useBackend } from '../support/tf-node';
+import { useBackend } from '../../tools/measure/tf-node';
 import { craftedGif } from '../support/crafted-images';
 import { prepareImage } from '../../tools/ingest/images';
 import { decodeFile } from '../../tools/measure/decode-file';
@@ -118,13 +118,13 @@ describe('seeding two real models and a class-folder dataset with bad files into
     const shards = new Map<string, Uint8Array>();
     for (const shard of manifest.shards) {
       const bytes = await readObject(r2.bucket, `datasets/flowers-mini/shards/${shard.file}`);
-      expect([bytes.length, sha256Hex(bytes)]).toEqual([shard.bytes, shard.sha256]);
+      expect([bytes.length, await sha256Hex(bytes)]).toEqual([shard.bytes, shard.sha256]);
       expect(shard.file).toBe(contentAddressedName('shard', shard.sha256, 'bin'));
       shards.set(shard.file, bytes);
     }
     for (const image of manifest.images) {
       const stored = slice(shards.get(image.shard)!, image.offset, image.length);
-      expect(sha256Hex(stored)).toBe(image.id);
+      expect(await sha256Hex(stored)).toBe(image.id);
       expect(Buffer.compare(stored, await readFile(join(FLOWERS, image.class, image.file)))).toBe(0);
       expect(image.type).toBe('image/jpeg');
     }
@@ -142,7 +142,7 @@ describe('seeding two real models and a class-folder dataset with bad files into
       expect(model.weightsManifest.length).toBe(1);
       const [weights] = model.weightsManifest[0].paths;
       const bytes = await readObject(r2.bucket, `models/${id}/${weights}`);
-      expect([bytes.length, sha256Hex(bytes)]).toEqual([graft.bytes, graft.weightsHash]);
+      expect([bytes.length, await sha256Hex(bytes)]).toEqual([graft.bytes, graft.weightsHash]);
       expect(await readJson(r2.bucket, `index/models/${id}.json`)).toEqual({ id, ...graft });
     }
   });
@@ -224,7 +224,7 @@ describe('seeding a dataset with duplicates, nested folders and large photos', (
       expect(images.length === 1 || bytes.length <= 0.02 * 1024 * 1024).toBe(true);
       for (const image of images) {
         const stored = slice(bytes, image.offset, image.length);
-        expect(sha256Hex(stored)).toBe(image.id);
+        expect(await sha256Hex(stored)).toBe(image.id);
         const small = await sharp(stored).metadata();
         const original = await sharp(join(FLOWERS, image.class, image.file.replace('field/', ''))).metadata();
         expect([small.format, image.type, Math.min(small.width, small.height)]).toEqual(['jpeg', 'image/jpeg', 128]);

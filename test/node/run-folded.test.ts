@@ -14,8 +14,9 @@ import { buildHead } from '../../client/trainer/head';
 import { releaseModels } from '../../client/engine/release';
 import { runFolded } from '../../client/engine/run-folded';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
-import { FLOWERS_DIR, MOBILENET_PREPROCESSING, decodeImage, listClassFolder } from '../support/node-features';
-import { useBackend } from '../support/tf-node';
+import { decodeFile } from '../../tools/measure/decode-file';
+import { FLOWERS_DIR, MOBILENET_PREPROCESSING, listClassFolder } from '../support/node-features';
+import { useBackend } from '../../tools/measure/tf-node';
 import { loadFlowersBase } from '../support/trainer-fixtures';
 
 const SIZE = 160;
@@ -29,7 +30,7 @@ beforeAll(async () => {
   const base = await loadFlowersBase(SIZE);
   const { images: files, classes } = await listClassFolder(FLOWERS_DIR, { perClass: PER_CLASS });
   classifier = buildClassifier(base, buildHead(base.outputs[0].shape[3] as number, classes.length, { ...DEFAULT_SETTINGS, hiddenUnits: 32, dropout: 0.3 }));
-  const images = await Promise.all(files.map(async (f) => resizeToSquare(await decodeImage(f.path), SIZE)));
+  const images = await Promise.all(files.map(async (f) => resizeToSquare(await decodeFile(f.path), SIZE)));
   inputs = tf.tidy(() => normalise(tf.stack(images), MOBILENET_PREPROCESSING) as tf.Tensor4D);
   tf.dispose(images);
 });

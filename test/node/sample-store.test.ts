@@ -11,7 +11,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDB } from 'idb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { closeDB, DB_NAME, getDB } from '../../client/cache/db';
+import { closeDB, getDB } from '../../client/cache/connection';
+import { DB_NAME } from '../../client/cache/schema';
 import {
   addClass,
   addSamples,

@@ -20,7 +20,7 @@ import { train } from '../../client/trainer/train';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
 import { BINARY_MODULE, simdBinaryModule } from '../../tools/build-simd';
 import { relativeError, seededValues } from '../support/values';
-import { useBackend, type TestBackend } from '../support/tf-node';
+import { useBackend, type TestBackend } from '../../tools/measure/tf-node';
 import { loadFlowersBase, trainJobOf, wasmFlowersFixture } from '../support/trainer-fixtures';
 
 const MAX_RELATIVE_ERROR = 1e-4;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { usableWasmThreads } from '../../client/engine/backend';
 import { fallbackRequest, withStartFailures } from '../../client/engine/start-fallback';
-import { fallbackNotes } from '../../client/page/views/backend-text';
+import { fallbackNotes } from '../../client/page/text/backend-text';
 
 describe('start fallback', () => {
   it('asks for the settings first, then WASM on one thread, then cpu', () => {

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bytesNeeded, chooseStorage, type RunFootprint } from '../../client/page/storage-plan';
-import { formatBytes } from '../../client/page/views/format';
+import { formatBytes } from '../../client/page/text/format';
 import { MOBILENET_V2_DIR } from '../support/node-features';
 
 const GB = 1e9;

@@ -23,8 +23,10 @@ import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-
 import { exportTflite, type TfliteExport } from '../../client/tflite/export-tflite';
 import { kotlinSnippet, pythonSnippet, tfliteReadme } from '../../client/tflite/snippets';
 import { openLiteRtBrowser, type LiteRtBrowser } from '../../tools/measure/litert-browser';
-import { MOBILENET_PREPROCESSING, SHARED_DIR, decodeImage, readModelArtifacts } from '../support/node-features';
-import { useBackend } from '../support/tf-node';
+import { readModelArtifacts } from '../../tools/measure/model-artifacts';
+import { decodeFile } from '../../tools/measure/decode-file';
+import { MOBILENET_PREPROCESSING, SHARED_DIR } from '../support/node-features';
+import { useBackend } from '../../tools/measure/tf-node';
 import { flowersFixture, loadFlowersBase, sourcesOf, splitOf, type FlowersFixture } from '../support/trainer-fixtures';
 
 const SIZE = 160;
@@ -36,7 +38,7 @@ let runtime: LiteRtBrowser;
 /** Pixels 0..255 [n, S, S, 3] of images, in order. */
 async function pixelsOf(paths: string[], size: number): Promise<tf.Tensor4D> {
   const images: tf.Tensor3D[] = [];
-  for (const path of paths) images.push(resizeToSquare(await decodeImage(path), size));
+  for (const path of paths) images.push(resizeToSquare(await decodeFile(path), size));
   const batch = tf.stack(images) as tf.Tensor4D;
   tf.dispose(images);
   return batch;

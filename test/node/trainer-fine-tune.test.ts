@@ -18,7 +18,8 @@ import { releaseModels } from '../../client/engine/release';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { bytesNeeded } from '../../client/page/storage-plan';
 import { resumeTraining, train, type TrainResult } from '../../client/trainer/train';
-import { MOBILENET_PREPROCESSING, MOBILENET_V2_DIR, preprocessImages, readModelArtifacts } from '../support/node-features';
+import { readModelArtifacts } from '../../tools/measure/model-artifacts';
+import { MOBILENET_PREPROCESSING, MOBILENET_V2_DIR, preprocessImages } from '../support/node-features';
 import { loadFlowersBase, sourcesOf, trainJobOf, wasmFlowersFixture, type FlowersFixture } from '../support/trainer-fixtures';
 
 const SIZE = 160;

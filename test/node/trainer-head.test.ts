@@ -16,7 +16,7 @@ import { releaseModels } from '../../client/engine/release';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { resumeTraining, train, type TrainResult } from '../../client/trainer/train';
 import { FLOWERS_DIR, MOBILENET_PREPROCESSING, listClassFolder, preprocessImages } from '../support/node-features';
-import { useBackend } from '../support/tf-node';
+import { useBackend } from '../../tools/measure/tf-node';
 import { flowersFixture, loadFlowersBase, sourcesOf, splitOf, type FlowersFixture } from '../support/trainer-fixtures';
 
 const SETTINGS: TrainSettings = { ...DEFAULT_SETTINGS, fineTuneEpochs: 0 };

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { crossEntropy } from '../../client/trainer/loss';
 import { scheduledLearningRate } from '../../client/trainer/schedule';
 import { checkSettings, DEFAULT_SETTINGS } from '../../client/trainer/settings';
-import { useBackend } from '../support/tf-node';
+import { useBackend } from '../../tools/measure/tf-node';
 
 describe('scheduledLearningRate', () => {
   it('cosine decays from the initial rate through half of it at mid-stage to 0 at the last step', () => {

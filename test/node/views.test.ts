@@ -4,17 +4,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { augmentationCostText } from '../../client/page/views/augmentation-cost';
-import { describeBackend, fallbackNotes } from '../../client/page/views/backend-text';
+import { describeBackend, fallbackNotes } from '../../client/page/text/backend-text';
 import { filterPredictions, summariseConfusion } from '../../client/page/views/confusion';
-import { enabledControls, type RunState } from '../../client/page/views/controls';
+import { enabledControls } from '../../client/page/views/controls';
+import type { RunState } from '../../shared/training';
 import { curveData } from '../../client/page/views/curve-data';
 import { loadingSnippet, preprocessingCode } from '../../client/page/views/export-snippet';
-import { summariseFolder, toClassPaths } from '../../client/page/views/folder';
-import { formatBytes, formatDuration, formatPercent, plural } from '../../client/page/views/format';
+import { readClassFolders } from '../../shared/class-folders';
+import { folderProblem, folderWarnings } from '../../client/page/views/folder';
+import { formatBytes, formatDuration, formatPercent, plural } from '../../client/page/text/format';
 import { toRaw, validateSettings, type FormSettings } from '../../client/page/views/settings-rules';
 import type { EpochRecord, History } from '../../shared/training';
 import type { TfliteSignature } from '../../shared/trainer-messages';
-import { checkFailure } from '../../client/page/tflite-export';
+import { checkFailure } from '../../client/tflite/verdict';
 import { checkSummary } from '../../client/page/views/tflite-panel';
 
 const SETTINGS: FormSettings = {
@@ -56,36 +58,17 @@ describe('format', () => {
 });
 
 describe('folder layout', () => {
-  it('drops the picked folder name so each path starts with its class', () => {
-    expect(toClassPaths(['flowers/daisy/1.jpg', 'flowers/roses/2.jpg', 'flowers/notes.txt'])).toEqual(['daisy/1.jpg', 'roses/2.jpg', 'notes.txt']);
-    expect(toClassPaths(['/flowers/daisy/1.jpg', '/flowers/roses/a/2.jpg'])).toEqual(['daisy/1.jpg', 'roses/a/2.jpg']);
-  });
-
-  it('keeps class folders dropped side by side, and a lone class folder, as they are', () => {
-    expect(toClassPaths(['/daisy/1.jpg', '/roses/2.jpg'])).toEqual(['daisy/1.jpg', 'roses/2.jpg']);
-    expect(toClassPaths(['daisy/1.jpg', 'daisy/2.jpg'])).toEqual(['daisy/1.jpg', 'daisy/2.jpg']);
-  });
-
-  it('counts images per class and says which files are skipped and why', () => {
-    const summary = summariseFolder(['daisy/1.jpg', 'daisy/sub/2.JPEG', 'roses/3.png', 'roses/.DS_Store', 'notes.txt', 'roses/readme.md']);
-    expect(summary.problem).toBeNull();
-    expect(summary.classes).toEqual([
-      { name: 'daisy', count: 2 },
-      { name: 'roses', count: 1 },
+  it('refuses an empty folder, loose photos and a single class in plain words, and warns of classes with few images', () => {
+    const read = (paths: string[]) => readClassFolders(paths, { imagesOnly: true });
+    expect(folderProblem(0, read([]))).toBe('The folder is empty.');
+    expect(folderProblem(2, read(['1.jpg', '2.jpg']))).toMatch(/^No photos inside class folders were found/);
+    expect(folderProblem(2, read(['daisy/1.jpg', 'daisy/2.jpg']))).toMatch(/Only one class folder \(“daisy”\)/);
+    const two = read(['daisy/1.jpg', 'daisy/sub/2.JPEG', 'roses/3.png']);
+    expect(folderProblem(3, two)).toBeNull();
+    expect(folderWarnings(two)).toEqual([
+      '“daisy” has only 2 images: results for it will be unreliable.',
+      '“roses” has only 1 image: results for it will be unreliable.',
     ]);
-    expect(summary.accepted).toEqual([0, 1, 2]);
-    expect(summary.ignored).toEqual([
-      { path: 'roses/.DS_Store', reason: 'hidden file' },
-      { path: 'notes.txt', reason: 'not inside a class folder' },
-      { path: 'roses/readme.md', reason: 'not a JPEG, PNG, WebP, GIF, BMP or AVIF image' },
-    ]);
-    expect(summary.warnings).toHaveLength(2);
-  });
-
-  it('refuses an empty folder, loose photos and a single class in plain words', () => {
-    expect(summariseFolder([]).problem).toBe('The folder is empty.');
-    expect(summariseFolder(['1.jpg', '2.jpg']).problem).toMatch(/^No photos inside class folders were found/);
-    expect(summariseFolder(['daisy/1.jpg', 'daisy/2.jpg']).problem).toMatch(/Only one class folder \(“daisy”\)/);
   });
 });
 

@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
-import { recipeFineTuneModel, useBackend, type TestBackend } from '../support/tf-node';
+import { useBackend, type TestBackend } from '../../tools/measure/tf-node';
+import { recipeFineTuneModel } from '../support/tf-node';
 import { relativeError, seededValues } from '../support/values';
 
 const MISSING_ON_WASM = [

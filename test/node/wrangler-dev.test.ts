@@ -13,11 +13,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetRecordOf, type DatasetManifest, type DatasetRecord } from '../../shared/records';
 import { startGraft, type GraftServer } from '../../tools/graft-server';
-import { sha256Hex } from '../../tools/ingest/hash';
+import { sha256Hex } from '../../shared/sha256';
 import { parseSeedArgs } from '../../tools/ingest/options';
 import { seed } from '../../tools/ingest/run';
 import { FLOWERS, MODEL_V1, MODEL_V2, linkClassFolders, sampleFiles } from '../support/ingest-fixtures';
-import { useBackend } from '../support/tf-node';
+import { useBackend } from '../../tools/measure/tf-node';
 
 const MODEL_ID = 'mobilenet_v2_0.35_224_no_top';
 
@@ -104,7 +104,7 @@ describe('Graft under wrangler dev, seeded through its API', () => {
     const range = await fetch(url, { headers: { Range: `bytes=${image.offset}-${last}` } });
     expect(range.status).toBe(206);
     expect(range.headers.get('content-range')).toBe(`bytes ${image.offset}-${last}/${shard.bytes}`);
-    expect(sha256Hex(new Uint8Array(await range.arrayBuffer()))).toBe(image.id);
+    expect(await sha256Hex(new Uint8Array(await range.arrayBuffer()))).toBe(image.id);
   });
 
   it('serves the page at / with the cross-origin isolation headers threaded wasm needs', async () => {

@@ -1,23 +1,26 @@
 /**
  * Test helper: reference feature extraction in Node, the same path the browser farm takes except for the JPEG
- * decoder (sharp here). Lists a class-folder dataset from ../shared, decodes and preprocesses images with
- * client/engine/preprocess.ts (and augments with client/engine/augment.ts), runs the truncated base on the active
- * tfjs backend and returns pooled bottleneck features and/or the fine-tune cut activations.
+ * decoder (sharp, applying EXIF orientation as the browser does: tools/measure/decode-file.ts). Lists a
+ * class-folder dataset from ../shared, decodes and preprocesses images with client/engine/preprocess.ts (and
+ * augments with client/engine/augment.ts), runs the truncated base on the active tfjs backend and returns pooled
+ * bottleneck features and/or the fine-tune cut activations.
  *
  * Results are cached on disk under .local/test-cache/, keyed by the model's bytes, the image ids, the input size,
  * the views and the cut, so repeated local runs skip extraction; CI starts empty, so callers keep the subsets small.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import sharp from 'sharp';
 import { augment, augmentParams } from '../../client/engine/augment';
 import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
-import { normalise, resizeToSquare, type RgbaPixels } from '../../client/engine/preprocess';
+import { normalise, resizeToSquare } from '../../client/engine/preprocess';
 import { loadBaseModel, splitAtFineTune } from '../../client/engine/base-model';
+import { scanClassFolders } from '../../tools/ingest/class-folders';
+import { decodeFile } from '../../tools/measure/decode-file';
+import { readModelArtifacts } from '../../tools/measure/model-artifacts';
 
 export const SHARED_DIR = fileURLToPath(new URL('../../../shared/', import.meta.url));
 export const MOBILENET_V2_DIR = join(SHARED_DIR, 'models/mobilenet_v2_0.35_224_no_top');
@@ -38,60 +41,29 @@ export interface ClassFolder {
 }
 
 /**
- * The images of a `<dir>/<class>/<file>` dataset, classes and files in sorted order. `perClass` keeps that many
- * images of each class, spread evenly over the sorted file list (a stable subset, not the first few ids).
+ * The images of a `<dir>/<class>/<file>` dataset, read as the seed reads it (classes and files in code-unit
+ * order). `perClass` keeps that many images of each class, spread evenly over the sorted file list (a stable
+ * subset, not the first few ids).
  */
 export async function listClassFolder(dir: string, options: { perClass?: number } = {}): Promise<ClassFolder> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const classes = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const scan = await scanClassFolders(dir, { imagesOnly: true });
   const images: ImageFile[] = [];
-  for (const className of classes) {
-    const files = (await readdir(join(dir, className))).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+  for (const { name: className, dir: folder, files } of scan.classes) {
     const take = Math.min(options.perClass ?? files.length, files.length);
     for (let i = 0; i < take; i++) {
-      const path = join(dir, className, files[Math.floor((i * files.length) / take)]);
+      const path = join(dir, folder, files[Math.floor((i * files.length) / take)]);
       const id = createHash('sha256').update(await readFile(path)).digest('hex');
       images.push({ path, className, id });
     }
   }
-  return { classes, images };
-}
-
-/** model.json + its weight files from disk as tf.io.ModelArtifacts, plus a hash of all of it for cache keys. */
-export async function readModelArtifacts(dir: string): Promise<{ artifacts: tf.io.ModelArtifacts; hash: string }> {
-  const jsonBytes = await readFile(join(dir, 'model.json'));
-  const json = JSON.parse(jsonBytes.toString('utf8')) as tf.io.ModelJSON;
-  const hash = createHash('sha256').update(jsonBytes);
-  const buffers: Uint8Array[] = [];
-  for (const group of json.weightsManifest) {
-    for (const path of group.paths) {
-      const bytes = await readFile(join(dir, path));
-      hash.update(bytes);
-      buffers.push(bytes);
-    }
-  }
-  const weightData = tf.io.CompositeArrayBuffer.join(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer));
-  return {
-    artifacts: {
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
-      weightData,
-    },
-    hash: hash.digest('hex'),
-  };
-}
-
-/** Decodes an image file to RGBA bytes, as the browser's ImageData would hold them. */
-export async function decodeImage(path: string): Promise<RgbaPixels> {
-  const { data, info } = await sharp(path).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  return { classes: scan.classes.map((c) => c.name), images };
 }
 
 /** [n, size, size, 3] model input (normalised) for view `view` of each image (0 = the image itself). */
 export async function preprocessImages(paths: string[], ids: string[], size: number, view = 0): Promise<tf.Tensor4D> {
   const resized: tf.Tensor3D[] = [];
   try {
-    for (const path of paths) resized.push(resizeToSquare(await decodeImage(path), size));
+    for (const path of paths) resized.push(resizeToSquare(await decodeFile(path), size));
     return tf.tidy(() => {
       let batch = tf.stack(resized) as tf.Tensor4D;
       if (view > 0) batch = augment(batch, ids.map((id) => augmentParams(id, view, DEFAULT_AUGMENTATION)), DEFAULT_AUGMENTATION);

@@ -1,20 +1,26 @@
 /**
  * Graft's IndexedDB in the browser under test, read with the raw API (not the page's code, whose mistakes a test
  * must not share): how many records each store holds, the records under some keys or of a whole store, or what a
- * test computes in the page from a whole store. Each read is one read-only transaction on a connection of its
- * own, closed after it. Types only from client/cache/db.ts: nothing of the page's code runs here.
+ * test computes in the page from a whole store; and one write, a store emptied as a visitor's tools could. Each is
+ * one transaction on a connection of its own, closed after it. Types only from client/cache/schema.ts: nothing of
+ * the page's code runs here.
  */
 import type { StoreNames, StoreValue } from 'idb';
 import type { JSHandle, Page } from 'playwright-core';
-import type { GraftDB } from '../../client/cache/db';
-import { within } from './browser';
+import type { GraftDB } from '../../client/cache/schema';
+import { within } from '../../tools/measure/within';
 
 type Store = StoreNames<GraftDB>;
 
 /** A read blocked by a connection that never closes fails with its name instead of at the test's limit. */
 const READ_LIMIT_MS = 60_000;
 
-type Read = { kind: 'count-each' } | { kind: 'count'; store: Store } | { kind: 'get-all'; store: Store } | { kind: 'get'; store: Store; keys: string[] };
+type Read =
+  | { kind: 'count-each' }
+  | { kind: 'count'; store: Store }
+  | { kind: 'get-all'; store: Store }
+  | { kind: 'get'; store: Store; keys: string[] }
+  | { kind: 'clear'; store: Store };
 
 /** Runs in the page: page.evaluate sends this function's source alone, so it uses nothing from outside it. */
 async function readInPage(read: Read): Promise<unknown> {
@@ -35,7 +41,8 @@ async function readInPage(read: Read): Promise<unknown> {
       const counts = await Promise.all(names.map((name) => result(tx.objectStore(name).count())));
       return Object.fromEntries(names.map((name, i) => [name, counts[i]]));
     }
-    const store = db.transaction(read.store).objectStore(read.store);
+    const store = db.transaction(read.store, read.kind === 'clear' ? 'readwrite' : 'readonly').objectStore(read.store);
+    if (read.kind === 'clear') return await result(store.clear());
     if (read.kind === 'count') return await result(store.count());
     if (read.kind === 'get-all') return await result(store.getAll());
     return await Promise.all(read.keys.map((key) => result(store.get(key))));
@@ -87,6 +94,11 @@ async function evaluateRead(page: Page, read: Read): Promise<unknown> {
 /** Records in each of Graft's stores, counted in one transaction. */
 export function countEachStore(page: Page): Promise<Record<string, number>> {
   return evaluateRead(page, { kind: 'count-each' }) as Promise<Record<string, number>>;
+}
+
+/** Deletes every record of one store. */
+export async function deleteAllRecords(page: Page, store: Store): Promise<void> {
+  await evaluateRead(page, { kind: 'clear', store });
 }
 
 /** Records in one store. */

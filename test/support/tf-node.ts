@@ -1,32 +1,16 @@
 /**
- * Test helpers for TensorFlow.js in Node:
- * - `await useBackend('wasm' | 'cpu')` switches backend (in beforeAll, or between computations to compare backends).
- *   Both backends are registered by importing this module; the wasm binaries are read from the installed
- *   @tensorflow/tfjs-backend-wasm package (tfjs has no wasm threads in Node, so wasm runs on one thread).
- *   Importing this module also loads tfjs-layers, which is what registers the gradients of the core ops.
- * - `await loadMobileNetV2(inputSize)` loads the real pretrained base from ../shared at a smaller square input size
- *   (the network is fully convolutional), for fast tests.
+ * The real pretrained base for the Node tests (tfjs in Node itself is tools/measure/tf-node.ts, imported here so
+ * its backends and gradients are registered):
+ * - `await loadMobileNetV2(inputSize)` loads MobileNetV2-0.35 from ../shared at a smaller square input size
+ *   (the network is fully convolutional), for fast tests;
+ * - `await recipeFineTuneModel(...)` nests it in the recipe's fine-tuning model.
  */
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-
-export type TestBackend = 'wasm' | 'cpu';
-
-const require = createRequire(import.meta.url);
-// The package's `main` lives in its dist folder, next to the .wasm files; the prefix must end in '/'.
-setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/'));
-
-/** Makes `name` the active backend, initialising it on first use. */
-export async function useBackend(name: TestBackend): Promise<void> {
-  if (!(await tf.setBackend(name))) throw new Error(`tfjs backend '${name}' failed to initialise`);
-  await tf.ready();
-}
+import '../../tools/measure/tf-node';
 
 const mobileNetV2Dir = fileURLToPath(new URL('../../../shared/models/mobilenet_v2_0.35_224_no_top/', import.meta.url));
 

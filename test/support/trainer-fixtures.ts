@@ -9,16 +9,9 @@ import { splitImages } from '../../client/trainer/split';
 import { memorySource, splitSamples, type SampleSource } from '../../client/trainer/sources';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
-import { useBackend } from './tf-node';
-import {
-  FLOWERS_DIR,
-  MOBILENET_V2_DIR,
-  extractFeatures,
-  listClassFolder,
-  readModelArtifacts,
-  type ClassFolder,
-  type ExtractedFeatures,
-} from './node-features';
+import { readModelArtifacts } from '../../tools/measure/model-artifacts';
+import { useBackend } from '../../tools/measure/tf-node';
+import { FLOWERS_DIR, MOBILENET_V2_DIR, extractFeatures, listClassFolder, type ClassFolder, type ExtractedFeatures } from './node-features';
 
 export interface FlowersFixture {
   folder: ClassFolder;

@@ -1,9 +1,10 @@
 /**
  * Helpers for the worker tests: requests through app.request() with the pool's bindings, the admin
- * header, and sha256 / content-addressed names made the way ingest makes them.
+ * header, and content-addressed names made the way ingest makes them.
  */
 import { env } from 'cloudflare:workers';
 import { contentAddressedName } from '../../shared/names';
+import { sha256Hex } from '../../shared/sha256';
 import { app } from '../../worker/index';
 
 /** The token vitest.config.ts gives the Worker as GRAFT_ADMIN_TOKEN. */
@@ -16,12 +17,6 @@ export function api(path: string, init?: RequestInit): Promise<Response> {
 /** An authorised PUT. */
 export function put(path: string, body: BodyInit, headers: Record<string, string> = {}): Promise<Response> {
   return api(path, { method: 'PUT', body, headers: { ...ADMIN, ...headers } });
-}
-
-export async function sha256Hex(bytes: BufferSource | string): Promise<string> {
-  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
-  const digest = await crypto.subtle.digest('SHA-256', data);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** `<stem>-<sha256 prefix>.<ext>` for these bytes. */

@@ -5,7 +5,8 @@
  */
 import { contentAddressedName } from '../../shared/names';
 import type { DatasetManifest, ImageEntry, ModelMetadata, ModelRecord, Shard } from '../../shared/records';
-import { bytesOf, sha256Hex } from './api';
+import { sha256Hex } from '../../shared/sha256';
+import { bytesOf } from './api';
 import mobilenetJson from '../../../shared/models/mobilenet_v2_0.35_224_no_top/model.json?raw';
 import mobilenetWeights from '../../../shared/models/mobilenet_v2_0.35_224_no_top/group1-shard1of1.bin?url&inline';
 import cat102 from '../../../shared/datasets/cats_vs_dogs/cats/cat.102.jpg?url&inline';

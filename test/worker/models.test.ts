@@ -2,7 +2,8 @@
 import { reset } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { api, put, sha256Hex, storedKeys } from './api';
+import { sha256Hex } from '../../shared/sha256';
+import { api, put, storedKeys } from './api';
 import { mobilenetModel, ORIGINAL_MODEL_JSON } from './fixtures';
 
 beforeEach(() => reset());

@@ -7,7 +7,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { buildPublication, PublicationError } from '../../client/api/publications';
 import { MAX_ADMIN_PUBLICATION_BYTES, MAX_OPEN_PUBLICATION_BYTES, type PublicationManifest } from '../../shared/publication';
 import { mulberry32 } from '../../shared/seeded-random';
-import { api, sha256Hex, storedKeys } from './api';
+import { sha256Hex } from '../../shared/sha256';
+import { api, storedKeys } from './api';
 import { ADMIN, builtPublication, examplePhotos, openEnv, postPublication, publishInput } from './publication-fixtures';
 
 beforeEach(() => reset());

@@ -8,7 +8,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { runnableModel } from '../../client/api/publications';
 import { DELETE_KEY_HEADER, PUBLICATION_ID, type PublicationRecord, type PublishResult } from '../../shared/publication';
 import { clientKey } from '../../worker/publish-policy';
-import { api, sha256Hex, storedKeys } from './api';
+import { sha256Hex } from '../../shared/sha256';
+import { api, storedKeys } from './api';
 import { ADMIN, builtPublication, clientOf, openEnv, postPublication, publishInput } from './publication-fixtures';
 
 beforeEach(() => reset());

@@ -6,13 +6,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { DatasetManifestSchema, describeIssues, type DatasetManifest } from '../../shared/records';
-import { byCodeUnit, scanClassFolders } from './class-folders';
+import { byCodeUnit } from '../../shared/class-folders';
+import { scanClassFolders } from './class-folders';
 import { SourceError } from './errors';
-import { sha256Hex } from './hash';
+import { sha256Hex } from '../../shared/sha256';
 import { prepareImage } from './images';
 import { mapLimit } from './pool';
 import { packShards, type PackableImage, type StagedShard } from './shards';
-import type { SkippedFile } from './skipped';
+import type { SkippedFile } from '../../shared/class-folders';
 
 export interface DatasetOptions {
   id: string;
@@ -57,7 +58,7 @@ export async function prepareDataset(root: string, options: DatasetOptions): Pro
       skipped.push({ file: `${className}/${file}`, reason: result.reason });
       return null;
     }
-    const id = sha256Hex(result.bytes);
+    const id = await sha256Hex(result.bytes);
     let location = path;
     if (result.reencoded) {
       location = join(imagesDir, id);

@@ -4,13 +4,13 @@
  * ("Цветы", "花"): those keep a short hash of the whole name, so two names never share an id by accident.
  */
 import { MAX_NAME_LENGTH } from '../../shared/names';
-import { sha256Hex } from './hash';
+import { sha256Hex } from '../../shared/sha256';
 
 /** Hex digits of the name's sha256 appended when letters were lost: 32 bits, ample for one store. */
 const SUFFIX_LENGTH = 8;
 
 /** An id the API accepts (shared nameProblem), the same for the same name on every machine. */
-export function toId(name: string): string {
+export async function toId(name: string): Promise<string> {
   // NFKD splits accented letters into letter and mark; the marks go, the letters stay.
   const folded = name.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
   const slug = folded
@@ -19,7 +19,7 @@ export function toId(name: string): string {
     .replace(/^[.-]+|-+$/g, '');
   const lossless = slug !== '' && /^[\x00-\x7f]*$/.test(folded) && slug.length <= MAX_NAME_LENGTH;
   if (lossless) return slug;
-  const suffix = sha256Hex(new TextEncoder().encode(name)).slice(0, SUFFIX_LENGTH);
+  const suffix = (await sha256Hex(name)).slice(0, SUFFIX_LENGTH);
   const kept = slug.slice(0, MAX_NAME_LENGTH - SUFFIX_LENGTH - 1).replace(/[.-]+$/, '');
   return kept === '' ? suffix : `${kept}-${suffix}`;
 }

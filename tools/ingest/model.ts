@@ -13,7 +13,7 @@ import {
 } from '../../shared/records';
 import { contentAddressedName } from '../../shared/names';
 import { SourceError } from './errors';
-import { sha256Hex } from './hash';
+import { sha256Hex } from '../../shared/sha256';
 
 /** Where a model's files come from: a directory or a model.json URL. */
 export interface ModelSource {
@@ -117,7 +117,7 @@ export async function prepareModel(source: ModelSource, options: ModelOptions): 
   const weightFiles: PreparedModel['weightFiles'] = [];
   for (let start = 0; start < allWeights.length; start += MAX_WEIGHT_FILE_BYTES) {
     const bytes = allWeights.subarray(start, start + MAX_WEIGHT_FILE_BYTES);
-    weightFiles.push({ file: contentAddressedName('weights', sha256Hex(bytes), 'bin'), bytes });
+    weightFiles.push({ file: contentAddressedName('weights', await sha256Hex(bytes), 'bin'), bytes });
   }
 
   const metadata: ModelMetadata = {
@@ -126,7 +126,7 @@ export async function prepareModel(source: ModelSource, options: ModelOptions): 
     bottleneck: bottleneckOf(layers, options.bottleneck, source.origin),
     preprocessing: { scale: options.scale, offset: options.offset },
     bytes: allWeights.length,
-    weightsHash: sha256Hex(allWeights),
+    weightsHash: await sha256Hex(allWeights),
     layers: layers.length,
   };
   const record = v.safeParse(ModelRecordSchema, { id: options.id, ...metadata });

@@ -14,7 +14,7 @@ import { prepareModel } from './model';
 import type { DatasetSpec, ModelSpec, SeedOptions } from './options';
 import { mapLimit } from './pool';
 import { openDatasetSource, openModelSource } from './sources';
-import type { SkippedFile } from './skipped';
+import type { SkippedFile } from '../../shared/class-folders';
 import { openLocalTarget, openRemoteTarget, type StoredObject, type Target } from './targets';
 
 export interface SourceResult {
@@ -177,7 +177,7 @@ async function ingestDataset(
   const tempDir = await mkdtemp(join(tmpdir(), 'graft-seed-'));
   try {
     const source = await openDatasetSource(spec.source, tempDir);
-    const id = spec.id ?? toId(source.defaultName);
+    const id = spec.id ?? (await toId(source.defaultName));
     const name = spec.name ?? source.defaultName;
     const dataset = await prepareDataset(source.root, {
       id,

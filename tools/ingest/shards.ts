@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageEntry } from '../../shared/records';
 import { contentAddressedName } from '../../shared/names';
-import { sha256Hex } from './hash';
+import { sha256Hex } from '../../shared/sha256';
 
 /** An image ready to pack: its entry fields except where it lands, and where its bytes are now. */
 export interface PackableImage {
@@ -40,7 +40,7 @@ export async function packShards(
 
   const flush = async (): Promise<void> => {
     const body = Buffer.concat(pending.map((p) => p.bytes));
-    const sha256 = sha256Hex(body);
+    const sha256 = await sha256Hex(body);
     const file = contentAddressedName('shard', sha256, 'bin');
     const path = join(stagingDir, file);
     await writeFile(path, body);
@@ -57,7 +57,7 @@ export async function packShards(
   for (const image of images) {
     if (pending.length > 0 && pendingBytes + image.length > shardBytes) await flush();
     const bytes = await readFile(image.location);
-    if (sha256Hex(bytes) !== image.id) throw new Error(`${image.location} changed while it was being ingested`);
+    if ((await sha256Hex(bytes)) !== image.id) throw new Error(`${image.location} changed while it was being ingested`);
     pending.push({ image, bytes });
     pendingBytes += bytes.length;
   }

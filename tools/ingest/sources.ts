@@ -13,7 +13,7 @@ import * as tar from 'tar';
 import { SourceError } from './errors';
 import { toId } from './ids';
 import type { ModelSource } from './model';
-import type { SkippedFile } from './skipped';
+import type { SkippedFile } from '../../shared/class-folders';
 
 export const isUrl = (spec: string): boolean => /^https?:\/\//i.test(spec);
 
@@ -40,7 +40,7 @@ export async function openModelSource(spec: string): Promise<ModelSource & { def
     return {
       origin: spec,
       modelJson,
-      defaultId: toId(segments.at(-2) ?? url.hostname),
+      defaultId: await toId(segments.at(-2) ?? url.hostname),
       readWeightFile: async (path) => new Uint8Array(await (await download(new URL(path, url))).arrayBuffer()),
     };
   }
@@ -54,7 +54,7 @@ export async function openModelSource(spec: string): Promise<ModelSource & { def
   return {
     origin: spec,
     modelJson,
-    defaultId: toId(basename(dir)),
+    defaultId: await toId(basename(dir)),
     readWeightFile: (path) => readFile(resolve(dir, path)),
   };
 }

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getPlatformProxy } from 'wrangler';
 import { SourceError } from './errors';
-import { sha256Hex } from './hash';
+import { sha256Hex } from '../../shared/sha256';
 
 export interface StoredObject {
   /** R2 key, e.g. models/<id>/model.json; the API path is /api/<key>. */
@@ -58,7 +58,7 @@ export async function openLocalTarget(persistTo: string): Promise<Target> {
         httpMetadata: { contentType: object.contentType },
         onlyIf: { etagDoesNotMatch: object.immutable ? '*' : createHash('md5').update(bytes).digest('hex') },
         // As the API does for content-addressed files: R2 refuses the put if the bytes were damaged on the way.
-        ...(object.immutable ? { sha256: sha256Hex(bytes) } : {}),
+        ...(object.immutable ? { sha256: await sha256Hex(bytes) } : {}),
       });
       return stored === null ? 'present' : 'stored';
     },

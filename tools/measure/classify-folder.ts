@@ -11,7 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { normalise, resizeToSquare } from '../../client/engine/preprocess';
 import { artifactsFromFiles, type ClassifierMetadata } from '../../client/trainer/export';
 import { scanClassFolders } from '../ingest/class-folders';
-import type { SkippedFile } from '../ingest/skipped';
+import type { SkippedFile } from '../../shared/class-folders';
 import { decodeFile } from './decode-file';
 
 /** Images classified at once: bounds memory at 224 px. */

@@ -3,12 +3,10 @@
  * error (exit 2), whole-number and backend flags, and the exit codes of a run.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { BackendChoice } from '../../shared/farm';
+import { BACKEND_CHOICES, type BackendChoice } from '../../shared/farm';
 
 /** A command line that cannot be run; the message says what to change. */
 export class UsageError extends Error {}
-
-const BACKENDS: readonly BackendChoice[] = ['auto', 'wasm', 'webgpu', 'cpu'];
 
 /** The parsed flags (strict: an unknown flag or a missing value is a UsageError). */
 export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
@@ -30,7 +28,7 @@ export function wholeNumberFlag(text: string | undefined, flag: string, min: num
 /** --backend, 'auto' when not given. */
 export function backendFlag(text: string | undefined): BackendChoice {
   const backend = (text ?? 'auto') as BackendChoice;
-  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend ${text} must be one of ${BACKENDS.join(', ')}`);
+  if (!BACKEND_CHOICES.includes(backend)) throw new UsageError(`--backend ${text} must be one of ${BACKEND_CHOICES.join(', ')}`);
   return backend;
 }
 

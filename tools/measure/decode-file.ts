@@ -1,6 +1,7 @@
 /**
  * An image file as RGBA pixels in Node, the input client/engine/preprocess.ts takes: sharp decodes it and applies
- * its EXIF orientation, as the browser's decoder does (createImageBitmap with imageOrientation 'from-image').
+ * its EXIF orientation, as the browser's decoder does (createImageBitmap with imageOrientation 'from-image'). The
+ * one Node decoder: the tools' measurements and the tests' reference features both read images through it.
  */
 import sharp from 'sharp';
 import type { RgbaPixels } from '../../client/engine/preprocess';

@@ -10,7 +10,7 @@ import type * as ComlinkApi from 'comlink';
 import type { BackendChoice, BackendReport } from '../../shared/farm';
 import type { StageTwoProfileOptions, StepProfile } from '../../client/trainer/step-profile';
 import type { FineTuneHelperApi } from '../../client/trainer/worker/fine-tune-helper.worker';
-import { readModelArtifacts } from '../../test/support/node-features';
+import { readModelArtifacts } from './model-artifacts';
 import { DIST_CLIENT } from './project';
 
 /** URL path of the built fine-tuning helper worker (helper-pool.ts's `new URL('./fine-tune-helper.worker.ts', …)`). */

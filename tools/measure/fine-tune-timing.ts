@@ -20,8 +20,8 @@ import { buildHead } from '../../client/trainer/head';
 import { releaseModels } from '../../client/engine/release';
 import { profileStageTwoStep, type StepProfile } from '../../client/trainer/step-profile';
 import { registerWasmBackpropKernels } from '../../client/trainer/wasm-backprop-kernels';
-import { readModelArtifacts } from '../../test/support/node-features';
-import { useBackend } from '../../test/support/tf-node';
+import { readModelArtifacts } from './model-artifacts';
+import { useBackend } from './tf-node';
 import { decodeFile } from './decode-file';
 
 /** Steps before a profile (the first grow the wasm heap) and steps profiled. */

@@ -18,10 +18,11 @@ import type { Evaluation, History } from '../../shared/training';
 import type { TfliteKind } from '../../shared/trainer-messages';
 import type { ExtractWorkerApi } from '../../client/farm/extract.worker';
 import type { FarmProgress } from '../../client/farm/farm';
-import type { ClassifyFrame, Live, LiveFrame, LiveStatus } from '../../client/page/live';
-import type { PageSettings, Session } from '../../client/page/session';
-import { launchChromium } from '../../test/support/browser';
-import { fakeCameraFlags } from '../../test/support/fake-camera';
+import type { ClassifyFrame, Live, LiveFrame, LiveStatus } from '../../client/camera/live';
+import type { PageSettings } from '../../client/page/run-planner';
+import type { Session } from '../../client/page/session';
+import { launchChromium } from './chromium';
+import { fakeCameraFlags } from './fake-camera';
 import { startGraft } from '../graft-server';
 import { DIST_CLIENT } from './project';
 
@@ -57,7 +58,7 @@ const NAME_HELPER = 'globalThis.__name ??= (fn) => fn;';
 
 /**
  * Starts Graft on `persistTo`, opens its page in headless Chromium and waits for the page to boot. `camera`: a y4m
- * video the browser's fake camera plays (test/support/fake-camera.ts). A `profile` folder and a `port` keep the
+ * video the browser's fake camera plays (fake-camera.ts). A `profile` folder and a `port` keep the
  * page's IndexedDB from one run to the next (see cache-dir.ts).
  */
 export async function openGraftPage(options: {

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, normalize } from 'node:path';
-import { launchChromium, type Chromium } from '../../test/support/browser';
+import { launchChromium, type Chromium } from './chromium';
 
 const require = createRequire(import.meta.url);
 const CORE_DIST = dirname(require.resolve('@litertjs/core'));

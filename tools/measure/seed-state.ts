@@ -6,7 +6,7 @@ import { mkdir, readdir, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseSeedArgs } from '../ingest/options';
 import { seed } from '../ingest/run';
-import type { SkippedFile } from '../ingest/skipped';
+import type { SkippedFile } from '../../shared/class-folders';
 
 export interface SeededState {
   /** Id of the dataset as stored. */

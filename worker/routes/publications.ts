@@ -41,7 +41,8 @@ import {
 import { publisherOf, publishPolicy } from '../publish-policy';
 import { objectPolicy, serveObject } from '../r2-object';
 import { publicationFileKey } from '../storage';
-import { parseDocument, readLimited, sha256Hex } from '../uploads';
+import { sha256Hex } from '../../shared/sha256';
+import { parseDocument, readLimited } from '../uploads';
 
 export const publications = new Hono<AppEnv>();
 

@@ -4,7 +4,7 @@
  * trains on one view of each photo as long as without.
  */
 import type { ViewsPerEpoch } from '../../../shared/training';
-import { plural } from './format';
+import { plural } from '../text/format';
 
 /** Extraction time of `views` augmented views relative to none, when `trainShare` of the photos train. */
 export function extractionFactor(views: number, trainShare: number): number {

@@ -5,7 +5,7 @@
  * to show.
  */
 import { h, replace, scrollRegion, uniqueId } from './dom';
-import { formatBytes, formatCount, formatPercent } from './format';
+import { formatBytes, formatCount, formatPercent } from '../text/format';
 
 export interface CacheEntry {
   datasetName: string;

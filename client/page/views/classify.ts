@@ -3,7 +3,7 @@
  * probabilities. The preview's object URL is made and revoked here; the classification is the caller's.
  */
 import { bar, dropZone, h, replace } from './dom';
-import { formatPercent } from './format';
+import { formatPercent } from '../text/format';
 
 export interface ClassifyCallbacks {
   onClassify(file: File): void;

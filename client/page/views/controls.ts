@@ -3,9 +3,8 @@
  * becomes disabled (Pause after a click), focus moves to the button that now makes sense (Resume), so a
  * keyboard user is never dropped back to the top of the page.
  */
+import type { RunState } from '../../../shared/training';
 import { h, replace } from './dom';
-
-export type RunState = 'idle' | 'extracting' | 'training' | 'paused' | 'done' | 'error';
 export type ControlName = 'start' | 'pause' | 'resume' | 'cancel';
 
 export interface ControlsCallbacks {

@@ -9,7 +9,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { History } from '../../../shared/training';
 import { curveData, type CurveData } from './curve-data';
 import { h, replace, scrollRegion } from './dom';
-import { formatLoss, formatPercent } from './format';
+import { formatLoss, formatPercent } from '../text/format';
 
 export interface Curves {
   update(history: History | null): void;

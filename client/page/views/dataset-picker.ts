@@ -6,8 +6,9 @@
 import type { DatasetRecord } from '../../../shared/records';
 import { dropZone, h, replace, uniqueId } from './dom';
 import { filesFromDrop, filesFromInput, type PickedFile } from './folder-input';
-import { summariseFolder, toClassPaths } from './folder';
-import { formatBytes, formatCount, plural } from './format';
+import { readClassFolders, toClassPaths } from '../../../shared/class-folders';
+import { folderProblem, folderWarnings } from './folder';
+import { formatBytes, formatCount, plural } from '../text/format';
 
 /** Class chips shown per card before "and N more". */
 const MAX_CHIPS = 12;
@@ -58,29 +59,32 @@ export function mountDatasetPicker(el: HTMLElement, callbacks: DatasetPickerCall
 
   function accept(picked: PickedFile[]): void {
     const paths = toClassPaths(picked.map((p) => p.path));
-    const summary = summariseFolder(paths);
+    const folders = readClassFolders(paths, { imagesOnly: true });
+    const { skipped } = folders;
     const ignoredNote =
-      summary.ignored.length > 0
+      skipped.length > 0
         ? h(
             'details',
             { class: 'compact' },
-            h('summary', null, `${plural(summary.ignored.length, 'file')} skipped`),
-            h('ul', { class: 'plain-list' }, summary.ignored.slice(0, 200).map((i) => h('li', null, h('code', null, i.path), ` — ${i.reason}`))),
+            h('summary', null, `${plural(skipped.length, 'file')} skipped`),
+            h('ul', { class: 'plain-list' }, skipped.slice(0, 200).map((s) => h('li', null, h('code', null, s.file), ` — ${s.reason}`))),
           )
         : null;
-    if (summary.problem) {
-      replace(result, h('p', { class: 'error-text' }, summary.problem), ignoredNote);
+    const problem = folderProblem(paths.length, folders);
+    if (problem) {
+      replace(result, h('p', { class: 'error-text' }, problem), ignoredNote);
       return;
     }
-    const images = summary.accepted.length;
+    const accepted = folders.classes.flatMap((c) => c.files.map((file) => `${c.dir}/${file}`));
     replace(
       result,
-      h('p', { class: 'ok-text' }, `Found ${plural(summary.classes.length, 'class', 'classes')} and ${plural(images, 'photo')}.`),
-      chips(summary.classes.map((c) => [c.name, c.count])),
-      summary.warnings.map((w) => h('p', { class: 'warning-text' }, w)),
+      h('p', { class: 'ok-text' }, `Found ${plural(folders.classes.length, 'class', 'classes')} and ${plural(accepted.length, 'photo')}.`),
+      chips(folders.classes.map((c) => [c.name, c.files.length])),
+      folderWarnings(folders).map((w) => h('p', { class: 'warning-text' }, w)),
       ignoredNote,
     );
-    callbacks.onDropFolder(summary.accepted.map((i) => ({ file: picked[i].file, path: paths[i] })));
+    const fileAt = new Map(paths.map((path, i) => [path, picked[i].file]));
+    callbacks.onDropFolder(accepted.map((path) => ({ file: fileAt.get(path)!, path })));
   }
 
   async function read(files: Promise<PickedFile[]>): Promise<void> {

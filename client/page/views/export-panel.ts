@@ -4,33 +4,32 @@
  */
 import { h, replace, tabStopWhileScrollable } from './dom';
 import { loadingSnippet, type SnippetInput } from './export-snippet';
-import { formatBytes } from './format';
-
-export type ExportKind = 'float32' | 'float16' | 'uint8';
+import type { WeightQuantization } from '../../../shared/trainer-messages';
+import { formatBytes } from '../text/format';
 
 export interface ExportInput extends SnippetInput {
   /** Download size per kind, where known. */
-  sizes?: Partial<Record<ExportKind, number>>;
+  sizes?: Partial<Record<WeightQuantization, number>>;
 }
 
 export interface ExportPanel {
   /** null: nothing to export yet. */
   update(input: ExportInput | null): void;
   /** Marks a kind as being prepared (its button busy) or done (null). */
-  setBusy(kind: ExportKind | null): void;
+  setBusy(kind: WeightQuantization | null): void;
 }
 
-const KINDS: { kind: ExportKind; label: string; note: string }[] = [
+const KINDS: { kind: WeightQuantization; label: string; note: string }[] = [
   { kind: 'float32', label: 'Download TF.js model (float32)', note: 'exact weights' },
   { kind: 'float16', label: 'Download TF.js model (float16)', note: 'half the size, same predictions in practice' },
   { kind: 'uint8', label: 'Download TF.js model (uint8)', note: 'a quarter of the size, small accuracy loss possible' },
 ];
 
-export function mountExport(el: HTMLElement, callbacks: { onExport(kind: ExportKind): void }): ExportPanel {
-  const buttons = new Map<ExportKind, HTMLButtonElement>();
-  let busy: ExportKind | null = null;
+export function mountExport(el: HTMLElement, callbacks: { onExport(kind: WeightQuantization): void }): ExportPanel {
+  const buttons = new Map<WeightQuantization, HTMLButtonElement>();
+  let busy: WeightQuantization | null = null;
   let ready = false;
-  const sizes = new Map<ExportKind, HTMLElement>();
+  const sizes = new Map<WeightQuantization, HTMLElement>();
   const rows = KINDS.map(({ kind, label, note }) => {
     const button = h('button', { type: 'button', class: 'button', on: { click: () => busy === null && callbacks.onExport(kind) } }, label);
     const size = h('span');

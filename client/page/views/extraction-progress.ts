@@ -4,9 +4,9 @@
  * the backend fallback notes in plain words.
  */
 import type { BackendReport } from '../../../shared/farm';
-import { describeBackend, fallbackNotes, sentence } from './backend-text';
+import { describeBackend, fallbackNotes, sentence } from '../text/backend-text';
 import { h, replace, scrollRegion } from './dom';
-import { formatCount, formatDuration, formatPercent, formatRate, plural } from './format';
+import { formatCount, formatDuration, formatPercent, formatRate, plural } from '../text/format';
 
 export type WorkerState = 'starting' | 'working' | 'idle' | 'dead' | 'restarting';
 

@@ -2,11 +2,11 @@
  * Step 5, Live: the camera's mirrored preview, a probability bar per class (the top class highlighted) and the
  * frame rate, with the buttons that turn the camera on and off. Bars keep the classes' order and are updated in
  * place, so a frame costs a few style writes; a screen reader hears the top class only when it changes. The camera
- * and the frames are the caller's (client/page/live.ts).
+ * and the frames are the caller's (client/camera/live.ts).
  */
-import type { LiveFrame, LiveState } from '../live';
+import type { LiveFrame, LiveState } from '../../camera/live';
 import { bar, h, replace } from './dom';
-import { formatPercent } from './format';
+import { formatPercent } from '../text/format';
 
 export interface LiveCallbacks {
   onStart(): void;

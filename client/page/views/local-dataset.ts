@@ -2,14 +2,14 @@
  * Step 1, your own classes: a card per class with its name (editable), its samples (delete, move to another
  * class) and the ways to add some: hold a button to record from the camera (mirrored preview, live count), add
  * photo files or a folder, or drop them on the card. Also export and import the classes as a zip, and the
- * button that trains on them. The camera is asked for only when the visitor turns it on. Cards are updated in
- * place (never rebuilt while a button is held) and focus stays where the visitor works.
+ * button that trains on them. The camera's button and its picture are here; turning it on and recording are the
+ * caller's (client/camera/sample-camera.ts). Cards are updated in place (never rebuilt while a button is held)
+ * and focus stays where the visitor works.
  */
-import { closeCamera, openCamera } from '../../camera/open-camera';
-import { startRecording, type Recording } from '../../camera/recorder';
+import type { SampleCameraState } from '../../camera/sample-camera';
 import { dropZone, h, replace, uniqueId } from './dom';
 import { filesFromDrop, filesFromInput, type PickedFile } from './folder-input';
-import { formatCount, plural } from './format';
+import { formatCount, plural } from '../text/format';
 
 /** Newest samples shown per class; the count says how many there are. */
 const MAX_SHOWN = 48;
@@ -39,8 +39,11 @@ export interface LocalDatasetCallbacks {
   onRenameClass(id: string, name: string): Promise<void>;
   onDeleteClass(id: string): void;
   onAddFiles(classId: string, files: PickedFile[]): void;
-  /** One camera frame for a class; reports its own failures. */
-  onRecordFrame(classId: string, video: HTMLVideoElement): Promise<void>;
+  /** The camera button: turn it on (true) or off. */
+  onCamera(on: boolean): void;
+  /** A class's "Hold to record" is pressed, or let go. */
+  onRecordStart(classId: string): void;
+  onRecordStop(): void;
   onDeleteSample(id: string): void;
   onMoveSample(id: string, classId: string): void;
   onExport(): void;
@@ -49,7 +52,13 @@ export interface LocalDatasetCallbacks {
 }
 
 export interface LocalDatasetView {
+  /** Where the camera's picture plays (shown mirrored). */
+  video: HTMLVideoElement;
   update(state: LocalDatasetState): void;
+  /** What the camera does, and why it could not be opened. */
+  setCamera(state: SampleCameraState): void;
+  /** The class being recorded into (its button shows pressed), or null. */
+  setRecording(classId: string | null): void;
   /** A message about the last action (aria-live). */
   setStatus(message: string, kind?: 'ok' | 'error' | 'muted'): void;
   /** Disables editing while a run is under way. */
@@ -72,8 +81,8 @@ interface Card {
 export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallbacks): LocalDatasetView {
   let state: LocalDatasetState = { classes: [], trainable: false, inUse: false };
   let disabled = false;
-  let stream: MediaStream | null = null;
-  let recording: { classId: string; session: Recording } | null = null;
+  let cameraOn = false;
+  let recordingInto: string | null = null;
   const cards = new Map<string, Card>();
 
   const video = h('video', { class: 'camera-video', muted: true, playsInline: true, autoplay: true, attrs: { 'aria-label': 'Camera preview (mirrored)' } });
@@ -107,56 +116,38 @@ export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallba
     if (file) callbacks.onImport(file);
   });
 
-  async function turnCamera(on: boolean): Promise<void> {
-    if (!on) {
-      stopRecording();
-      closeCamera(stream);
-      stream = null;
-      video.srcObject = null;
-      cameraNote.textContent = 'The camera is off.';
-      cameraNote.className = 'muted small';
-    } else {
-      cameraButton.disabled = true;
-      cameraNote.textContent = 'Asking for the camera…';
-      try {
-        stream = await openCamera();
-        video.srcObject = stream;
-        await video.play().catch(() => undefined);
-        cameraNote.textContent = 'Press and hold a class’s “Hold to record” button (or Space on it) to add frames to that class.';
-        cameraNote.className = 'muted small';
-      } catch (error) {
-        cameraNote.textContent = (error as Error).message;
-        cameraNote.className = 'error-text small';
-      } finally {
-        cameraButton.disabled = disabled;
-      }
-    }
-    const live = stream !== null;
-    (video.parentElement as HTMLElement).hidden = !live;
-    cameraButton.textContent = live ? 'Turn the camera off' : 'Turn the camera on';
+  /** What the camera's note says in each state. */
+  function setCamera(camera: SampleCameraState): void {
+    cameraOn = camera.state === 'on';
+    cameraButton.disabled = disabled || camera.state === 'opening';
+    const notes: Record<SampleCameraState['state'], string> = {
+      off: 'The camera is off.',
+      opening: 'Asking for the camera…',
+      on: 'Press and hold a class’s “Hold to record” button (or Space on it) to add frames to that class.',
+      failed: camera.state === 'failed' ? camera.message : '',
+    };
+    cameraNote.textContent = notes[camera.state];
+    cameraNote.className = camera.state === 'failed' ? 'error-text small' : 'muted small';
+    (video.parentElement as HTMLElement).hidden = !cameraOn;
+    cameraButton.textContent = cameraOn ? 'Turn the camera off' : 'Turn the camera on';
     refreshButtons();
   }
-  cameraButton.addEventListener('click', () => void turnCamera(stream === null));
-  // A recording never goes on in a tab the visitor cannot see.
-  document.addEventListener('visibilitychange', () => document.hidden && stopRecording());
+  cameraButton.addEventListener('click', () => callbacks.onCamera(!cameraOn));
+
+  function setRecording(classId: string | null): void {
+    for (const [id, card] of cards) {
+      card.record.classList.toggle('recording', id === classId);
+      card.record.setAttribute('aria-pressed', String(id === classId));
+    }
+    recordingInto = classId;
+  }
 
   function startRecordingFor(classId: string): void {
-    if (recording || !stream || disabled || video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA) return;
-    const session = startRecording(() => callbacks.onRecordFrame(classId, video));
-    recording = { classId, session };
-    const card = cards.get(classId);
-    card?.record.classList.add('recording');
-    card?.record.setAttribute('aria-pressed', 'true');
+    if (!disabled) callbacks.onRecordStart(classId);
   }
 
   function stopRecording(): void {
-    if (!recording) return;
-    const { classId, session } = recording;
-    recording = null;
-    void session.stop();
-    const card = cards.get(classId);
-    card?.record.classList.remove('recording');
-    card?.record.setAttribute('aria-pressed', 'false');
+    if (recordingInto !== null) callbacks.onRecordStop();
   }
 
   function makeCard(id: string): Card {
@@ -288,7 +279,7 @@ export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallba
   }
 
   function refreshButtons(): void {
-    for (const card of cards.values()) card.record.disabled = disabled || stream === null;
+    for (const card of cards.values()) card.record.disabled = disabled || !cameraOn;
     for (const card of cards.values()) {
       for (const control of card.el.querySelectorAll<HTMLInputElement | HTMLButtonElement>('input, button:not(.record-button)')) control.disabled = disabled;
     }
@@ -300,12 +291,15 @@ export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallba
   }
 
   return {
+    video,
+    setCamera,
+    setRecording,
     update(next) {
       state = next;
       const ids = new Set(next.classes.map((c) => c.id));
       for (const [id, card] of cards) {
         if (ids.has(id)) continue;
-        if (recording?.classId === id) stopRecording();
+        if (recordingInto === id) stopRecording();
         const hadFocus = card.el.contains(document.activeElement);
         card.el.remove();
         cards.delete(id);

@@ -3,7 +3,7 @@
  */
 import type { ModelRecord } from '../../../shared/records';
 import { h, replace, uniqueId } from './dom';
-import { formatBytes, formatCount } from './format';
+import { formatBytes, formatCount } from '../text/format';
 
 export interface ModelPickerCallbacks {
   onSelectModel(id: string): void;

@@ -3,7 +3,7 @@
  * layer table (the layers that fine-tuning unfreezes marked), trainable and frozen parameters per stage.
  */
 import { h, replace, scrollRegion } from './dom';
-import { formatCount, formatParams } from './format';
+import { formatCount, formatParams } from '../text/format';
 import type { ModelSummary } from '../../../shared/trainer-messages';
 
 export interface ModelSummaryView {

@@ -9,7 +9,7 @@
 import type { Evaluation } from '../../../shared/training';
 import { filterPredictions, type GalleryFilter } from './confusion';
 import { append, h, replace, uniqueId } from './dom';
-import { formatCount, formatPercent } from './format';
+import { formatCount, formatPercent } from '../text/format';
 
 const PAGE_SIZE = 24;
 

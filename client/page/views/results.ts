@@ -6,7 +6,7 @@
 import type { Evaluation, History } from '../../../shared/training';
 import { summariseConfusion } from './confusion';
 import { bar, h, replace, scrollRegion } from './dom';
-import { formatCount, formatLoss, formatPercent, plural } from './format';
+import { formatCount, formatLoss, formatPercent, plural } from '../text/format';
 import { mountPredictionGallery, type PredictionFixes, type ThumbnailSource } from './prediction-gallery';
 
 export interface ResultsInput {

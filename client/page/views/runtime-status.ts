@@ -3,7 +3,7 @@
  * backend the workers run on.
  */
 import type { BackendReport } from '../../../shared/farm';
-import { describeBackend } from './backend-text';
+import { describeBackend } from '../text/backend-text';
 import { h, replace } from './dom';
 
 export interface RuntimeStatus {

@@ -2,18 +2,21 @@
  * What the settings form accepts: each field's text -> value, or a message saying in plain words what to
  * enter instead. Pure, no DOM, so the rules are unit-tested in Node.
  */
-import type { BackendChoice } from '../../../shared/farm';
-import type { ClassWeighting, LearningRateSchedule, OptimizerName, TrainSettings, ViewsPerEpoch } from '../../../shared/training';
-import { LEARNING_RATE_SCHEDULES } from '../../trainer/schedule';
-import { CLASS_WEIGHTINGS, VIEWS_PER_EPOCH } from '../../trainer/settings';
+import { BACKEND_CHOICES, type BackendChoice } from '../../../shared/farm';
+import type { RunSettings } from '../../../shared/run-record';
+import {
+  CLASS_WEIGHTINGS,
+  LEARNING_RATE_SCHEDULES,
+  OPTIMIZERS,
+  VIEWS_PER_EPOCH,
+  type ClassWeighting,
+  type LearningRateSchedule,
+  type OptimizerName,
+  type ViewsPerEpoch,
+} from '../../../shared/training';
 
-/** The trainer's settings plus how the farm runs. */
-export interface FormSettings extends TrainSettings {
-  workers: number;
-  backend: BackendChoice;
-  /** Square side, in pixels, images are resized to before the base model. */
-  inputSize: number;
-}
+/** What the form edits: a run's settings but the farm's batch size, which is not the visitor's to choose. */
+export type FormSettings = Omit<RunSettings, 'maxChunkSize'>;
 
 export type FieldName =
   | 'workers'
@@ -47,8 +50,6 @@ export interface RulesContext {
 
 export type Validation = { ok: true; settings: FormSettings } | { ok: false; errors: Partial<Record<FieldName, string>> };
 
-const BACKENDS: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm', 'cpu'];
-const OPTIMIZERS: readonly OptimizerName[] = ['adam', 'rmsprop'];
 const MAX_SEED = 2 ** 32 - 1;
 
 /** The form's text for each field, from settings. */
@@ -58,7 +59,7 @@ export function toRaw(settings: FormSettings): RawSettings {
     backend: settings.backend,
     inputSize: String(settings.inputSize),
     augmentViews: String(settings.augmentViews),
-    viewsPerEpoch: settings.viewsPerEpoch ?? 'all',
+    viewsPerEpoch: settings.viewsPerEpoch,
     headEpochs: String(settings.headEpochs),
     fineTuneEpochs: String(settings.fineTuneEpochs),
     fineTuneAt: String(settings.fineTuneAt),
@@ -71,10 +72,10 @@ export function toRaw(settings: FormSettings): RawSettings {
     dropout: String(settings.dropout),
     hiddenUnits: String(settings.hiddenUnits),
     fineTuneLrDivisor: String(settings.fineTuneLrDivisor),
-    classWeighting: settings.classWeighting ?? 'none',
-    patience: String(settings.patience ?? 0),
-    fineTuneSchedule: settings.fineTuneSchedule ?? 'constant',
-    labelSmoothing: String(settings.labelSmoothing ?? 0),
+    classWeighting: settings.classWeighting,
+    patience: String(settings.patience),
+    fineTuneSchedule: settings.fineTuneSchedule,
+    labelSmoothing: String(settings.labelSmoothing),
   };
 }
 
@@ -134,7 +135,7 @@ export function validateSettings(raw: RawSettings, context: RulesContext = {}): 
   }
   const workers = field('workers', () => wholeNumber(raw.workers, 1, 64));
   const backend = field('backend', () => {
-    if (!(BACKENDS as readonly string[]).includes(raw.backend)) throw new FieldError('Choose a backend.');
+    if (!(BACKEND_CHOICES as readonly string[]).includes(raw.backend)) throw new FieldError('Choose a backend.');
     return raw.backend as BackendChoice;
   });
   const inputSize = field('inputSize', () => {

@@ -4,10 +4,10 @@
  * own accuracy, how often it agrees with the TF.js model, and the time per image; a file that fails the check is
  * not offered and the reason is shown. The Kotlin and Python code for the last checked file can be copied.
  */
-import type { CheckedTflite } from '../tflite-export';
+import type { CheckedTflite } from '../../tflite/verdict';
 import { kotlinSnippet, pythonSnippet } from '../../tflite/snippets';
 import { h, replace, tabStopWhileScrollable } from './dom';
-import { formatBytes, formatPercent } from './format';
+import { formatBytes, formatPercent } from '../text/format';
 import type { TfliteKind } from '../../../shared/trainer-messages';
 
 export interface TflitePanel {

@@ -3,7 +3,7 @@
  */
 import type { EpochRecord, Stage } from '../../../shared/training';
 import { h, replace } from './dom';
-import { formatCount, formatDuration, formatLoss, formatPercent } from './format';
+import { formatCount, formatDuration, formatLoss, formatPercent } from '../text/format';
 
 export interface TrainingProgress {
   stage: Stage;

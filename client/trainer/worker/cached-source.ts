@@ -5,7 +5,8 @@
  */
 import type { Augmentation } from '../../../shared/augmentation';
 import { decodeTensor } from '../../cache/codec';
-import { getMany, type StoredFeatureRecord } from '../../cache/feature-store';
+import { getMany } from '../../cache/feature-store';
+import type { StoredFeatureRecord } from '../../cache/schema';
 import { featureKey } from '../../cache/keys';
 import { memorySource, type SampleRef, type SampleSource } from '../sources';
 

@@ -7,7 +7,7 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { BackendChoice, BackendReport, ModelArtifactsData, WorkerMemory } from '../../../shared/farm';
+import type { BackendChoice, BackendReport, ModelArtifactsData } from '../../../shared/farm';
 import type { Augmentation } from '../../../shared/augmentation';
 import type { ModelRecord } from '../../../shared/records';
 import type { EpochRecord, History, SplitAssignment, TrainingState, TrainSettings } from '../../../shared/training';
@@ -22,17 +22,18 @@ import type {
   TrainEvent,
   TrainOutcome,
   TrainRequest,
+  WeightQuantization,
 } from '../../../shared/trainer-messages';
 import { loadCheckpoint, saveCheckpoint } from '../../cache/checkpoint-store';
 import { loadClassifier, saveClassifier } from '../../cache/classifier-store';
-import { StorageFullError } from '../../cache/quota';
+import { StorageFullError } from '../../cache/errors';
 import { augment, augmentParams } from '../../engine/augment';
 import { selectBackend } from '../../engine/backend';
 import { bitmapPixels, decodeImage } from '../../engine/decode';
 import { normalise, resizeToSquare, type RgbaPixels } from '../../engine/preprocess';
 import { loadBaseModel, summariseBase } from '../../engine/base-model';
 import { evaluate } from '../evaluate';
-import { buildClassifier, exportLayersModel, type WeightQuantization } from '../export';
+import { buildClassifier, exportLayersModel } from '../export';
 import { FoldError, foldModel, type FoldedGraph } from '../../engine/fold';
 import { buildHead } from '../head';
 import { releaseModels } from '../../engine/release';
@@ -405,12 +406,6 @@ const api = {
       bitmaps.push(canvas.transferToImageBitmap());
     }
     return Comlink.transfer(bitmaps, bitmaps);
-  },
-
-  memory(): WorkerMemory {
-    const memory = tf.memory();
-    const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
-    return { numTensors: memory.numTensors, numBytes: memory.numBytes, jsHeapBytes: heap?.usedJSHeapSize ?? null };
   },
 };
 

@@ -1,5 +1,5 @@
 /**
- * Chromium's fake camera for the browser tests and the bench: a .y4m video written at test time from real photos
+ * Chromium's fake camera for the bench and the browser tests: a .y4m video written at test time from real photos
  * (each photo held for a number of frames; Chromium plays the file in a loop), and the flags that make the fake
  * camera play it. y4m is a text header and raw frames: Y, then U and V at half resolution (4:2:0), here
  * full-range BT.601 (C420jpeg), each chroma sample the mean of a 2x2 block.

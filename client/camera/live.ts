@@ -1,12 +1,12 @@
 /**
- * Live: the camera's frames through the trained classifier, which runs in the trainer worker. Each frame goes there
- * as an ImageBitmap (transferred, never copied); one frame is in flight at a time, and the frames the camera shows
+ * Live: the camera's frames through the trained classifier (ClassifyFrame: the trainer worker, through the page's
+ * session). Each frame goes there as an ImageBitmap (transferred, never copied); one frame is in flight at a time, and the frames the camera shows
  * meanwhile are dropped, never queued, so the answer is always about what the camera sees now. The camera is on
  * only while the visitor wants Live and can see it: a hidden tab or a Live view scrolled out of sight turns it off
  * (and leaves the worker idle), and it turns on again when they are back. Events: 'frame' (LiveFrame) after each
  * classified frame, 'state' (LiveStatus).
  */
-import { CameraUnavailableError, cameraUnavailableHere, closeCamera, openCamera } from '../camera/open-camera';
+import { CameraUnavailableError, cameraUnavailableHere, closeCamera, openCamera } from './open-camera';
 import type { FrameClassification } from '../../shared/trainer-messages';
 
 export interface LiveFrame extends FrameClassification {

@@ -1,6 +1,7 @@
 /**
- * Number and text formatting shared by the views. Pure functions, no DOM, so they are unit-tested in Node.
- * One fixed locale ('en') because all the page's words are English.
+ * Number and text formatting, for the views and for the messages the page's logic writes (text/ is what both may
+ * import). Pure functions, no DOM, so they are unit-tested in Node. One fixed locale ('en') because all the
+ * page's words are English.
  */
 
 const integer = new Intl.NumberFormat('en', { maximumFractionDigits: 0 });
@@ -62,4 +63,11 @@ export function formatParams(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
   if (n >= 1e4) return `${(n / 1e3).toFixed(1)} k`;
   return formatCount(n);
+}
+
+/** An error as a visitor should read it (no stack, no "Error:" prefix). */
+export function plainMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error && 'message' in error) return String((error as { message: unknown }).message);
+  return String(error);
 }

@@ -1,6 +1,6 @@
 /**
- * Plain-words descriptions of what a worker actually runs on, and of why a preferred backend was not used.
- * Pure, no DOM.
+ * Plain-words descriptions of what a worker actually runs on, and of why a preferred backend was not used: for the
+ * runtime and extraction views and for the session's messages. Pure, no DOM.
  */
 import type { BackendReport } from '../../../shared/farm';
 
