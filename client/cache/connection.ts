@@ -12,8 +12,8 @@ let blockedListener: (() => void) | null = null;
 
 /**
  * What runs when this context's upgrade waits for an older Graft tab that keeps the database open (one that
- * predates the close-on-blocking rule, or is frozen); without a listener a warning goes to the console. The open
- * completes by itself once that tab closes. Nothing sets a listener yet: saying so on the page is still to do.
+ * predates the close-on-blocking rule, or is frozen): the page says so (main.ts); without a listener a warning goes
+ * to the console. The open completes by itself once that tab closes.
  */
 export function onUpgradeBlocked(listener: (() => void) | null): void {
   blockedListener = listener;
@@ -27,10 +27,12 @@ export function getDB(): Promise<GraftDatabase> {
       if (blockedListener) blockedListener();
       else console.warn('Graft: another tab holds an older version of the cache open; close it to continue.');
     },
-    blocking() {
-      // A newer Graft wants to upgrade: step aside. Our next call reopens and fails with a VersionError,
-      // which is right: this tab's code is now older than the data.
-      void closeDB();
+    blocking(_current, _wanted, event) {
+      // A newer Graft wants to upgrade: step aside at once (closed within the event, so the newer tab is not even
+      // told it is blocked). Our next call reopens and fails with a VersionError, which is right: this tab's code
+      // is now older than the data.
+      (event.target as IDBDatabase).close();
+      dbPromise = null;
     },
     terminated() {
       // The browser closed the connection (e.g. storage cleared): reopen on next use.
