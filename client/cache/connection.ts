@@ -27,12 +27,10 @@ export function getDB(): Promise<GraftDatabase> {
       if (blockedListener) blockedListener();
       else console.warn('Graft: another tab holds an older version of the cache open; close it to continue.');
     },
-    blocking(_current, _wanted, event) {
-      // A newer Graft wants to upgrade: step aside at once (closed within the event, so the newer tab is not even
-      // told it is blocked). Our next call reopens and fails with a VersionError, which is right: this tab's code
-      // is now older than the data.
-      (event.target as IDBDatabase).close();
-      dbPromise = null;
+    blocking() {
+      // A newer Graft wants to upgrade: step aside. Our next call reopens and fails with a VersionError,
+      // which is right: this tab's code is now older than the data.
+      void closeDB();
     },
     terminated() {
       // The browser closed the connection (e.g. storage cleared): reopen on next use.

@@ -1,8 +1,8 @@
 /**
  * The page's start never waits silently, in headless Chromium against the real `wrangler dev`: each step is held
  * back and the page says what it waits for. A tab holding an older version of the database open blocks the
- * upgrade: the page says to close it, and goes on once it is closed. A Graft tab steps aside at once for a newer
- * version's upgrade. A catalog or model request that hangs (page.route never answers) is tried again, and named
+ * upgrade: the page says to close it, and goes on once it is closed. A Graft tab steps aside for a newer version's
+ * upgrade (connection.ts closes on `versionchange`), so the newer tab is not blocked. A catalog or model request that hangs (page.route never answers) is tried again, and named
  * once its tries are spent; one that answers on a later try goes on without a word.
  */
 import type { Page } from 'playwright-core';
@@ -119,7 +119,7 @@ it('names the base model whose download hangs', async () => {
   await page.close();
 });
 
-it('steps aside at once when a newer version of Graft upgrades the database', async () => {
+it('steps aside when a newer version of Graft upgrades the database', async () => {
   const page = await chrome.context.newPage();
   await page.goto(`${graft.origin}/`);
   await graftReady(page);
