@@ -309,6 +309,11 @@ export class Session implements Classifier {
     return newest ? this.#trainer.useSaved(newest.runId) : null;
   }
 
+  /** The run whose classifier classify and export use (trained here, restored or opened), or null. */
+  get classifierRunId(): string | null {
+    return this.#trainer.classifierRunId;
+  }
+
   classify(image: Blob): Promise<Classification[]> {
     return this.#trainer.classify(image);
   }

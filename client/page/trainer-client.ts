@@ -180,6 +180,11 @@ export class TrainerClient implements Classifier {
     return saved;
   }
 
+  /** The run whose classifier the worker holds for classify and export, or null. */
+  get classifierRunId(): string | null {
+    return this.#classifierRunId;
+  }
+
   /** Drops the classifier in use ("Delete everything" took its saved copy). */
   async forgetClassifier(): Promise<void> {
     this.#classifierRunId = null;
