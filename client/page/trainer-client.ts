@@ -6,6 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import type { Augmentation } from '../../shared/augmentation';
+import type { Classifier } from '../classifier/classifier';
 import type { BackendChoice, BackendReport } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
 import type {
@@ -26,13 +27,6 @@ import type { ModelDownloads } from './model-downloads';
 import type { RunPlan } from './run-planner';
 import { BACKEND_NAMES, sentence } from './text/backend-text';
 import type { TfliteTrainer } from './tflite-export';
-
-/** What classify and Live need of a trained classifier (the trainer worker answers today). */
-export interface Classifier {
-  classify(image: Blob): Promise<Classification[]>;
-  /** Every class's probability for one camera frame; takes the frame over. */
-  classifyFrame(frame: ImageBitmap): Promise<FrameClassification>;
-}
 
 export interface TrainerClientEvents {
   /** What the (re)started trainer runs on. */
