@@ -116,3 +116,13 @@ export function listedPublications(page: Page): Promise<{ name: string; url: str
     items.map((item) => ({ name: item.querySelector('.run-title')?.textContent ?? '', url: item.querySelector('a')?.getAttribute('href') ?? '' })),
   );
 }
+
+/** The top class the trainer's page's "Classify a photo" (step 5) gives the photo at `path`. */
+export async function classifyInTrainer(page: Page, path: string): Promise<string> {
+  const scope = page.locator('#classify');
+  const top = scope.locator('[role=status]');
+  // Emptied first: the page empties it too when it takes a photo, so the next text is this photo's.
+  await top.evaluate((el) => (el.textContent = ''));
+  await scope.getByLabel('Classify a photo').setInputFiles(path);
+  return until('the trainer page’s top class', STEP_LIMIT_MS, async () => (await top.textContent())?.trim() || null);
+}
