@@ -76,6 +76,9 @@ describe('publishing where anyone may (PUBLISH=open)', () => {
     first = await publishFromPage(page, { name: NAME, description: 'Three flowers.\nPoint the camera at one.' });
     expect(first.url).toMatch(new RegExp(`^${graft.origin}/m/[A-Za-z0-9_-]{22}$`));
     expect(await readShownQr(page)).toBe(first.url);
+    // Shown at the size it is drawn: each module a whole number of pixels, not scaled to uneven ones.
+    const [shown, drawn] = await page.locator('#publish-result canvas.qr-code').evaluate((c: HTMLCanvasElement) => [c.getBoundingClientRect().width, c.width]);
+    expect(shown).toBe(drawn);
     expect(first.deleteKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
     await page.locator('#step-export').screenshot({ path: join(SCREENS, 'publish-done.png') });
     await page.setViewportSize({ width: 360, height: 800 });
