@@ -1,5 +1,7 @@
 /**
- * Builds the page (client/) into dist/client, which the Worker serves as static assets.
+ * Builds the pages (client/) into dist/client, which the Worker serves as static assets: the trainer's page
+ * (client/index.html) and the classify-only page of a publication (client/m/index.html -> /m/index.html, served for
+ * every /m/<id> by client/public/_redirects).
  * Module workers are bundled from `new URL('./x.worker.ts', import.meta.url)`.
  * LiteRT.js's wasm runtime (the relaxed-SIMD build, the compat build for browsers without relaxed SIMD, and the
  * threaded one; never JSPI) is copied from the package to /litert/, where the TFLite check worker loads it as
@@ -9,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 
 const LITERT_BUILDS = ['litert_wasm_internal', 'litert_wasm_compat_internal', 'litert_wasm_threaded_internal'];
@@ -41,7 +43,10 @@ export default defineConfig({
     chunkSizeWarningLimit: 4096,
     // Bundling the workers (vite's own new URL('…worker.ts') plugin) is most of the build, and rolldown said so on
     // every build, `npm start`'s included: a note nothing here acts on.
-    rolldownOptions: { checks: { bundlerTimings: false } },
+    rolldownOptions: {
+      input: { main: resolve(import.meta.dirname, 'client/index.html'), m: resolve(import.meta.dirname, 'client/m/index.html') },
+      checks: { bundlerTimings: false },
+    },
   },
   worker: {
     format: 'es',

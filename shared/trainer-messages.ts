@@ -94,6 +94,8 @@ export interface Classification {
 export interface FrameClassification {
   classes: string[];
   probabilities: Float32Array;
+  /** The worker's own milliseconds for the frame: from reading its pixels to the probabilities. */
+  ms: number;
 }
 
 /** A tensor that crosses the fine-tune cut: produced before fine_tune_at, consumed at or after it. */

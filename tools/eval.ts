@@ -24,7 +24,7 @@ import { MODEL_FILE } from '../client/tflite/package';
 import { TFLITE_KINDS } from '../client/tflite/writer';
 import { WEIGHTS_FILE } from '../client/trainer/export';
 import { classifyFolder, loadExported, tfjsPredictor, type Predictor } from './measure/classify-folder';
-import { exportFloat32, exportTflite, openGraftPage, openSession, trainRun, type TrainRun } from './measure/graft-page';
+import { exportFloat32, exportTflite, openGraftPage, openSession, publishRun, trainRun, type PublishRun, type TrainRun } from './measure/graft-page';
 import { openLiteRtBrowser, type LiteRtBrowser } from './measure/litert-browser';
 import { UsageError, backendFlag, parseFlags, runCommand, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
@@ -65,13 +65,18 @@ Chromium, then measures the exported model on every image of the --test class fo
                             tflite-float16 or tflite-int8 (the .tflite file the page builds and checks, run in
                             LiteRT.js in headless Chromium).
   --out <dir>               Keep the exported files there: model.tflite + labels.txt, or model.json + weights.bin.
+  --publish                 Then publish the classifier from the page as a visitor does (the Publish panel's
+                            code: int8 and float32 TFLite files checked in LiteRT.js, labels, model card) to the
+                            eval's own server, started with PUBLISH=open. Its link lives as long as that state:
+                            keep it with --keep-state or --cache-dir.
   -h, --help                Show this text.
 
 Prints progress to stderr and, as the last stdout line, one JSON object:
 {"test_accuracy" (always the TF.js model's), "per_class", "head_val_accuracy", "fine_tune_val_accuracy", "backend",
  "workers", "images_per_s", "seconds", "skipped", ..., "export", "export_test_accuracy", "export_bytes",
  "export_agreement" (share of test images where the export's top-1 equals the TF.js model's), "export_ms_per_image",
- "folds", "val_accuracy_mean", "val_accuracy_std", "extraction_seconds", "training_seconds", ...}
+ "folds", "val_accuracy_mean", "val_accuracy_std", "extraction_seconds", "training_seconds", ...,
+ "published_id", "publish_bytes" (its files), "publish_requests" (API requests the publish made): null without --publish}
 Validation accuracies are those of the epoch each stage kept (its lowest validation loss). With --folds, the
 accuracies are means over the folds, "fold_runs" lists each fold's figures, and --export and --out use the first
 fold's model.`;
@@ -101,6 +106,7 @@ interface EvalOptions {
   folds: number;
   export: ExportChoice;
   out: string | null;
+  publish: boolean;
 }
 
 function parseEvalArgs(argv: string[]): EvalOptions | null {
@@ -127,6 +133,7 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
     'keep-state': { type: 'boolean' },
     export: { type: 'string' },
     out: { type: 'string' },
+    publish: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return null;
@@ -183,6 +190,7 @@ function parseEvalArgs(argv: string[]): EvalOptions | null {
     folds: wholeNumberFlag(values.folds, 'folds', 1) ?? 1,
     export: exportChoice,
     out: values.out ? resolve(values.out) : null,
+    publish: values.publish ?? false,
   };
 }
 
@@ -219,9 +227,11 @@ async function evaluate(options: EvalOptions, stateDir: string, cache: CacheDir 
     webgpu: options.backend === 'webgpu',
     log,
     ...(cache ? { profile: cache.profile, port: cache.port } : {}),
+    ...(options.publish ? { vars: { PUBLISH: 'open' } } : {}),
   });
   const tfliteKind = options.export === 'tfjs' ? null : (options.export.slice('tflite-'.length) as TfliteKind);
   let tflite: Record<string, Uint8Array> | null = null;
+  let published: PublishRun | null = null;
   const runs: { run: TrainRun; exported: Awaited<ReturnType<typeof exportFloat32>> }[] = [];
   let workers: number;
   let trainerBackend: string;
@@ -266,6 +276,11 @@ async function evaluate(options: EvalOptions, stateDir: string, cache: CacheDir 
         const built = await exportTflite(graft.page, tfliteKind);
         if (!built.zip) throw new Error(`the page did not offer the ${tfliteKind} TFLite file: ${built.failure}`);
         tflite = unzipSync(built.zip);
+      }
+      if (options.publish && index === 0) {
+        log('publishing the classifier from the page (PUBLISH=open)');
+        published = await publishRun(graft.page, { name: `Graft eval: ${seeded.datasetId}`.slice(0, 80), description: `Trained by npm run eval on ${seeded.datasetId}.` });
+        log(`published ${published.url} (${published.bytes} bytes, runs the ${published.runs} file, ${published.requests} requests)`);
       }
     }
   } finally {
@@ -362,6 +377,9 @@ async function evaluate(options: EvalOptions, stateDir: string, cache: CacheDir 
     export_bytes: exportBytes,
     export_agreement: test.predictions.length > 0 ? agreeing / test.predictions.length : null,
     export_ms_per_image: exportTest.msPerImage,
+    published_id: published?.id ?? null,
+    publish_bytes: published?.bytes ?? null,
+    publish_requests: published?.requests ?? null,
   };
 }
 

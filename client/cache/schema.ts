@@ -10,7 +10,7 @@ import type { Evaluation, History, TrainingState } from '../../shared/training';
 import type { EncodedTensor } from './codec';
 
 export const DB_NAME = 'graft';
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /** What the base model produced for one image view: pooled bottleneck features or the cut activations. */
 export interface FeatureRecord {
@@ -87,6 +87,21 @@ export interface LocalSample {
   addedAt: number;
 }
 
+/**
+ * A classifier this browser published (version 4), with the key that unpublishes it: the server keeps only the
+ * key's sha256 and shows the key once, so this record is the visitor's way to take the publication down.
+ */
+export interface OwnPublication {
+  /** The publication's id: its page is /m/<id>. */
+  id: string;
+  name: string;
+  /** ms since the epoch. */
+  publishedAt: number;
+  deleteKey: string;
+  /** When the server deletes it (ISO 8601), or null: pinned, never. */
+  expiresAt: string | null;
+}
+
 export interface GraftDB extends DBSchema {
   features: {
     key: string;
@@ -130,13 +145,19 @@ export interface GraftDB extends DBSchema {
     key: string;
     value: RunRecord;
   };
+  /** The classifiers this browser published, and their delete keys (version 4). */
+  publications: {
+    key: string;
+    value: OwnPublication;
+  };
 }
 
 export type GraftDatabase = IDBPDatabase<GraftDB>;
 
 /**
  * The stores "Delete everything" empties: what Graft computed, and the runs that computed it. The visitor's own
- * classes are data: they stay.
+ * classes are data: they stay. So do the publications' delete keys: forgetting one would leave its publication
+ * online with no way to take it down from this browser (the page lists them with Unpublish instead).
  */
 export const CACHE_STORES = ['features', 'checkpoints', 'classifiers', 'runs'] as const;
 export type CacheStoreName = (typeof CACHE_STORES)[number];
@@ -161,4 +182,5 @@ export function upgrade(db: GraftDatabase, oldVersion: number): void {
   }
   // Runs lived in localStorage before: the page moves them here once (run-store.ts), as no worker has localStorage.
   if (oldVersion < 3) db.createObjectStore('runs', { keyPath: 'runId' });
+  if (oldVersion < 4) db.createObjectStore('publications', { keyPath: 'id' });
 }

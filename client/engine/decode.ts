@@ -9,7 +9,7 @@
  */
 import { pixelLimitProblem } from '../../shared/image-limits';
 import { headerProblem, readImageHeader } from './image-header';
-import type { RgbaPixels } from './preprocess';
+import type { RgbaPixels } from './pixels';
 
 const LARGE_SIDE_FACTOR = 4;
 

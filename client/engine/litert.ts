@@ -1,8 +1,8 @@
 /**
  * LiteRT.js (@litertjs/core: TFLite on XNNPACK in wasm, or on WebGPU) for Graft's workers: loads the runtime once
- * per worker, compiles a .tflite file from bytes for an accelerator, runs it on float32 inputs and frees every
- * tensor it made, and turns each failure into a LiteRtError that says in words which step failed and why. Used by
- * the farm (the frozen base) and meant for the classifier worker; imports nothing of Graft but shared types.
+ * per worker, compiles a .tflite file from bytes for an accelerator, runs it on float32 (or uint8) inputs and
+ * frees every tensor it made, and turns each failure into a LiteRtError that says in words which step failed and
+ * why. Used by the farm (the frozen base) and the classifier worker (client/classifier/); imports nothing of Graft.
  *
  * Loading in a module worker. LiteRT's loader runs its Emscripten script with importScripts() (or a <script>
  * tag), which module workers do not have, and the page's CSP allows no eval. The build ships each loader script
@@ -105,13 +105,20 @@ async function load(options: LiteRtLoadOptions): Promise<LiteRtRuntime> {
   }
 }
 
-/** A float32 input or output of a model run: values and shape. */
-export interface FloatTensor {
-  values: Float32Array;
+/** An input of a model run: values (float32, or uint8 for a file that takes bytes) and shape. */
+export interface InputTensor {
+  values: Float32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
   shape: number[];
 }
 
-/** A compiled .tflite file: run it with named float32 inputs, get its named float32 outputs (copies). */
+/** What a compiled file takes or gives: its tensor's name, type and shape. */
+export interface TensorSignature {
+  name: string;
+  dtype: string;
+  shape: number[];
+}
+
+/** A compiled .tflite file: run it with named inputs, get its named float32 outputs (copies). */
 export class LiteRtModel {
   private constructor(
     private readonly model: CompiledModel,
@@ -143,8 +150,15 @@ export class LiteRtModel {
     return new LiteRtModel(model, accelerator);
   }
 
+  /** The inputs and outputs of the model's default signature. */
+  signature(): { inputs: TensorSignature[]; outputs: TensorSignature[] } {
+    const plain = (details: readonly { name: string; dtype: string; shape: Int32Array }[]) =>
+      details.map(({ name, dtype, shape }) => ({ name, dtype, shape: Array.from(shape) }));
+    return { inputs: plain(this.model.getInputDetails()), outputs: plain(this.model.getOutputDetails()) };
+  }
+
   /** Runs the model's default signature; every LiteRT tensor made here is freed before this returns. */
-  async run(inputs: Record<string, FloatTensor>): Promise<Record<string, Float32Array>> {
+  async run(inputs: Record<string, InputTensor>): Promise<Record<string, Float32Array>> {
     const made: Tensor[] = [];
     let outputs: Record<string, Tensor> = {};
     try {

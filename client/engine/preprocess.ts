@@ -1,6 +1,7 @@
 /**
- * Decoded pixels -> model input. Runs in the farm's workers and, for the reference features in tests, in Node:
- * the same code on both sides, so only the JPEG decoder differs.
+ * Decoded pixels -> model input, with tfjs. Runs in the farm's and the trainer's workers and, for the reference
+ * features in tests, in Node: the same code on both sides, so only the JPEG decoder differs. The LiteRT.js
+ * classifier does the same arithmetic without tfjs (pixels.ts).
  *
  * The image is squashed to a square (as Keras image_dataset_from_directory does by default), first box-averaged
  * by whole factors when it is more than twice the target (plain bilinear would alias badly on large photos),
@@ -8,13 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelRecord } from '../../shared/records';
-
-/** RGBA bytes, row-major, as ImageData and sharp's ensureAlpha().raw() give them. */
-export interface RgbaPixels {
-  data: Uint8Array | Uint8ClampedArray;
-  width: number;
-  height: number;
-}
+import type { RgbaPixels } from './pixels';
 
 /** [size, size, 3] float32 pixels 0..255, squashed and resized. */
 export function resizeToSquare(pixels: RgbaPixels, size: number): tf.Tensor3D {

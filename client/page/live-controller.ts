@@ -4,7 +4,7 @@
  * trainer), and its camera is on only while the view is in sight.
  */
 import { Live, liveUnavailableHere, type LiveFrame, type LiveStatus } from '../camera/live';
-import type { Classifier } from './trainer-client';
+import type { Classifier } from '../classifier/classifier';
 import { mountLive } from './views/live';
 
 export interface LiveController {

@@ -16,7 +16,9 @@ import type { Live } from '../camera/live';
 import { isDroppedFolderId } from './dataset-source';
 import { connectLive } from './live-controller';
 import { connectLocalClasses } from './local-classes-controller';
-import { connectResults } from './results-controller';
+import { connectPublish } from './publish-controller';
+import { Publisher } from './publisher';
+import { connectResults, type ReadyClassifier } from './results-controller';
 import { Session } from './session';
 import { storagePersistence } from './storage-persistence';
 import { plainMessage } from './text/format';
@@ -30,7 +32,7 @@ import { mountSettingsForm, type FormSettings } from './views/settings-form';
 
 declare global {
   interface Window {
-    graft: { session: Session; live: Live; ready: Promise<void> };
+    graft: { session: Session; live: Live; publisher: Publisher; ready: Promise<void> };
   }
 }
 
@@ -57,6 +59,7 @@ const datasets = connectDatasets({ picker: byId('dataset-picker'), samples: byId
   chosen: () => {
     updateStartBlocked();
     localClasses.refresh();
+    publish.datasetChosen();
   },
 });
 const localClasses = connectLocalClasses(byId('local-dataset'), session, datasets.chooseData);
@@ -91,14 +94,22 @@ const results = connectResults(
   session,
   { live, fixes: localClasses.fixes, thumbnail: datasets.thumbnail, fail },
 );
+const publisher = new Publisher(session);
+const publish = connectPublish({ panel: byId('publish'), result: byId('publish-result'), list: byId('publications') }, session, publisher);
 const comingBack = connectComingBack(byId('coming-back'), session, {
   persistence,
   models: () => models,
   showRun,
   restored: updateStartBlocked,
-  showClassifier: results.showClassifier,
+  showClassifier,
   fail,
 });
+
+/** A classifier came (restored, opened) or went ("Delete everything"): classify, Live, exports and Publish follow. */
+function showClassifier(classifier: ReadyClassifier | null): void {
+  results.showClassifier(classifier);
+  publish.showClassifier(classifier);
+}
 
 function updateStartBlocked(): void {
   controls.setStartBlocked(!session.dataset ? 'Choose a dataset first.' : !session.model ? 'Choose a base model first.' : null);
@@ -169,6 +180,7 @@ session.on('state', (state) => {
   settingsForm.setDisabled(busy);
   comingBack.setDisabled(busy);
   live.setBusy(busy);
+  publish.setBusy(busy);
   if (state === 'done' || state === 'paused' || state === 'error') void comingBack.refresh().catch(fail);
 });
 session.on('trainer', (report) => runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.readSettings()?.workers }));
@@ -191,7 +203,7 @@ onUpgradeBlocked(() => {
  */
 async function boot(): Promise<void> {
   controls.setState('idle');
-  results.showClassifier(null);
+  showClassifier(null);
   updateStartBlocked();
   await localClasses.load().catch(fail);
   await loadCatalog();
@@ -215,7 +227,9 @@ async function loadCatalog(): Promise<void> {
 async function restoreClassifier(): Promise<void> {
   if (models.length === 0) return;
   const restored = await session.restoreClassifier();
-  if (restored) results.showClassifier({ classes: restored.classes, inputSize: restored.inputSize, preprocessing: models[0].preprocessing });
+  if (restored) showClassifier({ classes: restored.classes, inputSize: restored.inputSize, preprocessing: models[0].preprocessing });
 }
 
-window.graft = { session, live: live.live, ready: boot().catch(fail) };
+// This browser's publications are listed beside the start: they need nothing of the server.
+void publish.refresh().catch(fail);
+window.graft = { session, live: live.live, publisher, ready: boot().catch(fail) };

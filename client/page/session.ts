@@ -4,6 +4,7 @@
  * trainer worker (trainer-client.ts), pause, resume and cancel. Its runs are runs.ts's; what it does is told
  * through typed events. It never touches pixels or tensors: the workers do. `window.graft.session` is this.
  */
+import type { Classifier } from '../classifier/classifier';
 import type { DatasetRecord, ModelRecord } from '../../shared/records';
 import type { BackendChoice, BackendReport } from '../../shared/farm';
 import type { Classification, FrameClassification, ModelSummary, SavedClassifier, TfliteKind, WeightQuantization } from '../../shared/trainer-messages';
@@ -27,7 +28,7 @@ import { sentence } from './text/backend-text';
 import { plainMessage } from './text/format';
 import type { CheckedTflite } from '../tflite/verdict';
 import { checkedTflite } from './tflite-export';
-import { TrainerClient, TrainerLostError, type Classifier } from './trainer-client';
+import { TrainerClient, TrainerLostError } from './trainer-client';
 
 export class Session implements Classifier {
   dataset: DatasetChoice | null = null;
@@ -307,6 +308,11 @@ export class Session implements Classifier {
   async restoreClassifier(): Promise<SavedClassifier | null> {
     const [newest] = await listClassifiers();
     return newest ? this.#trainer.useSaved(newest.runId) : null;
+  }
+
+  /** The run whose classifier classify and export use (trained here, restored or opened), or null. */
+  get classifierRunId(): string | null {
+    return this.#trainer.classifierRunId;
   }
 
   classify(image: Blob): Promise<Classification[]> {

@@ -53,9 +53,9 @@ export async function checkedTflite(
     const tfjsAccuracy = tfjsTop1.filter((top1, i) => top1 === labels[i]).length / Math.max(1, labels.length);
     const failure = checkFailure(result, signature, prepared.labels.length, tfjsAccuracy, labels.length);
     const zip = failure ? null : tfliteZip(file, { kind, signature, preprocessing: model.preprocessing, labels: prepared.labels });
-    return { ...outcome, check: result, zip, failure };
+    return { ...outcome, check: result, zip, file: zip && file, failure };
   } catch (error) {
-    return { ...outcome, check: null, zip: null, failure: `LiteRT.js could not run it: ${error instanceof Error ? error.message : String(error)}` };
+    return { ...outcome, check: null, zip: null, file: null, failure: `LiteRT.js could not run it: ${error instanceof Error ? error.message : String(error)}` };
   } finally {
     checker.terminate('checked');
   }

@@ -6,6 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import type { Augmentation } from '../../shared/augmentation';
+import type { Classifier } from '../classifier/classifier';
 import type { BackendChoice, BackendReport } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
 import type {
@@ -26,13 +27,6 @@ import type { ModelDownloads } from './model-downloads';
 import type { RunPlan } from './run-planner';
 import { BACKEND_NAMES, sentence } from './text/backend-text';
 import type { TfliteTrainer } from './tflite-export';
-
-/** What classify and Live need of a trained classifier (the trainer worker answers today). */
-export interface Classifier {
-  classify(image: Blob): Promise<Classification[]>;
-  /** Every class's probability for one camera frame; takes the frame over. */
-  classifyFrame(frame: ImageBitmap): Promise<FrameClassification>;
-}
 
 export interface TrainerClientEvents {
   /** What the (re)started trainer runs on. */
@@ -178,6 +172,11 @@ export class TrainerClient implements Classifier {
     const saved = await this.#call((t) => t.useSavedClassifier(runId));
     if (saved) this.#classifierRunId = runId;
     return saved;
+  }
+
+  /** The run whose classifier the worker holds for classify and export, or null. */
+  get classifierRunId(): string | null {
+    return this.#classifierRunId;
   }
 
   /** Drops the classifier in use ("Delete everything" took its saved copy). */

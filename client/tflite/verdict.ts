@@ -24,7 +24,20 @@ export interface CheckedTflite {
   tfjsMsPerImage: number;
   /** The download, when the check passed; otherwise null and `failure` says why. */
   zip: Uint8Array | null;
+  /** The .tflite file the zip holds, when the check passed (a publication uploads it). */
+  file: Uint8Array | null;
   failure: string | null;
+}
+
+/**
+ * Least share of the held-out images on which an int8 file's top-1 must equal the TF.js model's for a page to run
+ * it instead of the float32 file (issue 20): at 99% a visitor will hardly ever see the two disagree.
+ */
+export const RUN_INT8_MIN_AGREEMENT = 0.99;
+
+/** The file a page runs: the int8 one where it passed its check and agrees this closely with TF.js, else float32. */
+export function runnableKind(int8: CheckedTflite | null): 'int8' | 'float32' {
+  return int8?.file && int8.check && int8.check.agreement >= RUN_INT8_MIN_AGREEMENT ? 'int8' : 'float32';
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

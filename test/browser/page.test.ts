@@ -434,8 +434,8 @@ it('lists only runs that can be resumed, and "Delete everything" leaves nothing 
   await page.getByRole('button', { name: 'Delete everything' }).click();
   await expect.poll(() => page.locator('#coming-back').isHidden(), { timeout: 30_000 }).toBe(true);
   expect(await page.getByRole('button', { name: 'Choose an image…' }).isEnabled()).toBe(false);
-  // (This visit built no classes of its own: those stores are empty too.)
-  expect(await countEachStore(page)).toEqual({ features: 0, checkpoints: 0, classifiers: 0, runs: 0, 'local-classes': 0, 'local-samples': 0 });
+  // (This visit built no classes of its own and published nothing: those stores, which it keeps, are empty too.)
+  expect(await countEachStore(page)).toEqual({ features: 0, checkpoints: 0, classifiers: 0, runs: 0, 'local-classes': 0, 'local-samples': 0, publications: 0 });
   await page.close();
 
   // The next visit finds nothing: no run to resume, no classifier coming back.

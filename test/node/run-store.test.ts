@@ -11,7 +11,7 @@ import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import { parseRunRecord, RunRecordError, type RunRecord } from '../../shared/run-record';
 import { clearEverything, closeDB } from '../../client/cache/connection';
 import { LEGACY_RUN_PREFIX, listRuns, loadRun, moveLegacyRuns, saveRun } from '../../client/cache/run-store';
-import { DB_NAME } from '../../client/cache/schema';
+import { DB_NAME, DB_VERSION } from '../../client/cache/schema';
 import { newRun, withEpoch, withStorage } from '../../client/page/runs';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 
@@ -145,7 +145,7 @@ describe('run store', () => {
     old.close();
     await saveRun(parseRunRecord(oldRecord('run-a')));
     const db = await openDB(DB_NAME);
-    expect([db.version, await db.count('local-classes'), await db.count('runs')]).toEqual([3, 1, 1]);
+    expect([db.version, await db.count('local-classes'), await db.count('runs')]).toEqual([DB_VERSION, 1, 1]);
     db.close();
   });
 });

@@ -46,6 +46,9 @@ export interface SeedOptions {
   shardMb?: number;
   /** Model folders seeded beside MobileNetV2 (each under its folder's name as id). */
   extraModels?: string[];
+  /** The server's admin token and wrangler.toml [vars] overrides, e.g. { PUBLISH: 'open' }. */
+  adminToken?: string;
+  vars?: Record<string, string>;
 }
 
 export async function seededGraft(datasets: DatasetSpec[], options: SeedOptions = {}): Promise<SeededGraft> {
@@ -57,7 +60,7 @@ export async function seededGraft(datasets: DatasetSpec[], options: SeedOptions 
   for (const spec of datasets) args.push('--dataset', await classFolderSubset(root, spec), '--dataset-id', spec.id);
   const report = await seed(parseSeedArgs(args)!, () => {});
   if (report.exitCode !== 0) throw new Error(`seeding failed with exit code ${report.exitCode}`);
-  const server = await startGraft({ persistTo: state });
+  const server = await startGraft({ persistTo: state, adminToken: options.adminToken, vars: options.vars });
   return {
     server,
     origin: server.origin,

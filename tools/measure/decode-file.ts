@@ -4,7 +4,7 @@
  * one Node decoder: the tools' measurements and the tests' reference features both read images through it.
  */
 import sharp from 'sharp';
-import type { RgbaPixels } from '../../client/engine/preprocess';
+import type { RgbaPixels } from '../../client/engine/pixels';
 import { MAX_IMAGE_PIXELS } from '../../shared/image-limits';
 
 /** Throws sharp's error for a file that is not a decodable image, or of more pixels than the page decodes. */

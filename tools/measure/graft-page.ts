@@ -21,6 +21,7 @@ import type { FarmProgress } from '../../client/farm/farm';
 import type { ClassifyFrame, Live, LiveFrame, LiveStatus } from '../../client/camera/live';
 import type { PageSettings } from '../../client/page/run-planner';
 import type { Session } from '../../client/page/session';
+import type { Publisher } from '../../client/page/publisher';
 import { launchChromium } from './chromium';
 import { fakeCameraFlags } from './fake-camera';
 import { startGraft } from '../graft-server';
@@ -28,7 +29,7 @@ import { DIST_CLIENT } from './project';
 
 /** What the page's globals look like to the functions run in it. */
 interface MeasureWindow {
-  graft: { session: Session; live: Live; ready: Promise<void> };
+  graft: { session: Session; live: Live; publisher: Publisher; ready: Promise<void> };
   graftMeasureLog(line: string): Promise<void>;
   Comlink: typeof ComlinkApi;
   measure: {
@@ -68,9 +69,11 @@ export async function openGraftPage(options: {
   camera?: string;
   profile?: string;
   port?: number;
+  /** wrangler.toml [vars] for the server, e.g. { PUBLISH: 'open' }. */
+  vars?: Record<string, string>;
 }): Promise<GraftPage> {
   const { log } = options;
-  const server = await startGraft({ persistTo: options.persistTo, port: options.port });
+  const server = await startGraft({ persistTo: options.persistTo, port: options.port, vars: options.vars });
   let chrome: Awaited<ReturnType<typeof launchChromium>> | null = null;
   try {
     chrome = await launchChromium({ webgpu: options.webgpu, args: options.camera ? fakeCameraFlags(options.camera) : [], profile: options.profile });
@@ -252,6 +255,32 @@ export async function exportTflite(
     };
   }, kind);
   return { zip: zipBase64 === null ? null : new Uint8Array(Buffer.from(zipBase64, 'base64')), ...rest };
+}
+
+export interface PublishRun {
+  id: string;
+  url: string;
+  /** Bytes of its files, as the server counted them. */
+  bytes: number;
+  /** The kind of file its classify page runs. */
+  runs: TfliteKind;
+  /** Requests to the API the publish made: the publications API's, and any dataset shard it read. */
+  requests: number;
+}
+
+/**
+ * Publishes the measure session's classifier as a visitor does from the page: the page's own Publisher class
+ * (window.graft.publisher's) builds and checks both TFLite files, makes the card and uploads, without a token.
+ */
+export function publishRun(page: Page, args: { name: string; description: string }): Promise<PublishRun> {
+  return page.evaluate(async ({ name, description }) => {
+    const w = window as unknown as MeasureWindow;
+    const PublisherClass = w.graft.publisher.constructor as new (source: Session) => Publisher;
+    const { session } = w.measure;
+    const storageRequests = session.requests;
+    const published = await new PublisherClass(session).publish({ name, description, examples: false, adminToken: null });
+    return { id: published.id, url: published.url, bytes: published.bytes, runs: published.runs, requests: published.requests + session.requests - storageRequests };
+  }, args);
 }
 
 export interface ExtractionRun {

@@ -2,6 +2,7 @@
  * Plain-words descriptions of what a worker actually runs on, and of why a preferred backend was not used: for the
  * runtime and extraction views and for the session's messages. Pure, no DOM.
  */
+import type { ClassifierReport } from '../../../shared/classifier';
 import type { BackendReport } from '../../../shared/farm';
 
 export const BACKEND_NAMES: Record<BackendReport['backend'], string> = { webgpu: 'WebGPU', wasm: 'WASM', cpu: 'CPU' };
@@ -26,6 +27,11 @@ export function describeBackend(report: BackendReport): string {
     report.simd ? 'SIMD' : 'no SIMD',
     report.threads === 1 ? '1 thread' : `${report.threads} threads`,
   ].join(' · ');
+}
+
+/** The LiteRT.js classifier: "LiteRT.js WASM · relaxed SIMD · 1 thread · int8 file". */
+export function describeClassifier(report: ClassifierReport): string {
+  return ['LiteRT.js WASM', LITERT_BUILD_NAMES[report.build], '1 thread', `${report.kind} file`].join(' · ');
 }
 
 /** "the worker stopped:" -> "The worker stopped" (no trailing stop or colon). */

@@ -71,3 +71,9 @@ export function plainMessage(error: unknown): string {
   if (typeof error === 'object' && error && 'message' in error) return String((error as { message: unknown }).message);
   return String(error);
 }
+
+/** A size limit set in binary megabytes (8 * 1024 * 1024 bytes), worded as the server words it: "8 MB". */
+export function formatLimit(bytes: number): string {
+  const megabytes = bytes / (1024 * 1024);
+  return `${Number.isInteger(megabytes) ? megabytes : megabytes.toFixed(1)} MB`;
+}

@@ -88,7 +88,7 @@ export function mountCachePanel(section: HTMLElement, callbacks: CachePanelCallb
         h(
           'div',
           { class: 'confirm', attrs: { role: 'group', 'aria-label': 'Confirm clearing the cache' } },
-          h('p', null, `This deletes ${formatBytes(total)} of cached features, every saved run and every trained classifier from this browser. Training again will have to extract the features again. Your own classes and their samples stay.`),
+          h('p', null, `This deletes ${formatBytes(total)} of cached features, every saved run and every trained classifier from this browser. Training again will have to extract the features again. Your own classes and their samples stay, and so do your publications and their delete keys (unpublish them under “Your publications”).`),
           h('div', { class: 'button-row' }, confirm, keep),
         ),
       );

@@ -2,6 +2,7 @@
  * Step 6: download the trained classifier as a TF.js layers model (float32, float16 or uint8 weights), with
  * the sizes when known and the code that loads it, which a button copies.
  */
+import { copyControl } from './copy-code';
 import { h, replace, tabStopWhileScrollable } from './dom';
 import { loadingSnippet, type SnippetInput } from './export-snippet';
 import type { WeightQuantization } from '../../../shared/trainer-messages';
@@ -38,8 +39,7 @@ export function mountExport(el: HTMLElement, callbacks: { onExport(kind: WeightQ
     return h('li', null, button, h('span', { class: 'export-note muted small' }, size, note));
   });
   const code = h('code');
-  const copy = h('button', { type: 'button', class: 'button small' }, 'Copy code');
-  const copied = h('span', { class: 'muted small', attrs: { role: 'status' } });
+  const { button: copy, note: copied, reset: resetCopied } = copyControl(code);
   const reason = h('p', { class: 'muted' });
   const pre = h('pre', { attrs: { role: 'region', 'aria-label': 'Code that loads the model' } }, code);
   tabStopWhileScrollable(pre, code);
@@ -52,21 +52,6 @@ export function mountExport(el: HTMLElement, callbacks: { onExport(kind: WeightQ
   );
   el.classList.add('export');
   replace(el, reason, h('ul', { class: 'export-list' }, rows), snippet);
-
-  copy.addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText(code.textContent ?? '');
-      copied.textContent = 'Copied.';
-    } catch {
-      // Clipboard access can be refused (permissions, insecure context): select the text for a manual copy.
-      const range = document.createRange();
-      range.selectNodeContents(code);
-      getSelection()?.removeAllRanges();
-      getSelection()?.addRange(range);
-      copied.textContent = 'Copying was refused: the code is selected, press Ctrl+C (⌘C on a Mac).';
-    }
-  });
-
 
   function renderButtons(): void {
     for (const [kind, button] of buttons) {
@@ -82,7 +67,7 @@ export function mountExport(el: HTMLElement, callbacks: { onExport(kind: WeightQ
       ready = input !== null;
       reason.textContent = input ? '' : 'Train a classifier first; its download options appear here.';
       snippet.hidden = !input;
-      copied.textContent = '';
+      resetCopied();
       if (input) code.textContent = loadingSnippet(input);
       for (const [kind, size] of sizes) {
         const bytes = input?.sizes?.[kind];

@@ -41,7 +41,8 @@ const STATE_TEXT: Record<LiveState, string> = {
 export function mountLive(el: HTMLElement, callbacks: LiveCallbacks, unavailable: string | null): LiveView {
   const start = h('button', { type: 'button', class: 'button', on: { click: () => callbacks.onStart() } }, 'Start the camera');
   const stop = h('button', { type: 'button', class: 'button', hidden: true, on: { click: () => callbacks.onStop() } }, 'Stop');
-  const status = h('p', { class: 'muted small live-status', attrs: { role: 'status' } });
+  // aria-live rather than role="status": a page's one status element is the classify view's top class.
+  const status = h('p', { class: 'muted small live-status', attrs: { 'aria-live': 'polite' } });
   const message = h('p', { class: 'error-text live-message', attrs: { role: 'alert' } });
   const video = h('video', { class: 'live-video', muted: true, playsInline: true, autoplay: true, attrs: { 'aria-label': 'The camera, mirrored' } });
   const fps = h('p', { class: 'live-fps muted small' });

@@ -73,38 +73,51 @@ export function mountResults(el: HTMLElement, callbacks: { thumbnail: ThumbnailS
         ),
       );
 
-      replace(
-        perClass,
-        h('h3', { class: 'subheading' }, 'Accuracy per class'),
-        h(
-          'ul',
-          { class: 'class-bars' },
-          evaluation.classes.map((name, i) =>
-            h(
-              'li',
-              null,
-              h('span', { class: 'class-name' }, name),
-              bar(evaluation.perClassAccuracy[i] ?? 0),
-              h(
-                'span',
-                { class: 'class-value' },
-                formatPercent(evaluation.perClassAccuracy[i] ?? 0),
-                h('span', { class: 'muted small' }, ` ${formatCount(evaluation.confusion[i]?.[i] ?? 0)}/${formatCount(counts.rowTotals[i] ?? 0)}`),
-              ),
-            ),
-          ),
-        ),
-      );
-
-      replace(matrix, h('h3', { class: 'subheading' }, 'Confusion matrix'), scrollRegion('Confusion matrix', confusionTable(evaluation, counts)));
+      replace(perClass, h('h3', { class: 'subheading' }, 'Accuracy per class'), perClassBars(evaluation));
+      replace(matrix, h('h3', { class: 'subheading' }, 'Confusion matrix'), scrollRegion('Confusion matrix', confusionTable(evaluation)));
       gallery.update(evaluation);
       if (!el.contains(body)) replace(el, body);
     },
   };
 }
 
-function confusionTable(evaluation: Evaluation, counts: ReturnType<typeof summariseConfusion>): HTMLTableElement {
+/** What the per-class bars and the confusion table show of an evaluation (a run's, or a model card's). */
+export interface ClassEvaluation {
+  classes: readonly string[];
+  /** Per class; null (shown as –) for a class with no held-out image. */
+  perClassAccuracy: readonly (number | null)[];
+  /** confusion[true][predicted] image counts. */
+  confusion: readonly (readonly number[])[];
+}
+
+/** Accuracy per class: a bar, the percentage and right/total for each class. */
+export function perClassBars(evaluation: ClassEvaluation): HTMLUListElement {
+  const { classes, perClassAccuracy, confusion } = evaluation;
+  const { rowTotals } = summariseConfusion(confusion);
+  return h(
+    'ul',
+    { class: 'class-bars' },
+    classes.map((name, i) =>
+      h(
+        'li',
+        null,
+        h('span', { class: 'class-name' }, name),
+        bar(perClassAccuracy[i] ?? 0),
+        h(
+          'span',
+          { class: 'class-value' },
+          formatPercent(perClassAccuracy[i] ?? Number.NaN),
+          h('span', { class: 'muted small' }, ` ${formatCount(confusion[i]?.[i] ?? 0)}/${formatCount(rowTotals[i] ?? 0)}`),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The confusion matrix as a table: rows true, columns predicted, shaded by each row's share, with totals. */
+export function confusionTable(evaluation: ClassEvaluation): HTMLTableElement {
   const { classes, confusion } = evaluation;
+  const counts = summariseConfusion(confusion);
   return h(
     'table',
     { class: 'data-table confusion' },

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BackendChoice, BackendReport, ModelArtifactsData } from '../../../shared/farm';
 import type { Augmentation } from '../../../shared/augmentation';
+import { topClasses } from '../../../shared/classifier';
 import type { ModelRecord } from '../../../shared/records';
 import type { EpochRecord, History, SplitAssignment, TrainingState, TrainSettings } from '../../../shared/training';
 import type {
@@ -30,7 +31,8 @@ import { StorageFullError } from '../../cache/errors';
 import { augment, augmentParams } from '../../engine/augment';
 import { selectBackend } from '../../engine/backend';
 import { bitmapPixels, decodeImage } from '../../engine/decode';
-import { normalise, resizeToSquare, type RgbaPixels } from '../../engine/preprocess';
+import { roundedPixels, type RgbaPixels } from '../../engine/pixels';
+import { normalise, resizeToSquare } from '../../engine/preprocess';
 import { loadBaseModel, summariseBase } from '../../engine/base-model';
 import { evaluate } from '../evaluate';
 import { buildClassifier, exportLayersModel } from '../export';
@@ -284,9 +286,7 @@ const api = {
     if (!classifier) throw new Error('train a classifier first');
     const { record } = await ready();
     const probabilities = classProbabilities(await decodeImage(bytes, classifier.inputSize), record);
-    return Array.from(probabilities, (probability, classIndex) => ({ classIndex, className: classifier!.classes[classIndex], probability }))
-      .sort((a, b) => b.probability - a.probability)
-      .slice(0, top);
+    return topClasses(classifier.classes, probabilities, top);
   },
 
   /**
@@ -294,10 +294,12 @@ const api = {
    * here) is closed whatever happens.
    */
   async classifyFrame(frame: ImageBitmap): Promise<FrameClassification> {
+    const started = performance.now();
     const pixels = bitmapPixels(frame);
     if (!classifier) throw new Error('train a classifier first');
     const { record } = await ready();
-    return { classes: classifier.classes, probabilities: classProbabilities(pixels, record, foldedForLive(classifier.model)) };
+    const probabilities = classProbabilities(pixels, record, foldedForLive(classifier.model));
+    return { classes: classifier.classes, probabilities, ms: performance.now() - started };
   },
 
   /** The trained classifier as the file pair model.json + weights.bin, float32 or quantized. */
@@ -362,8 +364,8 @@ const api = {
         const start = performance.now();
         const top = (tf.argMax(model.predict(input) as tf.Tensor, 1).dataSync() as Int32Array)[0];
         const took = performance.now() - start;
-        // Android hands the model bytes: the int8 file is checked on the rounded pixels.
-        return [(uint8 ? tf.round(pixels) : input).dataSync(), top, took] as const;
+        // Android hands the model bytes: the int8 file is checked on the rounded pixels, as the classifier rounds them.
+        return [uint8 ? roundedPixels(pixels.dataSync()) : input.dataSync(), top, took] as const;
       });
       pixels.dispose();
       inputs.set(values, i * per);
