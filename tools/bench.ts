@@ -172,7 +172,7 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     });
     log('TFLite float32 and int8, each checked in LiteRT.js (one worker, wasm) on the validation images');
     const tflite = { float32: await exportTflite(graft.page, 'float32'), int8: await exportTflite(graft.page, 'int8') };
-    log(`Live: the fake camera's frames through the classifier in the trainer worker, ${options.liveSeconds} s`);
+    log(`Live: the fake camera's frames through the page's classifier (LiteRT.js once its file is ready), ${options.liveSeconds} s`);
     const live = await liveRun(graft.page, { seconds: options.liveSeconds, warmUpFrames: LIVE_WARM_UP_FRAMES });
     browser = { session, workers, settings, one, many, predict, trainingOne, training, profile, tflite, live };
   } finally {
@@ -266,7 +266,10 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
       `LiteRT.js wasm float32 ${tflite.float32.msPerImage?.toFixed(1)} ms, int8 ${tflite.int8.msPerImage?.toFixed(1)} ms`,
   );
   const liveFps = live.frames / live.seconds;
-  out(`Live (one worker, ${session.trainer.backend}, ${session.record.inputSize} px): ${liveFps.toFixed(1)} frames classified/s over ${live.seconds.toFixed(1)} s (the view showed ${live.shownFps?.toFixed(1)}; the camera gives 30)`);
+  out(
+    `Live (${live.engine}, ${session.record.inputSize} px): ${liveFps.toFixed(1)} frames classified/s over ${live.seconds.toFixed(1)} s ` +
+      `(the view showed ${live.shownFps?.toFixed(1)}; the camera gives 30); the worker's ${live.msPerFrame?.toFixed(1)} ms a frame, grab to probabilities`,
+  );
 
   const summary = {
     backend,
@@ -304,6 +307,8 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     tflite_ms_per_image_float32: round(tflite.float32.msPerImage),
     tflite_ms_per_image_int8: round(tflite.int8.msPerImage),
     live_fps: round(liveFps, 1),
+    live_ms_per_frame: round(live.msPerFrame, 1),
+    live_engine: live.engine,
     litert_images_per_s_n: round(liteRtRate),
     litert_speedup: liteRtRate === null ? null : round(liteRtRate / predictRate),
     litert_accelerator: liteRtReport?.accelerator ?? null,

@@ -39,7 +39,7 @@ export async function checkedTflite(
     labels: ids.check.map((id) => dataset.classes.indexOf(byId.get(id)!.class)),
   });
   const { signature, file } = prepared;
-  const outcome = { kind, signature, fileBytes: file.byteLength, tfjsMsPerImage: prepared.check.tfjsMsPerImage };
+  const outcome = { kind, signature, fileBytes: file.byteLength, file, labels: prepared.labels, tfjsMsPerImage: prepared.check.tfjsMsPerImage };
   const checker = new SupervisedWorker<CheckWorkerApi>({
     name: 'the LiteRT.js check',
     // A classic worker: LiteRT.js loads its wasm script with importScripts().

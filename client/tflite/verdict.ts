@@ -18,6 +18,9 @@ export interface CheckedTflite {
   signature: TfliteSignature;
   /** Bytes of model.tflite. */
   fileBytes: number;
+  /** model.tflite itself, and its labels. */
+  file: Uint8Array;
+  labels: string[];
   /** What LiteRT.js measured, when the file ran. */
   check: CheckResult | null;
   /** The TF.js model's own time per image on the same images, one at a time, in the trainer worker. */

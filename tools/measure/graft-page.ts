@@ -407,11 +407,16 @@ export interface LiveRun {
   seconds: number;
   /** The frame rate the Live view showed last. */
   shownFps: number | null;
+  /** The worker's own milliseconds per frame (reading its pixels to the probabilities), mean over the timed frames. */
+  msPerFrame: number | null;
+  /** Which engine classified the frames, in the page's words. */
+  engine: string;
 }
 
 /**
  * Live on the fake camera with the measure session's trained classifier: the page's own Live class (one frame in
- * flight, classified in the trainer worker), timed for `seconds` after `warmUpFrames` frames.
+ * flight, classified by the session's engine: LiteRT.js once the classifier's file is ready, which this waits for),
+ * timed for `seconds` after `warmUpFrames` frames.
  */
 export function liveRun(page: Page, args: { seconds: number; warmUpFrames: number }): Promise<LiveRun> {
   return page.evaluate(async ({ seconds, warmUpFrames }) => {
@@ -420,13 +425,18 @@ export function liveRun(page: Page, args: { seconds: number; warmUpFrames: numbe
     const video = document.createElement('video');
     video.muted = true;
     document.body.appendChild(video);
-    const live = new LiveClass(video, (frame) => w.measure.session.classifyFrame(frame));
+    const { session } = w.measure;
+    await session.classifierEngineReady;
+    const live = new LiveClass(video, (frame) => session.classifyFrame(frame));
     const times: number[] = [];
+    const workerMs: number[] = [];
     let shownFps: number | null = null;
     let stopped: string | null = null;
     live.addEventListener('frame', (event) => {
       times.push(performance.now());
-      shownFps = (event as CustomEvent<LiveFrame>).detail.fps;
+      const { fps, ms } = (event as CustomEvent<LiveFrame>).detail;
+      shownFps = fps;
+      workerMs.push(ms);
     });
     live.addEventListener('state', (event) => {
       const { state, message } = (event as CustomEvent<LiveStatus>).detail;
@@ -440,7 +450,9 @@ export function liveRun(page: Page, args: { seconds: number; warmUpFrames: numbe
       const started = performance.now();
       await sleep(seconds * 1000);
       if (stopped !== null) throw new Error(`Live stopped: ${stopped}`);
-      return { frames: times.length - from, seconds: (performance.now() - started) / 1000, shownFps };
+      const timed = workerMs.slice(from);
+      const msPerFrame = timed.length > 0 ? timed.reduce((a, b) => a + b, 0) / timed.length : null;
+      return { frames: times.length - from, seconds: (performance.now() - started) / 1000, shownFps, msPerFrame, engine: session.classifierEngine.text };
     } finally {
       live.close();
       video.remove();
