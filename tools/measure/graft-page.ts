@@ -15,7 +15,7 @@ import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import type { BackendChoice, BackendReport, ExtractorInit, LiteRtSettings, StageSeconds, WorkerMemory } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
 import type { Evaluation, History } from '../../shared/training';
-import type { TfliteKind } from '../../shared/trainer-messages';
+import type { TfliteKind, TfliteSignature } from '../../shared/trainer-messages';
 import type { ExtractWorkerApi } from '../../client/farm/extract.worker';
 import type { FarmProgress } from '../../client/farm/farm';
 import type { ClassifyFrame, Live, LiveFrame, LiveStatus } from '../../client/camera/live';
@@ -45,6 +45,8 @@ interface MeasureWindow {
 
 export interface GraftPage {
   page: Page;
+  /** The server's origin, e.g. http://127.0.0.1:41234 */
+  origin: string;
   close(): Promise<void>;
 }
 
@@ -68,9 +70,11 @@ export async function openGraftPage(options: {
   camera?: string;
   profile?: string;
   port?: number;
+  /** wrangler.toml [vars] to override, e.g. { PUBLISH: 'open' }. */
+  vars?: Record<string, string>;
 }): Promise<GraftPage> {
   const { log } = options;
-  const server = await startGraft({ persistTo: options.persistTo, port: options.port });
+  const server = await startGraft({ persistTo: options.persistTo, port: options.port, vars: options.vars });
   let chrome: Awaited<ReturnType<typeof launchChromium>> | null = null;
   try {
     chrome = await launchChromium({ webgpu: options.webgpu, args: options.camera ? fakeCameraFlags(options.camera) : [], profile: options.profile });
@@ -92,6 +96,7 @@ export async function openGraftPage(options: {
     const opened = chrome;
     return {
       page,
+      origin: server.origin,
       async close() {
         await opened.close();
         await server.stop();
@@ -239,19 +244,31 @@ export async function exportFloat32(page: Page): Promise<{ modelJson: string; we
 export async function exportTflite(
   page: Page,
   kind: TfliteKind,
-): Promise<{ zip: Uint8Array | null; failure: string | null; fileBytes: number; msPerImage: number | null; tfjsMsPerImage: number }> {
-  const { zipBase64, ...rest } = await page.evaluate(async (kind) => {
+): Promise<{
+  zip: Uint8Array | null;
+  /** model.tflite and its input and output, as a publication holds them. */
+  file: Uint8Array;
+  signature: TfliteSignature;
+  failure: string | null;
+  fileBytes: number;
+  msPerImage: number | null;
+  tfjsMsPerImage: number;
+}> {
+  const { zipBase64, fileBase64, ...rest } = await page.evaluate(async (kind) => {
     const { measure } = window as unknown as MeasureWindow;
     const result = await measure.session.exportTflite(kind);
     return {
       zipBase64: result.zip ? await measure.toBase64(result.zip as Uint8Array<ArrayBuffer>) : null,
+      fileBase64: await measure.toBase64(result.file as Uint8Array<ArrayBuffer>),
+      signature: result.signature,
       failure: result.failure,
       fileBytes: result.fileBytes,
       msPerImage: result.check?.msPerImage ?? null,
       tfjsMsPerImage: result.tfjsMsPerImage,
     };
   }, kind);
-  return { zip: zipBase64 === null ? null : new Uint8Array(Buffer.from(zipBase64, 'base64')), ...rest };
+  const bytesOf = (base64: string) => new Uint8Array(Buffer.from(base64, 'base64'));
+  return { zip: zipBase64 === null ? null : bytesOf(zipBase64), file: bytesOf(fileBase64), ...rest };
 }
 
 export interface ExtractionRun {
