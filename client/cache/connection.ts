@@ -12,8 +12,8 @@ let blockedListener: (() => void) | null = null;
 
 /**
  * What runs when this context's upgrade waits for an older Graft tab that keeps the database open (one that
- * predates the close-on-blocking rule, or is frozen); without a listener a warning goes to the console. The open
- * completes by itself once that tab closes. Nothing sets a listener yet: saying so on the page is still to do.
+ * predates the close-on-blocking rule, or is frozen): the page says so (main.ts); without a listener a warning goes
+ * to the console. The open completes by itself once that tab closes.
  */
 export function onUpgradeBlocked(listener: (() => void) | null): void {
   blockedListener = listener;

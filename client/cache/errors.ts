@@ -23,8 +23,8 @@ export class StorageFullError extends Error {
     readonly featureBytes: number | null,
     options?: { cause?: unknown },
   ) {
-    const room = featureBytes === null ? '' : `Cached features take ${(featureBytes / 1e6).toFixed(1)} MB: `;
-    super(`storage full: ${what} could not be saved; ${kept}. ${room}free space or clear the cache under “Coming back”`, options);
+    const room = featureBytes ? `Cached features take ${(featureBytes / 1e6).toFixed(1)} MB: free space or clear the cache under “Coming back”` : 'Free space on this computer, or delete what you no longer need here';
+    super(`Browser storage is full: ${what} could not be saved; ${kept}. ${room}`, options);
   }
 }
 

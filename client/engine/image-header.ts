@@ -21,6 +21,31 @@ export function headerProblem(header: ImageHeader): string | null {
 
 const ascii = (bytes: Uint8Array, at: number, length: number) => String.fromCharCode(...bytes.subarray(at, at + length));
 
+/** What a file that is none of these formats is called in messages. */
+export const NOT_AN_IMAGE = 'not a JPEG, PNG, GIF, WebP, BMP or AVIF image';
+
+/** Bytes of a file's start that hold the signature of each format (an AVIF's whole ftyp box, as files write it). */
+export const SIGNATURE_BYTES = 64;
+
+/**
+ * The format whose signature `bytes` begin with (a JPEG's SOI, PNG's IHDR, GIF8, RIFF WEBP, BM, an ftyp box of an
+ * AVIF brand), or null: from a file's first SIGNATURE_BYTES, before its header is whole.
+ */
+export function imageFormatOf(bytes: Uint8Array): ImageHeader['format'] | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    if (view.getUint16(0) === 0xffd8) return 'jpeg';
+    if (view.getUint32(0) === 0x89504e47 && ascii(bytes, 12, 4) === 'IHDR') return 'png';
+    if (ascii(bytes, 0, 4) === 'GIF8') return 'gif';
+    if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') return 'webp';
+    if (ascii(bytes, 0, 2) === 'BM') return 'bmp';
+    if (ascii(bytes, 4, 4) === 'ftyp' && /avi[fs]/.test(ascii(bytes, 8, view.getUint32(0) - 8))) return 'avif';
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+  }
+  return null;
+}
+
 /**
  * The header's size, or null when the bytes are none of these formats or the header is cut short. A GIF's frames
  * are read from all of `bytes`: pass the whole file.
@@ -28,16 +53,22 @@ const ascii = (bytes: Uint8Array, at: number, length: number) => String.fromChar
 export function readImageHeader(bytes: Uint8Array): ImageHeader | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
-    if (view.getUint16(0) === 0xffd8) return readJpeg(bytes, view);
-    if (view.getUint32(0) === 0x89504e47 && ascii(bytes, 12, 4) === 'IHDR') {
-      return { format: 'png', width: view.getUint32(16), height: view.getUint32(20) };
+    switch (imageFormatOf(bytes)) {
+      case 'jpeg':
+        return readJpeg(bytes, view);
+      case 'png':
+        return { format: 'png', width: view.getUint32(16), height: view.getUint32(20) };
+      case 'gif':
+        return readGif(bytes, view);
+      case 'webp':
+        return readWebp(bytes, view);
+      case 'bmp':
+        return { format: 'bmp', width: Math.abs(view.getInt32(18, true)), height: Math.abs(view.getInt32(22, true)) };
+      case 'avif':
+        return readAvif(bytes, view);
+      case null:
+        return null;
     }
-    if (ascii(bytes, 0, 4) === 'GIF8') return readGif(bytes, view);
-    if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') return readWebp(bytes, view);
-    if (ascii(bytes, 0, 2) === 'BM') {
-      return { format: 'bmp', width: Math.abs(view.getInt32(18, true)), height: Math.abs(view.getInt32(22, true)) };
-    }
-    if (ascii(bytes, 4, 4) === 'ftyp' && /avi[fs]/.test(ascii(bytes, 8, view.getUint32(0) - 8))) return readAvif(bytes, view);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
   }

@@ -52,6 +52,15 @@ function describe(error: unknown): string {
   return words || 'it gave no reason (the browser console has its log)';
 }
 
+/**
+ * LiteRT's C++ log goes to stderr, which Emscripten prints with console.error: its start-up INFO lines and the
+ * NPU "could not be loaded" WARNING would read as errors in every visitor's console. Only its ERROR lines are.
+ */
+function printLiteRtLog(line: string): void {
+  if (/^(INFO|WARNING|VERBOSE):/.test(line)) console.debug(line);
+  else console.error(line);
+}
+
 type Glue = { ModuleFactory?: unknown; Module?: unknown; importScripts?: (...urls: string[]) => void };
 
 let loading: Promise<LiteRtRuntime> | null = null;
@@ -78,7 +87,11 @@ async function load(options: LiteRtLoadOptions): Promise<LiteRtRuntime> {
   const ownImportScripts = Object.getOwnPropertyDescriptor(scope, 'importScripts');
   scope.ModuleFactory = factory;
   // Emscripten looks for its .wasm beside the running script (this worker's bundle) unless told.
-  scope.Module = { locateFile: (path: string) => new URL(path, base).href, mainScriptUrlOrBlob: classicScript };
+  scope.Module = {
+    locateFile: (path: string) => new URL(path, base).href,
+    mainScriptUrlOrBlob: classicScript,
+    printErr: printLiteRtLog,
+  };
   scope.importScripts = (...urls: string[]) => {
     if (urls.length !== 1 || urls[0] !== classicScript) throw new Error(`unexpected importScripts(${urls.join(', ')}) while LiteRT.js loads`);
   };

@@ -7,7 +7,7 @@ import { readClassFolders } from '../../shared/class-folders';
 import type { DatasetManifest } from '../../shared/records';
 import { sha256Hex } from '../../shared/sha256';
 import { getManifest, getShard } from '../api/storage-client';
-import { readLocalDataset } from '../cache/sample-store';
+import { readLocalDataset, readSampleImage } from '../cache/sample-store';
 
 export interface SessionImage {
   imageId: string;
@@ -121,7 +121,11 @@ export async function onDeviceDataset(): Promise<DatasetChoice> {
     imageId: s.id,
     class: names.get(s.classId) ?? '',
     file: `${s.id.slice(0, 16)}.jpg`,
-    bytes: async () => new Blob([s.bytes], { type: s.type }),
+    bytes: async () => {
+      const image = await readSampleImage(s.id);
+      if (!image) throw new Error('this sample is no longer stored (deleted meanwhile?)');
+      return image;
+    },
   }));
   const used = new Set(images.map((i) => i.class));
   const withSamples = classes.map((c) => c.name).filter((name) => used.has(name));

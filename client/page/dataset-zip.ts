@@ -1,29 +1,45 @@
 /**
  * The visitor's dataset as a .zip of class folders, `<root>/<class>/<file>`: the layout `npm run seed` takes once
  * unzipped, so a demo host can publish what they recorded. Reading accepts the same layout with or without the
- * root folder and says which entries it leaves out and why. Pure (fflate), no DOM: tested in Node.
+ * root folder. What it reads is planned from the central directory alone (zip-directory.ts) before anything is
+ * unpacked: only the images of class folders, not a name twice, none over the per-entry cap, and all of them
+ * within the total cap (zip-limits.ts); every entry left out is listed with its reason. Then each image is unpacked
+ * on its own (zip-entry.ts). Pure (fflate, Blob), no DOM: tested in Node; the page reads zips in a worker.
  */
-import { unzipSync, zipSync, type Zippable } from 'fflate';
-import { readClassFolders, toClassPaths, type SkippedFile } from '../../shared/class-folders';
+import { zipSync, type Zippable } from 'fflate';
+import { byCodeUnit, readClassFolders, toClassPaths, type SkippedFile } from '../../shared/class-folders';
 import { folderNameOf } from '../../shared/class-names';
-import { zipEntryName } from '../../shared/zip-entry-name';
+import { imageFormatOf, NOT_AN_IMAGE } from '../engine/image-header';
+import { formatBytes } from './text/format';
+import { readZipDirectory, ZipLimitError, ZipReadError, type ZipEntry } from './zip-directory';
+import { readZipEntry, ZipEntryError } from './zip-entry';
+import { MAX_ZIP_ENTRY_BYTES, MAX_ZIP_IMAGE_BYTES } from './zip-limits';
+
+export { ZipLimitError, ZipReadError };
 
 export interface ZipClass {
   name: string;
   files: { name: string; bytes: Uint8Array }[];
 }
 
-export interface UnzippedDataset {
+/** A class folder of a zip and the entries of its images, to be unpacked one by one. */
+export interface ZipClassPlan {
+  name: string;
+  /** Its folder's name in the zip (below the root folder), as reports name its files. */
+  dir: string;
+  /** Each image's path below the class folder, as reports name it, and its entry. */
+  files: { name: string; entry: ZipEntry }[];
+}
+
+export interface ZipPlan {
   /** In the order of their names (by code unit). */
-  classes: ZipClass[];
+  classes: ZipClassPlan[];
+  /** Entries left out, with the reason, by path. */
   skipped: SkippedFile[];
 }
 
 /** The folder every entry of an exported zip sits in. */
 export const ZIP_ROOT = 'graft-classes';
-
-/** Largest file a zip may hold for it to be read as an image (a 256 px JPEG is about 20 kB). */
-const MAX_ENTRY_BYTES = 32 * 1024 * 1024;
 
 /**
  * The zip of `classes` (JPEGs are stored, not deflated: they do not shrink). Class names become folder names
@@ -38,69 +54,87 @@ export function zipDataset(classes: readonly ZipClass[]): Uint8Array {
   return zipSync(entries);
 }
 
-export class ZipReadError extends Error {
-  override name = 'ZipReadError';
+/** Why an entry that names an image is not unpacked, or null. */
+function entryProblem(entry: ZipEntry): string | null {
+  if (entry.flags & 1) return 'encrypted: this page cannot read it';
+  if (entry.method !== 0 && entry.method !== 8) return 'compressed in a way this page cannot read';
+  if (entry.size > MAX_ZIP_ENTRY_BYTES) return `unpacks to ${formatBytes(entry.size)}: Graft unpacks at most ${formatBytes(MAX_ZIP_ENTRY_BYTES)} for one image`;
+  return null;
 }
 
 /**
- * Each central directory entry's name decoded by zipEntryName (fflate reads names without the UTF-8 flag as
- * Latin-1), in directory order: the order fflate's filter sees the entries in.
+ * What an import of these entries reads: the images of each class folder. Throws ZipLimitError when they would
+ * unpack to more than MAX_ZIP_IMAGE_BYTES together, ZipReadError when there is none.
  */
-function entryNames(zip: Uint8Array): string[] {
-  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  let end = zip.length - 22;
-  while (end > 0 && zip.length - end <= 65557 && view.getUint32(end, true) !== 0x06054b50) end--;
-  if (end < 0 || view.getUint32(end, true) !== 0x06054b50) return [];
-  let count = view.getUint16(end + 8, true);
-  let at = view.getUint32(end + 16, true);
-  const zip64 = end >= 20 && view.getUint32(end - 20, true) === 0x07064b50 ? Number(view.getBigUint64(end - 12, true)) : -1;
-  if (zip64 >= 0 && zip64 + 56 <= zip.length && view.getUint32(zip64, true) === 0x06064b50) {
-    count = Number(view.getBigUint64(zip64 + 32, true));
-    at = Number(view.getBigUint64(zip64 + 48, true));
-  }
-  const names: string[] = [];
-  for (; names.length < count && at + 46 <= zip.length && view.getUint32(at, true) === 0x02014b50; ) {
-    const nameLength = view.getUint16(at + 28, true);
-    names.push(zipEntryName(zip.subarray(at + 46, at + 46 + nameLength), view.getUint16(at + 8, true)));
-    at += 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
-  }
-  return names;
-}
-
-/** The class folders of a zip; throws ZipReadError when it is not a zip or holds no image in a class folder. */
-export function unzipDataset(zip: Uint8Array): UnzippedDataset {
-  const skipped: UnzippedDataset['skipped'] = [];
-  const decoded = entryNames(zip);
-  const nameOf = new Map<string, string>();
-  let files: Record<string, Uint8Array>;
-  try {
-    let index = 0;
-    files = unzipSync(zip, {
-      filter(entry) {
-        const name = decoded[index++] ?? entry.name;
-        nameOf.set(entry.name, name);
-        if (name.endsWith('/')) return false;
-        let reason: string | null = null;
-        if (entry.compression !== 0 && entry.compression !== 8) reason = 'compressed in a way this page cannot read';
-        else if (entry.originalSize > MAX_ENTRY_BYTES) reason = `larger than ${MAX_ENTRY_BYTES / 1024 / 1024} MB`;
-        if (reason) skipped.push({ file: name, reason });
-        return reason === null;
-      },
-    });
-  } catch (error) {
-    throw new ZipReadError(`This file is not a .zip archive that can be read (${(error as Error).message}).`);
-  }
-  const names = Object.keys(files);
-  const paths = toClassPaths(names.map((name) => nameOf.get(name) ?? name));
+export function planZip(entries: readonly ZipEntry[]): ZipPlan {
+  const paths = toClassPaths(entries.map((e) => e.name));
+  const skipped: SkippedFile[] = [];
+  const entryAt = new Map<string, ZipEntry>();
+  const named: string[] = [];
+  entries.forEach((entry, i) => {
+    if (!entryAt.has(paths[i])) {
+      entryAt.set(paths[i], entry);
+      named.push(paths[i]);
+    } else if (!paths[i].endsWith('/')) {
+      skipped.push({ file: paths[i], reason: 'a second entry of this name in the zip: the first one is kept' });
+    }
+  });
   // Folder names as exported (escapes undone) and NFC: "café" in either normalisation is one class.
-  const folders = readClassFolders(paths, { imagesOnly: true });
+  const folders = readClassFolders(named, { imagesOnly: true });
   skipped.push(...folders.skipped);
-  if (folders.classes.length === 0) {
+  const classes: ZipClassPlan[] = [];
+  let total = 0;
+  for (const { name, dir, files } of folders.classes) {
+    const kept: ZipClassPlan['files'] = [];
+    for (const file of files) {
+      const entry = entryAt.get(`${dir}/${file}`)!;
+      const problem = entryProblem(entry);
+      if (problem) {
+        skipped.push({ file: `${dir}/${file}`, reason: problem });
+      } else {
+        kept.push({ name: file, entry });
+        total += entry.size;
+      }
+    }
+    if (kept.length > 0) classes.push({ name, dir, files: kept });
+  }
+  if (total > MAX_ZIP_IMAGE_BYTES) {
+    throw new ZipLimitError(
+      `the images in this zip would unpack to ${formatBytes(total)}, and Graft unpacks at most ${formatBytes(MAX_ZIP_IMAGE_BYTES)} from one zip. Split it into smaller zips.`,
+    );
+  }
+  if (classes.length === 0) {
     throw new ZipReadError('This zip holds no images inside class folders: it should hold one folder per class, e.g. cats/1.jpg and dogs/2.jpg.');
   }
-  const entryAt = new Map(paths.map((path, i) => [path, names[i]]));
-  return {
-    classes: folders.classes.map(({ name, dir, files: inClass }) => ({ name, files: inClass.map((file) => ({ name: file, bytes: files[entryAt.get(`${dir}/${file}`)!] })) })),
-    skipped,
-  };
+  return { classes, skipped: skipped.sort((a, b) => byCodeUnit(a.file, b.file)) };
+}
+
+/** The plan of a zip's import, from its central directory alone. */
+export async function readZipPlan(zip: Blob): Promise<ZipPlan> {
+  return planZip(await readZipDirectory(zip));
+}
+
+/** An image's bytes, unpacked; throws ZipEntryError (with the reason) for an entry that is no image or damaged. */
+export function readZipImage(zip: Blob, entry: ZipEntry): Promise<Uint8Array> {
+  return readZipEntry(zip, entry, (start) => (imageFormatOf(start) ? null : NOT_AN_IMAGE));
+}
+
+/** Every class folder's images, unpacked (for tools and tests; the page takes a class at a time in a worker). */
+export async function readZipDataset(zip: Blob): Promise<{ classes: ZipClass[]; skipped: SkippedFile[] }> {
+  const plan = await readZipPlan(zip);
+  const skipped = [...plan.skipped];
+  const classes: ZipClass[] = [];
+  for (const { name, dir, files } of plan.classes) {
+    const read: ZipClass['files'] = [];
+    for (const file of files) {
+      try {
+        read.push({ name: file.name, bytes: await readZipImage(zip, file.entry) });
+      } catch (error) {
+        if (!(error instanceof ZipEntryError)) throw error;
+        skipped.push({ file: `${dir}/${file.name}`, reason: error.message });
+      }
+    }
+    classes.push({ name, files: read });
+  }
+  return { classes, skipped: skipped.sort((a, b) => byCodeUnit(a.file, b.file)) };
 }

@@ -6,11 +6,12 @@
  * whichever comes first. A wrong prediction of one of their samples is fixed from the results' gallery (`fixes`).
  */
 import { SampleCamera } from '../camera/sample-camera';
+import { isStorageFull } from '../cache/errors';
 import { isOnDeviceId, type DatasetChoice } from './dataset-source';
 import { LocalClasses, type AddReport } from './local-classes';
 import { saveFile } from './save-file';
 import type { Session } from './session';
-import { plainMessage, plural } from './text/format';
+import { formatCount, plainMessage, plural } from './text/format';
 import { mountLocalDataset } from './views/local-dataset';
 import type { PredictionFixes } from './views/prediction-gallery';
 
@@ -70,7 +71,11 @@ export function connectLocalClasses(el: HTMLElement, session: Session, chooseDat
       camera.startRecording(classId, (video) =>
         localClasses.addFrame(classId, video).then(
           () => undefined,
-          (error: unknown) => localView.setStatus(plainMessage(error), 'error'),
+          (error: unknown) => {
+            localView.setStatus(plainMessage(error), 'error');
+            // Every next frame would fail the same way.
+            if (isStorageFull(error)) camera.stopRecording();
+          },
         ),
       ),
     onRecordStop: () => camera.stopRecording(),
@@ -80,15 +85,18 @@ export function connectLocalClasses(el: HTMLElement, session: Session, chooseDat
         await localClasses.moveSample(id, classId);
         return `Moved a sample to “${localClasses.classes.find((c) => c.id === classId)?.name}”.`;
       }),
-    onExport: () => saveFile(localClasses.exportZip(), 'graft-classes.zip'),
+    onExport: () => editLocal(async () => saveFile(await localClasses.exportZip(), 'graft-classes.zip')),
     onImport: (file) => {
       localView.setStatus(`Importing ${file.name}…`);
       editLocal(async () => {
-        const report = await localClasses.importZip(file);
+        const report = await localClasses.importZip(file, ({ className, handled, images }) =>
+          localView.setStatus(`Importing ${file.name}: “${className}”, ${formatCount(handled)} of ${plural(images, 'image')}…`),
+        );
         return `${plural(report.classes, 'class', 'classes')} in the zip. ${addedMessage(report)}`;
       });
     },
     onUse: () => void chooseData(() => session.chooseOnDevice(), null),
+    sampleImage: (id) => localClasses.image(id),
   });
 
   const camera = new SampleCamera(localView.video, (state) => localView.setCamera(state), (classId) => localView.setRecording(classId));
@@ -102,7 +110,7 @@ export function connectLocalClasses(el: HTMLElement, session: Session, chooseDat
       classes: localClasses.classes.map((c) => ({
         id: c.id,
         name: c.name,
-        samples: localClasses.samplesOf(c.id).map((s) => ({ id: s.id, url: localClasses.url(s) })),
+        samples: localClasses.samplesOf(c.id).map((s) => ({ id: s.id })),
       })),
       trainable: localClasses.trainable,
       inUse: usingLocal(),

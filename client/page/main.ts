@@ -8,6 +8,7 @@
 import './styles.css';
 import type { ModelRecord } from '../../shared/records';
 import type { RunRecord } from '../../shared/run-record';
+import { getDB, onUpgradeBlocked } from '../cache/connection';
 import { DEFAULT_SETTINGS } from '../trainer/settings';
 import { connectComingBack } from './coming-back-controller';
 import { connectDatasets } from './dataset-controller';
@@ -175,11 +176,19 @@ session.on('classifier', (status) => runtime.setClassifier(status.engine === 'no
 session.on('error', (message) => banner.showError(message));
 session.on('info', (message) => banner.showInfo(message));
 
+// Said at once while an older Graft tab keeps the database from being upgraded, and taken back once it is closed.
+onUpgradeBlocked(() => {
+  banner.showError('Graft is open in another tab with an older version: close it. This page goes on once it is closed.');
+  void getDB().then(banner.clear, () => undefined);
+});
+
 /**
  * The page's start, one step after another (each awaited, each its own function): the visitor's own classes (a
  * failure is shown and the rest goes on), the server's catalog, the first base model, what this browser holds,
  * and the last trained classifier, which classifies and exports at once without training again. It never asks
- * the browser to keep its storage: a large run's Start or the visitor does (storage-persistence.ts).
+ * the browser to keep its storage: a large run's Start or the visitor does (storage-persistence.ts). No step waits
+ * silently: a database open blocked by an older tab says so (above), and a request to the server that stalls is
+ * tried again and then named in the banner (storage-client.ts: STALL_MS, RETRY_DELAYS_MS).
  */
 async function boot(): Promise<void> {
   controls.setState('idle');
@@ -193,7 +202,9 @@ async function boot(): Promise<void> {
 }
 
 async function loadCatalog(): Promise<void> {
-  const catalog = await session.catalog();
+  const catalog = await session.catalog().catch((error: Error) => {
+    throw new Error(`The server's list of models and datasets could not be loaded: ${error.message}. Reload the page to try again.`, { cause: error });
+  });
   models = catalog.models;
   datasets.showCatalog(catalog.datasets);
   modelPicker.update(models, null);

@@ -9,7 +9,7 @@
 import { STORED_IMAGE_SIDE } from '../../shared/image-limits';
 import { sha256Hex } from '../../shared/sha256';
 import type { NewSample } from '../cache/sample-store';
-import { headerProblem, readImageHeader } from '../engine/image-header';
+import { headerProblem, NOT_AN_IMAGE, readImageHeader } from '../engine/image-header';
 import { JpegStructureError } from '../engine/jpeg-segments';
 import { jpegForStorage } from './jpeg-for-storage';
 
@@ -43,7 +43,7 @@ async function encodeJpeg(source: CanvasImageSource, width: number, height: numb
 export async function sampleFromFile(file: Blob): Promise<NewSample> {
   const bytes = await file.arrayBuffer();
   const header = readImageHeader(new Uint8Array(bytes));
-  if (!header) throw new SampleImageError('not a JPEG, PNG, GIF, WebP, BMP or AVIF image');
+  if (!header) throw new SampleImageError(NOT_AN_IMAGE);
   const tooLarge = headerProblem(header);
   if (tooLarge) throw new SampleImageError(tooLarge);
   if (header.format === 'jpeg' && Math.min(header.width, header.height) <= STORED_IMAGE_SIDE) return smallJpeg(bytes);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { unzipDataset } from '../../client/page/dataset-zip';
+import { readZipDataset } from '../../client/page/dataset-zip';
 import { splitImages } from '../../client/trainer/split';
 import { STORED_IMAGE_SIDE } from '../../shared/image-limits';
 import { launchChromium, type Chromium } from '../../tools/measure/chromium';
@@ -322,7 +322,7 @@ it('exports the classes as a zip of class folders that imports into a fresh prof
   const zipPath = join(work, 'graft-classes.zip');
   await within('saving the download', 60_000, download.saveAs(zipPath));
   await within('closing the page', 60_000, page.close());
-  const unzipped = unzipDataset(new Uint8Array(await readFile(zipPath)));
+  const unzipped = await readZipDataset(new Blob([await readFile(zipPath)]));
   expect(unzipped.skipped).toEqual([]);
   expect(unzipped.classes.map((c) => [c.name, c.files.length])).toEqual(original.classes.map((name) => [name, original.samples.filter((s) => s.className === name).length]));
 

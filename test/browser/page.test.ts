@@ -372,7 +372,7 @@ describe('never stuck, nothing lost', () => {
     await page.close();
   });
 
-  it('says “storage full” when a checkpoint or the classifier does not fit, and keeps what it could', async () => {
+  it('says “Browser storage is full” when a checkpoint or the classifier does not fit, and keeps what it could', async () => {
     const page = await chrome.context.newPage();
     await openPage(page);
     await chooseFlowers(page, { 'Head epochs': '2', 'Fine-tune epochs': '0' });
@@ -394,7 +394,7 @@ describe('never stuck, nothing lost', () => {
     await waitUntilNot(page, ['idle', 'extracting', 'training']);
     expect(await state(page)).toBe('error');
     expect(await alert.innerText()).toMatch(
-      /^storage full: the checkpoint after epoch 1 could not be saved; this run has no earlier checkpoint\. Cached features take \d+\.\d MB: free space or clear the cache under “Coming back”/m,
+      /^Browser storage is full: the checkpoint after epoch 1 could not be saved; this run has no earlier checkpoint\. Cached features take \d+\.\d MB: free space or clear the cache under “Coming back”/m,
     );
 
     // The classifier does not fit: the run still ends with its results, and the classifier works in this tab.
@@ -403,7 +403,7 @@ describe('never stuck, nothing lost', () => {
     await waitUntilNot(page, ['error', 'extracting', 'training']);
     expect(await state(page)).toBe('done');
     const message = await alert.innerText();
-    expect(message).toContain('storage full: the classifier “flowers-small · ');
+    expect(message).toContain('Browser storage is full: the classifier “flowers-small · ');
     expect(message).toContain('It classifies and exports in this tab: export it to keep it.');
     await expect.poll(() => page.locator('#results .gallery > li').count(), { timeout: 30_000 }).toBe(CLASSES.length * PER_CLASS * 0.2);
     const tulips = join(SHARED, 'datasets/flowers/tulips');

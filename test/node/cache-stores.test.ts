@@ -180,7 +180,7 @@ describe('feature store', () => {
     expect(error).toBeInstanceOf(StorageFullError);
     const full = error as StorageFullError;
     expect(full.message).toBe(
-      'storage full: a batch of 4 features could not be saved; the 6 images of this dataset cached before are kept. ' +
+      'Browser storage is full: a batch of 4 features could not be saved; the 6 images of this dataset cached before are kept. ' +
         'Cached features take 0.0 MB: free space or clear the cache under “Coming back”',
     );
     expect([full.what, full.featureBytes]).toEqual(['a batch of 4 features', 12 * 2560]);
@@ -212,7 +212,7 @@ describe('feature store', () => {
       () => putBatch(second).catch((e: unknown) => e),
     );
     expect(error).toBeInstanceOf(StorageFullError);
-    expect((error as StorageFullError).message).toMatch(/^storage full: a batch of 4 features could not be saved; the 3 images of this dataset cached before are kept\. /);
+    expect((error as StorageFullError).message).toMatch(/^Browser storage is full: a batch of 4 features could not be saved; the 3 images of this dataset cached before are kept\. /);
     expect(await missingKeys(keysOf(second))).toEqual(keysOf(second));
     expect(await missingKeys(keysOf(first))).toEqual([]);
   });
@@ -364,21 +364,21 @@ describe('checkpoint store', () => {
     expect((await listCheckpoints()).map((s) => s.runId)).toEqual(['run-a']);
   });
 
-  it('says “storage full”, what is kept and what to clear when the disk is full, and keeps the previous checkpoint', async () => {
+  it('says “Browser storage is full”, what is kept and what to clear when the disk is full, and keeps the previous checkpoint', async () => {
     await FOUR_CUT_FEATURES();
     await saveCheckpoint(checkpoint('run-a', 3, 1000));
     for (const patch of [() => { throw quotaError(); }, abortForQuota]) {
       const error = await withPatchedPut(patch, () => saveCheckpoint(checkpoint('run-a', 4, 2000)).catch((e: unknown) => e));
       expect(error).toBeInstanceOf(StorageFullError);
       expect((error as Error).message).toBe(
-        'storage full: the checkpoint after epoch 4 could not be saved; the one after epoch 3 is kept. ' +
+        'Browser storage is full: the checkpoint after epoch 4 could not be saved; the one after epoch 3 is kept. ' +
           'Cached features take 0.2 MB: free space or clear the cache under “Coming back”',
       );
       expect(((error as Error).cause as DOMException).name).toBe('QuotaExceededError');
       expect((await loadCheckpoint('run-a'))!.epoch).toBe(3);
     }
     const first = await withPatchedPut(abortForQuota, () => saveCheckpoint(checkpoint('run-b', 1, 3000)).catch((e: unknown) => e));
-    expect((first as Error).message).toMatch(/^storage full: the checkpoint after epoch 1 could not be saved; this run has no earlier checkpoint\. /);
+    expect((first as Error).message).toMatch(/^Browser storage is full: the checkpoint after epoch 1 could not be saved; this run has no earlier checkpoint\. /);
   });
 
   it('refuses a checkpoint it could not list and keeps the previous one', async () => {
@@ -424,14 +424,14 @@ describe('classifier store', () => {
     expect((await listClassifiers()).map((c) => c.runId)).toEqual(['run-b']);
   });
 
-  it('says “storage full” and what to clear when the disk is full, and keeps the classifiers saved before', async () => {
+  it('says “Browser storage is full” and what to clear when the disk is full, and keeps the classifiers saved before', async () => {
     await FOUR_CUT_FEATURES();
     await saveClassifier(classifier('run-a', 'cats or dogs', 100));
     for (const patch of [() => { throw quotaError(); }, abortForQuota]) {
       const error = await withPatchedPut(patch, () => saveClassifier(classifier('run-b', 'second try', 200)).catch((e: unknown) => e));
       expect(error).toBeInstanceOf(StorageFullError);
       expect((error as Error).message).toBe(
-        'storage full: the classifier “second try” could not be saved; the classifiers saved before are kept. ' +
+        'Browser storage is full: the classifier “second try” could not be saved; the classifiers saved before are kept. ' +
           'Cached features take 0.2 MB: free space or clear the cache under “Coming back”',
       );
     }

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { zipSync, unzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
-import { unzipDataset, zipDataset, ZipReadError, ZIP_ROOT, type ZipClass } from '../../client/page/dataset-zip';
+import { readZipDataset, zipDataset, ZipReadError, ZIP_ROOT, type ZipClass } from '../../client/page/dataset-zip';
 import { cp437, zipEntryName, ZIP_UTF8_FLAG } from '../../shared/zip-entry-name';
 import { scanClassFolders } from '../../tools/ingest/class-folders';
 import { SHARED } from '../support/graft-fixture';
@@ -19,6 +19,9 @@ async function photos(dir: string, count: number): Promise<ZipClass['files']> {
   const names = (await readdir(join(SHARED, 'datasets', dir))).sort().slice(0, count);
   return Promise.all(names.map(async (name) => ({ name, bytes: new Uint8Array(await readFile(join(SHARED, 'datasets', dir, name))) })));
 }
+
+/** The page reads a zip from a Blob (the file the visitor picked). */
+const unzipDataset = (zip: Uint8Array) => readZipDataset(new Blob([zip as Uint8Array<ArrayBuffer>]));
 
 const temp: string[] = [];
 afterAll(async () => {
@@ -32,7 +35,7 @@ describe('dataset zip', () => {
       { name: 'my dogs', files: await photos('cats_vs_dogs/dogs', 2) },
     ];
     const zip = zipDataset(classes);
-    const back = unzipDataset(zip);
+    const back = await unzipDataset(zip);
     expect(back.skipped).toEqual([]);
     expect(back.classes.map((c) => c.name)).toEqual(['cats', 'my dogs']);
     for (const [i, c] of back.classes.entries()) {
@@ -63,7 +66,7 @@ describe('dataset zip', () => {
       'dogs/notes.txt': new TextEncoder().encode('not an image'),
       '__MACOSX/dogs/._b.jpg': new Uint8Array([0, 5, 22, 7]),
     });
-    const back = unzipDataset(zip);
+    const back = await unzipDataset(zip);
     expect(back.classes.map((c) => [c.name, c.files.map((f) => f.name)])).toEqual([['cats', ['a.jpg']], ['dogs', ['b.jpg']]]);
     expect(back.skipped.map((s) => s.file)).toEqual(['README.txt', '__MACOSX/dogs/._b.jpg', 'dogs/notes.txt']);
   });
@@ -78,13 +81,13 @@ describe('dataset zip', () => {
       // What Windows cannot hold: reserved characters, a device name (with any extension), a trailing dot or space.
       expect(folder).not.toMatch(/[<>:"/\\|?*\u0000-\u001f]|[. ]$|^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i);
     }
-    expect(unzipDataset(zip).classes.map((c) => c.name).sort()).toEqual([...names].sort());
+    expect((await unzipDataset(zip)).classes.map((c) => c.name).sort()).toEqual([...names].sort());
   });
 
   it('reads a folder name in either Unicode normalisation as its NFC class name', async () => {
     const [cat] = await photos('cats_vs_dogs/cats', 1);
     const [dog] = await photos('cats_vs_dogs/dogs', 1);
-    const back = unzipDataset(zipSync({ 'cafe\u0301/a.jpg': cat.bytes, 'dogs/b.jpg': dog.bytes }));
+    const back = await unzipDataset(zipSync({ 'cafe\u0301/a.jpg': cat.bytes, 'dogs/b.jpg': dog.bytes }));
     expect(back.classes.map((c) => c.name)).toEqual(['café'.normalize('NFC'), 'dogs']);
   });
 
@@ -111,7 +114,7 @@ describe('dataset zip', () => {
       const from = Buffer.from(standIn);
       for (let at = Buffer.from(zip).indexOf(from); at >= 0; at = Buffer.from(zip).indexOf(from, at + 1)) zip.set(bytes, at);
     }
-    expect(unzipDataset(zip).classes.map((c) => c.name)).toEqual(['café', 'naïve', '猫']);
+    expect((await unzipDataset(zip)).classes.map((c) => c.name)).toEqual(['café', 'naïve', '猫']);
   });
 
   it('reads a zip made by Info-ZIP\'s zip -r of folders café and 猫', async () => {
@@ -127,11 +130,11 @@ describe('dataset zip', () => {
     // Info-ZIP writes the names' UTF-8 bytes without the flag (what fflate reads as Latin-1).
     const files = Object.keys(unzipSync(zip)).filter((name) => !name.endsWith('/'));
     expect(files.sort()).toEqual(['café/a.jpg', '猫/a.jpg'].map((p) => Buffer.from(p).toString('latin1')).sort());
-    expect(unzipDataset(zip).classes.map((c) => c.name)).toEqual(['café', '猫']);
+    expect((await unzipDataset(zip)).classes.map((c) => c.name)).toEqual(['café', '猫']);
   });
 
-  it('says so when the file is not a zip or holds no class folder', () => {
-    expect(() => unzipDataset(new TextEncoder().encode('plain text, not a zip'))).toThrow(ZipReadError);
-    expect(() => unzipDataset(zipSync({ 'a.jpg': new Uint8Array([1, 2, 3]) }))).toThrow(/no images inside class folders/);
+  it('says so when the file is not a zip or holds no class folder', async () => {
+    await expect(unzipDataset(new TextEncoder().encode('plain text, not a zip'))).rejects.toThrow(ZipReadError);
+    await expect(unzipDataset(zipSync({ 'a.jpg': new Uint8Array([1, 2, 3]) }))).rejects.toThrow(/no images inside class folders/);
   });
 });

@@ -13,14 +13,17 @@ import { openDB } from 'idb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { closeDB, getDB } from '../../client/cache/connection';
 import { DB_NAME } from '../../client/cache/schema';
+import { StorageFullError } from '../../client/cache/errors';
 import {
   addClass,
   addSamples,
   deleteClass,
   deleteSamples,
+  importClass,
   LocalDatasetError,
   moveSample,
   readLocalDataset,
+  readSampleImage,
   renameClass,
   type NewSample,
 } from '../../client/cache/sample-store';
@@ -63,7 +66,8 @@ describe('local dataset store', () => {
     const back = await readLocalDataset();
     expect(back.classes.map((c) => c.name)).toEqual(['cats', 'Dogs']);
     expect(back.samples.map((s) => s.id)).toEqual([...catPhotos, ...dogPhotos].map((p) => p.id));
-    expect(Buffer.from(back.samples[0].bytes).equals(Buffer.from(catPhotos[0].bytes))).toBe(true);
+    const image = await readSampleImage(back.samples[0].id);
+    expect(Buffer.from(await image!.arrayBuffer()).equals(Buffer.from(catPhotos[0].bytes))).toBe(true);
 
     expect(await deleteClass(cats.id)).toBe(3);
     const after = await readLocalDataset();
@@ -149,6 +153,48 @@ describe('local dataset store', () => {
     expect(moved.id).not.toBe(first.id);
     expect(moved.images.map((i) => i.imageId).sort()).toEqual(first.images.map((i) => i.imageId).sort());
     expect(moved.images.find((i) => i.imageId === dogPhotos[0].id)?.class).toBe('cats');
+  });
+
+  it('imports a class whole or not at all: a new class with its samples, a class of that name joined, none for nothing new', async () => {
+    const cats = await addClass('Cats');
+    const [a, b, c] = await photos('cats_vs_dogs/cats', 3);
+    await addSamples(cats.id, [a]);
+    // "cats" is the class "Cats": it takes the samples; the one it has is a duplicate.
+    const joined = await importClass('cats', [a, b]);
+    expect([joined.class?.id, joined.created, joined.added.map((s) => s.id), joined.duplicates.map((d) => d.id)]).toEqual([cats.id, false, [b.id], [a.id]]);
+    const dogs = await importClass('dogs', [c]);
+    expect([dogs.class?.name, dogs.created, dogs.added]).toEqual(['dogs', true, [{ id: c.id, classId: dogs.class!.id }]]);
+    // Nothing new for a new class: no class is made.
+    expect(await importClass('owls', [a])).toMatchObject({ class: null, created: false, added: [] });
+    const back = await readLocalDataset();
+    expect(back.classes.map((x) => x.name)).toEqual(['Cats', 'dogs']);
+    expect(back.samples.map((s) => [s.id, s.classId])).toEqual([[a.id, cats.id], [b.id, cats.id], [c.id, dogs.class!.id]]);
+    await expect(importClass('a/b', [c])).rejects.toThrow(LocalDatasetError);
+  });
+
+  it('says “Browser storage is full”, what was not added and that nothing changed, when a write does not fit', async () => {
+    const cats = await addClass('cats');
+    const [a, b, c] = await photos('cats_vs_dogs/cats', 3);
+    const real = IDBObjectStore.prototype.put;
+    // Chromium aborts the transaction at commit with QuotaExceededError (an empty message); fake-indexeddb's _abort does so.
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      const request = real.apply(this, args);
+      (this.transaction as unknown as { _abort(name: string): void })._abort('QuotaExceededError');
+      return request;
+    };
+    try {
+      const adding = await addSamples(cats.id, [a, b]).catch((e: unknown) => e);
+      expect(adding).toBeInstanceOf(StorageFullError);
+      expect((adding as Error).message).toBe(
+        'Browser storage is full: the 2 samples for “cats” could not be saved; none of them was added. Free space on this computer, or delete what you no longer need here',
+      );
+      const importing = await importClass('dogs', [c]).catch((e: unknown) => e);
+      expect((importing as Error).message).toMatch(/^Browser storage is full: a sample for “dogs” could not be saved; it was not added\. /);
+    } finally {
+      IDBObjectStore.prototype.put = real;
+    }
+    const back = await readLocalDataset();
+    expect([back.classes.map((x) => x.name), back.samples]).toEqual([['cats'], []]);
   });
 
   it('upgrades a version 1 database in place: its features stay', async () => {

@@ -4,11 +4,12 @@
  * photo files or a folder, or drop them on the card. Also export and import the classes as a zip, and the
  * button that trains on them. The camera's button and its picture are here; turning it on and recording are the
  * caller's (client/camera/sample-camera.ts). Cards are updated in place (never rebuilt while a button is held)
- * and focus stays where the visitor works.
+ * and focus stays where the visitor works. Thumbnails are made as they come into view (lazy-thumbnails.ts).
  */
 import type { SampleCameraState } from '../../camera/sample-camera';
 import { dropZone, h, replace, uniqueId } from './dom';
 import { filesFromDrop, filesFromInput, type PickedFile } from './folder-input';
+import { lazyThumbnails } from './lazy-thumbnails';
 import { formatCount, plural } from '../text/format';
 
 /** Newest samples shown per class; the count says how many there are. */
@@ -16,7 +17,6 @@ const MAX_SHOWN = 48;
 
 export interface LocalSampleView {
   id: string;
-  url: string;
 }
 
 export interface LocalClassView {
@@ -49,6 +49,8 @@ export interface LocalDatasetCallbacks {
   onExport(): void;
   onImport(file: File): void;
   onUse(): void;
+  /** A sample's JPEG, for its thumbnail (asked for once it comes near the viewport). */
+  sampleImage(id: string): Promise<Blob>;
 }
 
 export interface LocalDatasetView {
@@ -84,6 +86,7 @@ export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallba
   let cameraOn = false;
   let recordingInto: string | null = null;
   const cards = new Map<string, Card>();
+  const thumbnails = lazyThumbnails((id) => callbacks.sampleImage(id));
 
   const video = h('video', { class: 'camera-video', muted: true, playsInline: true, autoplay: true, attrs: { 'aria-label': 'Camera preview (mirrored)' } });
   const cameraButton = h('button', { type: 'button', class: 'button' }, 'Turn the camera on');
@@ -236,7 +239,7 @@ export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallba
       { type: 'button', class: 'sample-delete', attrs: { 'aria-label': `Delete ${label}` }, disabled, on: { click: () => callbacks.onDeleteSample(sample.id) } },
       '×',
     );
-    return h('li', { class: 'sample thumb', attrs: { 'data-sample': sample.id } }, h('img', { src: sample.url, alt: `Sample ${index + 1} of ${cls.name}`, decoding: 'async' }), remove, move);
+    return h('li', { class: 'sample thumb', attrs: { 'data-sample': sample.id } }, thumbnails.image(sample.id, `Sample ${index + 1} of ${cls.name}`), remove, move);
   }
 
   function updateCard(card: Card, cls: LocalClassView): void {
@@ -312,6 +315,7 @@ export function mountLocalDataset(el: HTMLElement, callbacks: LocalDatasetCallba
         if (list.children[i] !== card.el) list.insertBefore(card.el, list.children[i] ?? null);
       });
       empty.hidden = next.classes.length > 0;
+      thumbnails.keepOnly(new Set([...cards.values()].flatMap((card) => [...card.thumbs.keys()])));
       refreshButtons();
     },
     setStatus(message, kind = 'muted') {
