@@ -6,13 +6,19 @@
  * and head and fine-tuning epochs from the cache. In Node (wasm, one thread): a fine-tuning epoch that recomputes
  * the frozen layers from the images against one from the cut activations. And the time per image of the
  * TF.js model against its float32 and int8 TFLite files in LiteRT.js. And Live: frames from the browser's fake camera
- * classified per second by the trained classifier (one worker). Measurements only: nothing is asserted.
+ * classified per second by the trained classifier (one worker). And the classify-only page /m/<id> of that classifier,
+ * published and opened with an empty browser cache: navigation to its first prediction of a photo, and the bytes of
+ * that first visit. Measurements only: nothing is asserted.
  * Readable lines first; the last stdout line is one JSON object.
  */
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MAX_CHUNK_SIZE, type BackendChoice, type BackendReport, type WorkerMemory } from '../shared/farm';
 import type { EpochRecord } from '../shared/training';
+import type { ModelRecord } from '../shared/records';
+import type { TfliteSignature } from '../shared/trainer-messages';
+import { modelCardOf } from '../shared/model-card';
+import type { PublishInput } from '../client/api/publications';
 import type { PageSettings } from '../client/page/run-planner';
 import { DEFAULT_SETTINGS } from '../client/trainer/settings';
 import { LITERT_SETTINGS } from '../client/farm/farm';
@@ -35,6 +41,7 @@ import { backendFlag, parseFlags, runCommand, wholeNumberFlag } from './measure/
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { linkSubset, seedState } from './measure/seed-state';
 import { writeY4m } from './measure/fake-camera';
+import { coldFirstVisit } from './measure/classify-page';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -113,6 +120,26 @@ function finished(run: TrainRun): TrainRun {
   return run;
 }
 
+/** The bench's classifier as the trainer's page publishes it: its float32 file runs, with its model card. */
+async function publicationOf(
+  session: { classes: string[]; record: ModelRecord },
+  training: TrainRun,
+  subset: string,
+  float32: { file: Uint8Array; signature: TfliteSignature },
+): Promise<PublishInput> {
+  const { version } = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+  const card = modelCardOf({
+    classes: session.classes,
+    base: session.record,
+    dataset: { name: 'Flowers (the bench subset)', imageCounts: await Promise.all(session.classes.map(async (c) => (await readdir(join(subset, c))).length)) },
+    history: training.history!,
+    evaluation: training.evaluation!,
+    trainedAt: new Date(),
+    graftVersion: version,
+  });
+  return { name: 'Flowers (bench)', description: 'Measured by the bench.', card, models: [{ kind: 'float32', ...float32 }], runs: 'float32' };
+}
+
 async function bench(options: BenchOptions, root: string): Promise<void> {
   const log = logLine;
   const out = (line: string) => console.log(line);
@@ -126,7 +153,7 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
   const camera = await writeY4m(join(root, 'camera.y4m'), (await readdir(daisies)).sort().slice(0, CAMERA_PHOTOS).map((f) => join(daisies, f)), { fps: 30 });
 
   log('starting Graft and the page');
-  const graft = await openGraftPage({ persistTo: join(root, 'state'), webgpu: options.backend === 'webgpu', camera, log });
+  const graft = await openGraftPage({ persistTo: join(root, 'state'), webgpu: options.backend === 'webgpu', camera, log, vars: { PUBLISH: 'open' } });
   let browser;
   try {
     const session = await openSession(graft.page, { datasetId: seeded.datasetId, modelId: seeded.modelId!, backend: options.backend });
@@ -172,14 +199,18 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     });
     log('TFLite float32 and int8, each checked in LiteRT.js (one worker, wasm) on the validation images');
     const tflite = { float32: await exportTflite(graft.page, 'float32'), int8: await exportTflite(graft.page, 'int8') };
-    log(`Live: the fake camera's frames through the classifier in the trainer worker, ${options.liveSeconds} s`);
+    log(`Live: the fake camera's frames through the page's classifier (LiteRT.js once its file is ready), ${options.liveSeconds} s`);
     const live = await liveRun(graft.page, { seconds: options.liveSeconds, warmUpFrames: LIVE_WARM_UP_FRAMES });
-    browser = { session, workers, settings, one, many, predict, trainingOne, training, profile, tflite, live };
+    log('the classify-only page of the classifier, published, in a browser with an empty cache: navigation to its first prediction');
+    const input = await publicationOf(session, training, subset, tflite.float32);
+    const photo = join(daisies, (await readdir(daisies)).sort()[CAMERA_PHOTOS]);
+    const classifyPage = await coldFirstVisit(graft.origin, input, photo);
+    browser = { session, workers, settings, one, many, predict, trainingOne, training, profile, tflite, live, classifyPage };
   } finally {
     await graft.close();
   }
 
-  const { session, workers, settings, one, many, predict, trainingOne, training, profile, tflite, live } = browser;
+  const { session, workers, settings, one, many, predict, trainingOne, training, profile, tflite, live, classifyPage } = browser;
   log('fine-tuning in Node: frozen layers recomputed vs cut activations');
   const classes = (await readdir(subset)).sort();
   const files = (
@@ -266,7 +297,16 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
       `LiteRT.js wasm float32 ${tflite.float32.msPerImage?.toFixed(1)} ms, int8 ${tflite.int8.msPerImage?.toFixed(1)} ms`,
   );
   const liveFps = live.frames / live.seconds;
-  out(`Live (one worker, ${session.trainer.backend}, ${session.record.inputSize} px): ${liveFps.toFixed(1)} frames classified/s over ${live.seconds.toFixed(1)} s (the view showed ${live.shownFps?.toFixed(1)}; the camera gives 30)`);
+  out(
+    `Live (${live.engine}, ${session.record.inputSize} px): ${liveFps.toFixed(1)} frames classified/s over ${live.seconds.toFixed(1)} s ` +
+      `(the view showed ${live.shownFps?.toFixed(1)}; the camera gives 30); the worker's ${live.msPerFrame?.toFixed(1)} ms a frame, grab to probabilities`,
+  );
+
+  out(
+    `classify page /m/<id> (float32 file, cold cache, localhost): first prediction ${classifyPage.ms.toFixed(0)} ms after navigation; ` +
+      `${classifyPage.requests} requests (${classifyPage.apiRequests} to the API), ${mb(classifyPage.bytes)} raw, ${mb(classifyPage.gzipBytes)} gzipped ` +
+      `(${mb(classifyPage.networkBytes)} came from the local server)`,
+  );
 
   const summary = {
     backend,
@@ -304,6 +344,12 @@ async function bench(options: BenchOptions, root: string): Promise<void> {
     tflite_ms_per_image_float32: round(tflite.float32.msPerImage),
     tflite_ms_per_image_int8: round(tflite.int8.msPerImage),
     live_fps: round(liveFps, 1),
+    live_ms_per_frame: round(live.msPerFrame, 1),
+    live_engine: live.engine,
+    classify_first_prediction_ms: round(classifyPage.ms, 0),
+    classify_first_visit_bytes: classifyPage.bytes,
+    classify_first_visit_gzip_bytes: classifyPage.gzipBytes,
+    classify_first_visit_api_requests: classifyPage.apiRequests,
     litert_images_per_s_n: round(liteRtRate),
     litert_speedup: liteRtRate === null ? null : round(liteRtRate / predictRate),
     litert_accelerator: liteRtReport?.accelerator ?? null,

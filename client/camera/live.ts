@@ -1,7 +1,8 @@
 /**
- * Live: the camera's frames through the trained classifier (ClassifyFrame: the trainer worker, through the page's
- * session). Each frame goes there as an ImageBitmap (transferred, never copied); one frame is in flight at a time, and the frames the camera shows
- * meanwhile are dropped, never queued, so the answer is always about what the camera sees now. The camera is on
+ * Live: the camera's frames through the trained classifier (ClassifyFrame: the page's classifier, on LiteRT.js
+ * once its file is ready). Each frame goes to a worker as an ImageBitmap (transferred, never copied); one frame is
+ * in flight at a time, and the frames the camera shows meanwhile are dropped, never queued, so the answer is
+ * always about what the camera sees now. The camera is on
  * only while the visitor wants Live and can see it: a hidden tab or a Live view scrolled out of sight turns it off
  * (and leaves the worker idle), and it turns on again when they are back. Events: 'frame' (LiveFrame) after each
  * classified frame, 'state' (LiveStatus).
@@ -23,8 +24,11 @@ export interface LiveStatus {
   message: string | null;
 }
 
-/** Classifies one frame (the trainer worker's classifyFrame through the session); takes the frame over. */
-export type ClassifyFrame = (frame: ImageBitmap) => Promise<FrameClassification>;
+/**
+ * Classifies one frame (the session's classifier on the trainer's page, the LiteRT.js classifier on /m/<id>); takes
+ * the frame over. Null: the frame was lost with an engine that failed on it; Live goes on with the next.
+ */
+export type ClassifyFrame = (frame: ImageBitmap) => Promise<FrameClassification | null>;
 
 const FPS_WINDOW_MS = 2000;
 const STILL_WORKS = 'Classifying a photo from a file still works.';
@@ -144,7 +148,7 @@ export class Live extends EventTarget {
     while (run === this.#run) {
       await nextVideoFrame(this.video);
       if (run !== this.#run) return;
-      let answer: FrameClassification;
+      let answer: FrameClassification | null;
       try {
         answer = await this.classify(await createImageBitmap(this.video));
       } catch (error) {
@@ -152,6 +156,7 @@ export class Live extends EventTarget {
         return;
       }
       if (run !== this.#run) return;
+      if (!answer) continue;
       this.dispatchEvent(new CustomEvent<LiveFrame>('frame', { detail: { ...answer, fps: this.#countFrame() } }));
     }
   }

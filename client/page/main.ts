@@ -184,6 +184,7 @@ session.on('state', (state) => {
   if (state === 'done' || state === 'paused' || state === 'error') void comingBack.refresh().catch(fail);
 });
 session.on('trainer', (report) => runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.readSettings()?.workers }));
+session.on('classifier', (status) => runtime.setClassifier(status.engine === 'none' ? null : { ok: status.engine === 'litert', text: status.text }));
 session.on('error', (message) => banner.showError(message));
 session.on('info', (message) => banner.showInfo(message));
 

@@ -84,8 +84,8 @@ export async function gatherPublication(
   const int8 = await build('int8');
   onStep('float32');
   const float32 = await build('float32');
-  if (!float32.file) throw new Error(`the float32 TFLite file did not pass its check, so it cannot be published: ${float32.failure ?? 'no file'}`);
-  const models = [int8, float32].flatMap((built) => (built.file ? [{ kind: built.kind, file: built.file, signature: built.signature }] : []));
+  if (!float32.zip) throw new Error(`the float32 TFLite file did not pass its check, so it cannot be published: ${float32.failure ?? 'no file'}`);
+  const models = [int8, float32].flatMap((built) => (built.zip ? [{ kind: built.kind, file: built.file, signature: built.signature }] : []));
   const dataset = source.dataset;
   if (!dataset) throw new Error('choose the dataset this classifier was trained on first');
   const card = cardOf(source.model, dataset, saved, float32.signature.input.shape[1]!);

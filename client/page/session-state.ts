@@ -5,6 +5,7 @@
  * on() returns the function that removes it.
  */
 import type { FarmProgress } from '../farm/farm';
+import type { EngineStatus } from './classify-engine';
 import type { BackendReport } from '../../shared/farm';
 import type { TrainEvent } from '../../shared/trainer-messages';
 import type { Evaluation, History, RunState } from '../../shared/training';
@@ -16,6 +17,8 @@ export interface SessionEvents {
   /** A run's curves and results; `inputSize` is its classifier's (the run's, not the form's). */
   results: { history: History; evaluation: Evaluation; inputSize: number };
   trainer: BackendReport;
+  /** Which engine answers classify and Live, and why. */
+  classifier: EngineStatus;
   error: string;
   info: string;
 }

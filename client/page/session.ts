@@ -27,8 +27,8 @@ import type { CutStorage, StoragePlan } from './storage-plan';
 import { sentence } from './text/backend-text';
 import { plainMessage } from './text/format';
 import type { CheckedTflite } from '../tflite/verdict';
-import { checkedTflite } from './tflite-export';
 import { TrainerClient, TrainerLostError } from './trainer-client';
+import { ClassifyEngine, type EngineStatus } from './classify-engine';
 
 export class Session implements Classifier {
   dataset: DatasetChoice | null = null;
@@ -44,6 +44,10 @@ export class Session implements Classifier {
     progress: (progress) => this.#machine.emit('extract', progress),
     info: (message) => this.#machine.emit('info', message),
   });
+  /** Which engine answers classify and Live: LiteRT.js once the classifier's file is ready, else the trainer. */
+  readonly #engine = new ClassifyEngine(this.#trainer, (status) => this.#machine.emit('classifier', status));
+  /** The engine's preparation for the classifier in use (settled once it is known which engine answers). */
+  #enginePrepared: Promise<void> = Promise.resolve();
   #abort: AbortController | null = null;
   /** The start() under way (or last settled): a resume waits for a stopped training to end its batch. */
   #running: Promise<void> | null = null;
@@ -69,6 +73,21 @@ export class Session implements Classifier {
   /** The last progress the farm reported. */
   get lastExtraction(): FarmProgress | null {
     return this.#extraction.last;
+  }
+
+  /** Which engine answers classify and Live now, and why. */
+  get classifierEngine(): EngineStatus {
+    return this.#engine.status;
+  }
+
+  /** Settles once the engine for the classifier in use is chosen (its TFLite files built and checked, or not). */
+  get classifierEngineReady(): Promise<void> {
+    return this.#enginePrepared;
+  }
+
+  /** A classifier came: classify and Live move to LiteRT.js once its file is built and checked (classify-engine.ts). */
+  #prepareEngine(model: ModelRecord | null): void {
+    if (model) this.#enginePrepared = this.#engine.prepare({ model, dataset: this.dataset });
   }
 
   /** Longest the trainer may train without a progress event before it counts as dead or hung. */
@@ -218,6 +237,7 @@ export class Session implements Classifier {
     if (signal.aborted || !outcome.finished) return;
     this.#machine.emit('results', { history: outcome.history, evaluation: outcome.evaluation, inputSize: plan.run.settings.inputSize });
     this.#machine.to('done');
+    this.#prepareEngine(plan.record);
     if (outcome.unsaved) this.#machine.emit('error', outcome.unsaved);
   }
 
@@ -286,6 +306,7 @@ export class Session implements Classifier {
     const saved = await this.#trainer.useSaved(runId);
     if (!saved) throw new Error('this run’s classifier is no longer saved on this browser: train it again');
     if (saved.history && saved.evaluation) this.#machine.emit('results', { history: saved.history, evaluation: saved.evaluation, inputSize: saved.inputSize });
+    this.#prepareEngine(this.model);
     return saved;
   }
 
@@ -298,6 +319,7 @@ export class Session implements Classifier {
   async clearCache(): Promise<void> {
     await clearEverything();
     this.#runs.forget();
+    this.#engine.forget();
     await this.#trainer.forgetClassifier();
   }
 
@@ -307,7 +329,9 @@ export class Session implements Classifier {
    */
   async restoreClassifier(): Promise<SavedClassifier | null> {
     const [newest] = await listClassifiers();
-    return newest ? this.#trainer.useSaved(newest.runId) : null;
+    const saved = newest ? await this.#trainer.useSaved(newest.runId) : null;
+    if (saved) this.#prepareEngine(this.model);
+    return saved;
   }
 
   /** The run whose classifier classify and export use (trained here, restored or opened), or null. */
@@ -316,12 +340,12 @@ export class Session implements Classifier {
   }
 
   classify(image: Blob): Promise<Classification[]> {
-    return this.#trainer.classify(image);
+    return this.#engine.classify(image);
   }
 
-  /** Every class's probability for one camera frame (Live); the frame is transferred to the trainer, which closes it. */
-  classifyFrame(frame: ImageBitmap): Promise<FrameClassification> {
-    return this.#trainer.classifyFrame(frame);
+  /** Every class's probability for one camera frame (Live); the frame is transferred to a worker, which closes it. */
+  classifyFrame(frame: ImageBitmap): Promise<FrameClassification | null> {
+    return this.#engine.classifyFrame(frame);
   }
 
   exportModel(quantization: WeightQuantization): Promise<{ modelJson: string; weightsBin: ArrayBuffer }> {
@@ -331,6 +355,6 @@ export class Session implements Classifier {
   /** The classifier as a .tflite file of `kind`, checked in LiteRT.js on the held-out images (tflite-export.ts). */
   exportTflite(kind: TfliteKind): Promise<CheckedTflite> {
     if (!this.model) throw new Error('choose a base model first');
-    return checkedTflite(this.#trainer.tflite, this.dataset, this.model, kind);
+    return this.#engine.checkedTflite(kind, { model: this.model, dataset: this.dataset });
   }
 }

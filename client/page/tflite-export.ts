@@ -39,7 +39,7 @@ export async function checkedTflite(
     labels: ids.check.map((id) => dataset.classes.indexOf(byId.get(id)!.class)),
   });
   const { signature, file } = prepared;
-  const outcome = { kind, signature, fileBytes: file.byteLength, tfjsMsPerImage: prepared.check.tfjsMsPerImage };
+  const outcome = { kind, signature, fileBytes: file.byteLength, file, labels: prepared.labels, tfjsMsPerImage: prepared.check.tfjsMsPerImage };
   const checker = new SupervisedWorker<CheckWorkerApi>({
     name: 'the LiteRT.js check',
     // A classic worker: LiteRT.js loads its wasm script with importScripts().
@@ -53,9 +53,9 @@ export async function checkedTflite(
     const tfjsAccuracy = tfjsTop1.filter((top1, i) => top1 === labels[i]).length / Math.max(1, labels.length);
     const failure = checkFailure(result, signature, prepared.labels.length, tfjsAccuracy, labels.length);
     const zip = failure ? null : tfliteZip(file, { kind, signature, preprocessing: model.preprocessing, labels: prepared.labels });
-    return { ...outcome, check: result, zip, file: zip && file, failure };
+    return { ...outcome, check: result, zip, failure };
   } catch (error) {
-    return { ...outcome, check: null, zip: null, file: null, failure: `LiteRT.js could not run it: ${error instanceof Error ? error.message : String(error)}` };
+    return { ...outcome, check: null, zip: null, failure: `LiteRT.js could not run it: ${error instanceof Error ? error.message : String(error)}` };
   } finally {
     checker.terminate('checked');
   }

@@ -18,14 +18,15 @@ export interface CheckedTflite {
   signature: TfliteSignature;
   /** Bytes of model.tflite. */
   fileBytes: number;
+  /** model.tflite itself, and its labels. */
+  file: Uint8Array;
+  labels: string[];
   /** What LiteRT.js measured, when the file ran. */
   check: CheckResult | null;
   /** The TF.js model's own time per image on the same images, one at a time, in the trainer worker. */
   tfjsMsPerImage: number;
-  /** The download, when the check passed; otherwise null and `failure` says why. */
+  /** The download, when the check passed (a publication uploads its file then); otherwise null and `failure` says why. */
   zip: Uint8Array | null;
-  /** The .tflite file the zip holds, when the check passed (a publication uploads it). */
-  file: Uint8Array | null;
   failure: string | null;
 }
 
@@ -37,7 +38,7 @@ export const RUN_INT8_MIN_AGREEMENT = 0.99;
 
 /** The file a page runs: the int8 one where it passed its check and agrees this closely with TF.js, else float32. */
 export function runnableKind(int8: CheckedTflite | null): 'int8' | 'float32' {
-  return int8?.file && int8.check && int8.check.agreement >= RUN_INT8_MIN_AGREEMENT ? 'int8' : 'float32';
+  return int8?.zip && int8.check && int8.check.agreement >= RUN_INT8_MIN_AGREEMENT ? 'int8' : 'float32';
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

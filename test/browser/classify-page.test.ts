@@ -3,21 +3,29 @@
  * with open publishing. The classifier is real (MobileNetV2-0.35 with a head trained on flowers in Node) and is
  * published through the API client as the trainer's page publishes. A first visit, in a fresh browser: the page
  * classifies photos the classifier never saw with the TF.js model's top class, shows its model card, makes at most
- * 5 API requests and never loads the training code (no tfjs, no trainer, one LiteRT.js build). A repeat visit
+ * 5 API requests and never loads the training code (no tfjs, no trainer, one LiteRT.js build); on a phone-sized
+ * screen nothing sticks out sideways (a screenshot is kept in .local/screens). Embedded by its own snippet in
+ * another origin's page, it classifies there too (not cross-origin isolated: one thread). A repeat visit
  * fetches no model file again (the browser's cache answers). A model file that fails its hash check is refused in
  * words; an unknown, malformed or unpublished id gets the plain page.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import type { PublishResult } from '../../shared/publication';
 import { publicationsApi } from '../../client/api/publications';
 import { launchChromium, type Chromium } from '../../tools/measure/chromium';
 import { classifyPageReady, classifyPhoto, requestsTo, visit, type VisitRequest } from '../../tools/measure/classify-page';
 import { startGraft, type GraftServer } from '../../tools/graft-server';
+import { within } from '../../tools/measure/within';
 import { publish, publishInput, trainedClassifier, type TrainedClassifier } from '../support/published-classifier';
 
+const SCREENS = '.local/screens';
+/** A phone's viewport (CSS pixels). */
+const PHONE = { width: 390, height: 844 };
 /** Unseen photos of each class classified in the first visit. */
 const PER_CLASS = 2;
 /** A top class the TF.js model gives by less than this over the second is a tie the decoders may break apart. */
@@ -34,6 +42,7 @@ let tfjsTop: string[];
 let tfjsMargin: number[];
 
 beforeAll(async () => {
+  await mkdir(SCREENS, { recursive: true });
   root = await mkdtemp(join(tmpdir(), 'graft-classify-page-'));
   [classifier, server] = await Promise.all([trainedClassifier(), startGraft({ persistTo: join(root, 'state'), vars: { PUBLISH: 'open' } })]);
   float32 = await publish(server.origin, publishInput(classifier, 'float32'));
@@ -94,6 +103,12 @@ it('classifies photos it never saw with the TF.js model’s top class, in at mos
   expect(paths(scripts).filter((p) => /train|extract|fine-tune|check\.worker|tfjs/.test(p))).toEqual([]);
   for (const script of scripts) expect(await (await fetch(script.url)).text(), script.url).not.toContain('tfjsflags');
   expect(paths(first.requests).filter((p) => p.endsWith('.wasm'))).toEqual(['/litert/litert_wasm_internal.wasm']);
+
+  // A phone's screen: nothing sticks out sideways, and the photo input is still the visitor's to use.
+  await page.setViewportSize(PHONE);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+  expect((await classifyPhoto(page, photos[0].path)).top).toBe(shown[0]);
+  await page.screenshot({ path: join(SCREENS, 'classify-page-phone.png'), fullPage: true });
   expect(errors).toEqual([]);
 });
 
@@ -104,6 +119,26 @@ it('a repeat visit fetches no model file again: the browser’s cache answers', 
   const models = requestsTo(again.requests, `/api/publications/${float32.id}/model-`);
   expect(models.length).toBe(1);
   expect(models.every((r) => r.fromCache && r.bytes === 0)).toBe(true);
+});
+
+it('embedded with its own snippet in another site’s page, it classifies a photo there, on one thread without isolation', async () => {
+  const page = (await visit((chrome ?? (await freshBrowser())).context, `${server.origin}${float32.path}`)).page;
+  await classifyPageReady(page);
+  const snippet = await page.getByRole('region', { name: 'Snippet that embeds this page' }).innerText();
+  // Another site: another origin (its own port), secure as 127.0.0.1 is, and not cross-origin isolated.
+  const site = createServer((_, response) => response.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><title>A blog post</title>${snippet}`));
+  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => void site.close());
+  await page.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}/`);
+  const frame = page.frames().find((f) => f.url().startsWith(`${server.origin}/m/`));
+  expect(frame, 'the snippet’s iframe').toBeDefined();
+  await within('the embedded page’s start', 120_000, frame!.evaluate(() => window.graftClassify.ready));
+  expect(await frame!.evaluate(() => [crossOriginIsolated, isSecureContext])).toEqual([false, true]);
+  expect(await frame!.locator('#engine').innerText()).toMatch(/· 1 thread · float32 file\.$/);
+  // The photo the TF.js model is surest of.
+  const clearest = tfjsMargin.indexOf(Math.max(...tfjsMargin));
+  expect((await classifyPhoto(frame!, photos[clearest].path)).top).toBe(tfjsTop[clearest]);
+  await page.close();
 });
 
 it('runs the int8 file on pixel bytes where the publication says so', async () => {

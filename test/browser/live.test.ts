@@ -2,7 +2,9 @@
  * Live classification from the camera, in headless Chromium whose fake camera plays videos written here from real
  * flower photos the classifier never trained on. One browser profile, relaunched as a visitor comes back: train a
  * daisy/roses classifier through the page, then Live follows a daisy video; relaunched with a roses video, the
- * classifier restored from IndexedDB shows roses. Live never makes a long task, one frame is in flight at a time and
+ * classifier restored from IndexedDB shows roses. Both run on LiteRT.js once the classifier's .tflite file is
+ * built, and the runtime line says so; with LiteRT.js unreachable the trainer's TF.js classifier answers, and the
+ * line says why. Live never makes a long task, one frame is in flight at a time and
  * each is transferred to the worker, and a hidden tab or a Live view scrolled away turns the camera off. Without a
  * camera (refused, none, an insecure page) the page says so in plain words and classifying a photo still works;
  * nothing asks for the camera before the visitor clicks.
@@ -14,6 +16,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchChromium, type Chromium } from '../../tools/measure/chromium';
 import { openGraft } from '../support/browser';
+import { within } from '../../tools/measure/within';
 import { busyForLong, traceMainThread } from '../../tools/measure/main-thread';
 import { fakeCameraFlags, writeY4m } from '../../tools/measure/fake-camera';
 import { SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
@@ -82,6 +85,13 @@ async function openPage(browser: Chromium, origin = graft.origin): Promise<Page>
   await openGraft(page, `${origin}/`);
   return page;
 }
+
+/** The runtime line's "Classify & Live" item once the engine for the classifier in use is settled. */
+async function classifierEngine(page: Page): Promise<string> {
+  await within('choosing the classifier’s engine', 120_000, page.evaluate(() => window.graft.session.classifierEngineReady));
+  return page.locator('#runtime-status .runtime-classifier').innerText();
+}
+const LITERT_LINE = /^Classify & Live: LiteRT\.js WASM · [^·]+ · 1 thread · (float32|int8) file/;
 
 const cameraAsks = (page: Page) => page.evaluate(() => (window as unknown as LiveWindow).cameraAsks);
 const liveTops = (page: Page) => page.evaluate(() => (window as unknown as LiveWindow).liveTops);
@@ -157,6 +167,8 @@ it('trains, then Live follows the daisies the camera sees, with no long task, an
   expect(await page.evaluate(() => window.graft.session.state)).toBe('done');
   // Loading, training and results never asked for the camera.
   expect(await cameraAsks(page)).toBe(0);
+  // The classifier's TFLite file is built and compiled: LiteRT.js classifies, and the runtime line says so.
+  expect(await classifierEngine(page)).toMatch(LITERT_LINE);
 
   const mainThread = await traceMainThread(page);
   await startLive(page);
@@ -212,10 +224,27 @@ it('trains, then Live follows the daisies the camera sees, with no long task, an
 it('relaunched with a roses video, the classifier restored from IndexedDB shows roses', async () => {
   const page = await openPage(await relaunch(fakeCameraFlags(videos.roses)));
   expect(await cameraAsks(page)).toBe(0);
+  // The restored classifier's file is built again and LiteRT.js classifies.
+  expect(await classifierEngine(page)).toMatch(LITERT_LINE);
   await startLive(page);
   const frames = await nextFrames(page);
   console.log(`Live on the roses video: ${frames.join(' ')}`);
   expect(share(frames, 'roses')).toBeGreaterThan(0.5);
+});
+
+it('without LiteRT.js (its files unreachable), the trainer’s TF.js classifier answers Live and photos, and the runtime line says why', async () => {
+  const browser = await relaunch(fakeCameraFlags(videos.roses));
+  await browser.context.route('**/litert/**', (route) => route.abort());
+  const page = await openPage(browser);
+  const line = await classifierEngine(page);
+  console.log(`Without LiteRT.js: ${line}`);
+  expect(line).toMatch(/^Classify & Live: TF\.js in the trainer worker: \S.+/);
+  expect(await page.evaluate(() => window.graft.session.classifierEngine.engine)).toBe('tfjs');
+  await startLive(page);
+  expect(share(await nextFrames(page), 'roses')).toBeGreaterThan(0.5);
+  await page.getByRole('button', { name: 'Stop', exact: true }).click();
+  expect(CLASSES).toContain(await classifyPhoto(page));
+  await browser.context.unroute('**/litert/**');
 });
 
 /** Classifies an unseen photo from a file and returns the top class shown. */

@@ -74,8 +74,8 @@ describe('what the panel says a publication holds', () => {
   });
 
   it('runs the int8 file only where it passed its check and agrees with TF.js on at least 99% of the held-out photos', () => {
-    const int8 = (agreement: number, file: Uint8Array | null = new Uint8Array(1)) =>
-      ({ kind: 'int8', file, check: { agreement, accuracy: 1, msPerImage: 1, input: { dtype: 'uint8', shape: [] }, output: { dtype: 'float32', shape: [] } } }) as unknown as CheckedTflite;
+    const int8 = (agreement: number, zip: Uint8Array | null = new Uint8Array(1)) =>
+      ({ kind: 'int8', zip, check: { agreement, accuracy: 1, msPerImage: 1, input: { dtype: 'uint8', shape: [] }, output: { dtype: 'float32', shape: [] } } }) as unknown as CheckedTflite;
     expect(runnableKind(int8(1))).toBe('int8');
     expect(runnableKind(int8(0.99))).toBe('int8');
     expect(runnableKind(int8(0.985))).toBe('float32');

@@ -250,7 +250,7 @@ describe('the TFLite check the page shows beside each download', () => {
 
   it('offers a file that reads what its README says and is about as accurate as the TF.js model', () => {
     expect(checkFailure(passed, signature, 3, 0.92, 100)).toBeNull();
-    const shown = checkSummary({ kind: 'int8', signature, fileBytes: 518_718, check: passed, tfjsMsPerImage: 20, zip: new Uint8Array(1), file: new Uint8Array(1), failure: null });
+    const shown = checkSummary({ kind: 'int8', signature, fileBytes: 518_718, check: passed, tfjsMsPerImage: 20, zip: new Uint8Array(1), failure: null });
     expect(shown).toBe('519 kB · accuracy 90.0% · agrees with TF.js 95.0% · 12.3 ms/image');
   });
 
@@ -269,9 +269,9 @@ describe('the TFLite check the page shows beside each download', () => {
     );
     const failure = checkFailure({ ...passed, accuracy: 0.8 }, signature, 3, 0.9, 100);
     expect(failure).toBe("its accuracy on the held-out images (80.0%) is more than 5 points below the TF.js model's (90.0%)");
-    const shown = checkSummary({ kind: 'int8', signature, fileBytes: 518_718, check: { ...passed, accuracy: 0.8 }, tfjsMsPerImage: 20, zip: null, file: null, failure });
+    const shown = checkSummary({ kind: 'int8', signature, fileBytes: 518_718, check: { ...passed, accuracy: 0.8 }, tfjsMsPerImage: 20, zip: null, failure });
     expect(shown).toMatch(/· not offered: its accuracy on the held-out images \(80\.0%\)/);
-    expect(checkSummary({ kind: 'int8', signature, fileBytes: 1000, check: null, tfjsMsPerImage: 20, zip: null, file: null, failure: 'LiteRT.js could not run it: x' })).toBe(
+    expect(checkSummary({ kind: 'int8', signature, fileBytes: 1000, check: null, tfjsMsPerImage: 20, zip: null, failure: 'LiteRT.js could not run it: x' })).toBe(
       '1.0 kB · not offered: LiteRT.js could not run it: x',
     );
   });

@@ -3,17 +3,22 @@
  * makes (the page's and its workers'), with its status, the bytes that came over the network, whether the
  * browser's cache answered it, and its body gzipped (what a compressing host sends); the time from navigation to
  * the first prediction of a photo; and classifying a photo as a visitor does (the file input labelled "Classify a
- * photo", the top class read from the role="status" element).
+ * photo", the top class read from the role="status" element); and, for the bench, all of that for a classifier it
+ * publishes, in a browser with an empty cache.
  */
 import { gzipSync } from 'node:zlib';
-import type { BrowserContext, Page, Request, Response } from 'playwright-core';
+import type { BrowserContext, Frame, Page, Request, Response } from 'playwright-core';
+import { publicationsApi, type PublishInput } from '../../client/api/publications';
+import { launchChromium } from './chromium';
 import { within } from './within';
 
 export interface VisitRequest {
   url: string;
   status: number;
-  /** Response body bytes received over the network (0 when the browser's cache answered). */
+  /** Response body bytes received over the network, as the server encoded them (0 when the browser's cache answered). */
   bytes: number;
+  /** The body's own bytes, uncompressed. */
+  bodyBytes: number;
   /** The body gzipped at the default level: what it costs from a host that compresses it. */
   gzipBytes: number;
   /** Answered by the browser's memory or disk cache, without the network. */
@@ -52,7 +57,7 @@ export async function visit(context: BrowserContext, url: string): Promise<Visit
     const sizes = await request.sizes().catch(() => ({ responseBodySize: 0 }));
     const body = await response.body().catch(() => Buffer.alloc(0));
     const fromCache = cachedUrls.has(response.url()) || (sizes.responseBodySize === 0 && body.length > 0);
-    requests.push({ url: response.url(), status: response.status(), bytes: fromCache ? 0 : sizes.responseBodySize, gzipBytes: gzipSync(body).length, fromCache });
+    requests.push({ url: response.url(), status: response.status(), bytes: fromCache ? 0 : sizes.responseBodySize, bodyBytes: body.length, gzipBytes: gzipSync(body).length, fromCache });
   };
   context.on('requestfinished', (request) => {
     if (!ofPage(request, page)) return;
@@ -86,10 +91,11 @@ export async function classifyPageReady(page: Page): Promise<void> {
 }
 
 /**
- * Classifies the photo at `path` through the page's file input: the top class the page shows, and when it showed
- * it (performance.now() of the page, within an animation frame).
+ * Classifies the photo at `path` through the page's file input (the page's own, or in the iframe another site
+ * embeds it in): the top class the page shows, and when it showed it (performance.now() of the page, within an
+ * animation frame).
  */
-export async function classifyPhoto(page: Page, path: string): Promise<{ top: string; at: number }> {
+export async function classifyPhoto(page: Page | Frame, path: string): Promise<{ top: string; at: number }> {
   // Hidden until the first answer; the page empties it when it takes a photo, so the next text is this photo's.
   await page.locator('[role=status]').evaluate((el) => (el.textContent = ''));
   await page.getByLabel('Classify a photo').setInputFiles(path);
@@ -111,3 +117,34 @@ export async function firstPrediction(context: BrowserContext, url: string, path
 
 /** Requests whose path starts with `prefix` (e.g. '/api/'). */
 export const requestsTo = (requests: VisitRequest[], prefix: string) => requests.filter((r) => new URL(r.url).pathname.startsWith(prefix));
+
+/** A first visit's figures: the first prediction, and what came over the network. */
+export interface FirstVisit {
+  /** Navigation start to the first prediction of a photo shown, cold cache. */
+  ms: number;
+  top: string;
+  requests: number;
+  apiRequests: number;
+  /** Response bodies uncompressed, gzipped, and as they came over the network from the local server. */
+  bytes: number;
+  gzipBytes: number;
+  networkBytes: number;
+}
+
+/**
+ * Publishes `input` on the Graft at `origin` (its publishing open) and opens its /m/<id> in a fresh browser (empty
+ * profile: nothing cached) to classify the photo at `photo`.
+ */
+export async function coldFirstVisit(origin: string, input: PublishInput, photo: string): Promise<FirstVisit> {
+  const published = await publicationsApi({ origin }).publish(input);
+  const browser = await launchChromium();
+  try {
+    const { ms, top, visit: opened } = await firstPrediction(browser.context, `${origin}${published.path}`, photo);
+    await opened.settled();
+    const { requests } = opened;
+    const sum = (pick: (r: VisitRequest) => number) => requests.reduce((total, r) => total + pick(r), 0);
+    return { ms, top, requests: requests.length, apiRequests: requestsTo(requests, '/api/').length, bytes: sum((r) => r.bodyBytes), gzipBytes: sum((r) => r.gzipBytes), networkBytes: sum((r) => r.bytes) };
+  } finally {
+    await browser.close();
+  }
+}

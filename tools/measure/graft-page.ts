@@ -15,7 +15,7 @@ import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import type { BackendChoice, BackendReport, ExtractorInit, LiteRtSettings, StageSeconds, WorkerMemory } from '../../shared/farm';
 import type { ModelRecord } from '../../shared/records';
 import type { Evaluation, History } from '../../shared/training';
-import type { TfliteKind } from '../../shared/trainer-messages';
+import type { TfliteKind, TfliteSignature } from '../../shared/trainer-messages';
 import type { ExtractWorkerApi } from '../../client/farm/extract.worker';
 import type { FarmProgress } from '../../client/farm/farm';
 import type { ClassifyFrame, Live, LiveFrame, LiveStatus } from '../../client/camera/live';
@@ -46,6 +46,8 @@ interface MeasureWindow {
 
 export interface GraftPage {
   page: Page;
+  /** The server's origin, e.g. http://127.0.0.1:41234 */
+  origin: string;
   close(): Promise<void>;
 }
 
@@ -69,7 +71,7 @@ export async function openGraftPage(options: {
   camera?: string;
   profile?: string;
   port?: number;
-  /** wrangler.toml [vars] for the server, e.g. { PUBLISH: 'open' }. */
+  /** wrangler.toml [vars] to override, e.g. { PUBLISH: 'open' }. */
   vars?: Record<string, string>;
 }): Promise<GraftPage> {
   const { log } = options;
@@ -95,6 +97,7 @@ export async function openGraftPage(options: {
     const opened = chrome;
     return {
       page,
+      origin: server.origin,
       async close() {
         await opened.close();
         await server.stop();
@@ -242,19 +245,31 @@ export async function exportFloat32(page: Page): Promise<{ modelJson: string; we
 export async function exportTflite(
   page: Page,
   kind: TfliteKind,
-): Promise<{ zip: Uint8Array | null; failure: string | null; fileBytes: number; msPerImage: number | null; tfjsMsPerImage: number }> {
-  const { zipBase64, ...rest } = await page.evaluate(async (kind) => {
+): Promise<{
+  zip: Uint8Array | null;
+  /** model.tflite and its input and output, as a publication holds them. */
+  file: Uint8Array;
+  signature: TfliteSignature;
+  failure: string | null;
+  fileBytes: number;
+  msPerImage: number | null;
+  tfjsMsPerImage: number;
+}> {
+  const { zipBase64, fileBase64, ...rest } = await page.evaluate(async (kind) => {
     const { measure } = window as unknown as MeasureWindow;
     const result = await measure.session.exportTflite(kind);
     return {
       zipBase64: result.zip ? await measure.toBase64(result.zip as Uint8Array<ArrayBuffer>) : null,
+      fileBase64: await measure.toBase64(result.file as Uint8Array<ArrayBuffer>),
+      signature: result.signature,
       failure: result.failure,
       fileBytes: result.fileBytes,
       msPerImage: result.check?.msPerImage ?? null,
       tfjsMsPerImage: result.tfjsMsPerImage,
     };
   }, kind);
-  return { zip: zipBase64 === null ? null : new Uint8Array(Buffer.from(zipBase64, 'base64')), ...rest };
+  const bytesOf = (base64: string) => new Uint8Array(Buffer.from(base64, 'base64'));
+  return { zip: zipBase64 === null ? null : bytesOf(zipBase64), file: bytesOf(fileBase64), ...rest };
 }
 
 export interface PublishRun {
@@ -436,11 +451,16 @@ export interface LiveRun {
   seconds: number;
   /** The frame rate the Live view showed last. */
   shownFps: number | null;
+  /** The worker's own milliseconds per frame (reading its pixels to the probabilities), mean over the timed frames. */
+  msPerFrame: number | null;
+  /** Which engine classified the frames, in the page's words. */
+  engine: string;
 }
 
 /**
  * Live on the fake camera with the measure session's trained classifier: the page's own Live class (one frame in
- * flight, classified in the trainer worker), timed for `seconds` after `warmUpFrames` frames.
+ * flight, classified by the session's engine: LiteRT.js once the classifier's file is ready, which this waits for),
+ * timed for `seconds` after `warmUpFrames` frames.
  */
 export function liveRun(page: Page, args: { seconds: number; warmUpFrames: number }): Promise<LiveRun> {
   return page.evaluate(async ({ seconds, warmUpFrames }) => {
@@ -449,13 +469,18 @@ export function liveRun(page: Page, args: { seconds: number; warmUpFrames: numbe
     const video = document.createElement('video');
     video.muted = true;
     document.body.appendChild(video);
-    const live = new LiveClass(video, (frame) => w.measure.session.classifyFrame(frame));
+    const { session } = w.measure;
+    await session.classifierEngineReady;
+    const live = new LiveClass(video, (frame) => session.classifyFrame(frame));
     const times: number[] = [];
+    const workerMs: number[] = [];
     let shownFps: number | null = null;
     let stopped: string | null = null;
     live.addEventListener('frame', (event) => {
       times.push(performance.now());
-      shownFps = (event as CustomEvent<LiveFrame>).detail.fps;
+      const { fps, ms } = (event as CustomEvent<LiveFrame>).detail;
+      shownFps = fps;
+      workerMs.push(ms);
     });
     live.addEventListener('state', (event) => {
       const { state, message } = (event as CustomEvent<LiveStatus>).detail;
@@ -469,7 +494,9 @@ export function liveRun(page: Page, args: { seconds: number; warmUpFrames: numbe
       const started = performance.now();
       await sleep(seconds * 1000);
       if (stopped !== null) throw new Error(`Live stopped: ${stopped}`);
-      return { frames: times.length - from, seconds: (performance.now() - started) / 1000, shownFps };
+      const timed = workerMs.slice(from);
+      const msPerFrame = timed.length > 0 ? timed.reduce((a, b) => a + b, 0) / timed.length : null;
+      return { frames: times.length - from, seconds: (performance.now() - started) / 1000, shownFps, msPerFrame, engine: session.classifierEngine.text };
     } finally {
       live.close();
       video.remove();

@@ -1,6 +1,6 @@
 /**
- * The header's runtime line: whether the page is cross-origin isolated (WASM threads need it) and which
- * backend the workers run on.
+ * The header's runtime line: whether the page is cross-origin isolated (WASM threads need it), which backend the
+ * workers run on, and which engine classifies photos and Live's frames (and why, when it is not LiteRT.js).
  */
 import type { BackendReport } from '../../../shared/farm';
 import { describeBackend } from '../text/backend-text';
@@ -8,9 +8,12 @@ import { h, replace } from './dom';
 
 export interface RuntimeStatus {
   update(status: { crossOriginIsolated: boolean; backend: BackendReport | null; workers?: number }): void;
+  /** Which engine classifies (a LiteRT.js one is 'ok'), in words; null: no classifier yet. */
+  setClassifier(engine: { ok: boolean; text: string } | null): void;
 }
 
 export function mountRuntimeStatus(el: HTMLElement): RuntimeStatus {
+  const classifier = h('li', { class: 'runtime-classifier', hidden: true });
   const update: RuntimeStatus['update'] = ({ crossOriginIsolated, backend, workers }) => {
     replace(
       el,
@@ -28,9 +31,17 @@ export function mountRuntimeStatus(el: HTMLElement): RuntimeStatus {
           backend ? `Backend: ${describeBackend(backend)}` : 'Backend: not started',
           workers ? ` · ${workers} ${workers === 1 ? 'worker' : 'workers'}` : '',
         ),
+        classifier,
       ),
     );
   };
   update({ crossOriginIsolated: globalThis.crossOriginIsolated === true, backend: null });
-  return { update };
+  return {
+    update,
+    setClassifier(engine) {
+      classifier.hidden = engine === null;
+      classifier.className = `runtime-classifier ${engine?.ok ? 'ok' : ''}`.trim();
+      replace(classifier, h('span', { class: 'dot', attrs: { 'aria-hidden': 'true' } }), engine ? `Classify & Live: ${engine.text}` : '');
+    },
+  };
 }

@@ -24,7 +24,7 @@ const KINDS: { kind: TfliteKind; label: string; note: string }[] = [
 ];
 
 /** One line: what LiteRT.js measured on the held-out images. */
-export function checkSummary(result: CheckedTflite): string {
+export function checkSummary(result: Omit<CheckedTflite, 'file' | 'labels'>): string {
   if (!result.check) return `${formatBytes(result.fileBytes)} · not offered: ${result.failure}`;
   const { accuracy, agreement, msPerImage } = result.check;
   const measured = `${formatBytes(result.fileBytes)} · accuracy ${formatPercent(accuracy)} · agrees with TF.js ${formatPercent(agreement)} · ${msPerImage.toFixed(1)} ms/image`;
