@@ -39,6 +39,8 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 600_000,
+          // A page's answer to a click can take seconds on a loaded machine: expect.poll's default 1 s failed CI.
+          expect: { poll: { timeout: 15_000 } },
         },
       },
     ],
