@@ -115,7 +115,9 @@ describe('publishing where anyone may (PUBLISH=open)', () => {
   it('over the rate limit, the form says when to try again, and nothing is listed for it', async () => {
     let outcome: Awaited<ReturnType<typeof submitPublish>> | null = null;
     let name = '';
-    for (let attempt = 0; attempt < 8 && !(outcome && 'error' in outcome); attempt++) {
+    // wrangler.toml allows 5 a minute in fixed windows: a burst that crosses a window's end may pass 5 + 5, so the
+    // 11th of a burst shorter than a minute is refused whatever came before (CI once saw 8 pass).
+    for (let attempt = 0; attempt < 11 && !(outcome && 'error' in outcome); attempt++) {
       name = `Again ${attempt}`;
       await fillPublishForm(page, { name });
       outcome = await submitPublish(page);
