@@ -192,6 +192,8 @@ export class Session implements Classifier {
 
   /** Runs extraction (only what the cache lacks) and then training; resumes a run from its last checkpoint. */
   start(settings: PageSettings, resume: RunRecord | null = null): Promise<void> {
+    // The last classifier's TFLite builds would hold the trainer: they stop, and the run's classifier gets its own.
+    this.#engine.stopBuilding();
     const running = this.#run(settings, resume);
     this.#running = running;
     return running;
