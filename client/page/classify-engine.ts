@@ -78,6 +78,8 @@ export class ClassifyEngine implements Classifier {
   /** Stops the current classifier's TFLite builds (a new run starts, another classifier comes, it is deleted). */
   #builds = new AbortController();
   #status: EngineStatus = NO_CLASSIFIER;
+  /** Why no classifier answers though one exists (another base model is chosen), or null. */
+  #setAside: string | null = null;
 
   constructor(
     private readonly trainer: TrainerClassifier,
@@ -104,6 +106,7 @@ export class ClassifyEngine implements Classifier {
   /** The classifier went ("Delete everything"): the trainer answers (that there is none) and LiteRT.js stops. */
   forget(): void {
     this.#nextGeneration('the classifier was deleted');
+    this.#setAside = null;
     this.#liteRtAnswers = false;
     this.#liteRt.terminate('the classifier was deleted');
     this.#setStatus(NO_CLASSIFIER);
@@ -116,6 +119,7 @@ export class ClassifyEngine implements Classifier {
    */
   async prepare(context: EngineContext): Promise<void> {
     const generation = this.#nextGeneration('another classifier came');
+    this.#setAside = null;
     this.#liteRtAnswers = false;
     this.#setStatus(onTrainer(BUILDING));
     const current = () => generation === this.#generation;
@@ -139,6 +143,23 @@ export class ClassifyEngine implements Classifier {
       return;
     }
     await this.#tryInt8(context, generation);
+  }
+
+  /**
+   * The classifier is not the chosen base model's (`why` says so): nothing answers, and classify, Live and the
+   * TFLite export refuse with `why`, until prepare() (its base chosen again, or another classifier came).
+   */
+  setAside(why: string): void {
+    this.#nextGeneration('another base model was chosen');
+    this.#setAside = why;
+    this.#liteRtAnswers = false;
+    this.#liteRt.terminate(why);
+    this.#setStatus(NO_CLASSIFIER);
+  }
+
+  /** Throws why no classifier answers when it is set aside (setAside()). */
+  ensureCurrent(): void {
+    if (this.#setAside) throw new Error(this.#setAside);
   }
 
   /**
@@ -196,6 +217,7 @@ export class ClassifyEngine implements Classifier {
    * panel and the int8 choice share it. A failure is not kept, so a later ask tries again.
    */
   checkedTflite(kind: TfliteKind, context: EngineContext): Promise<CheckedTflite> {
+    this.ensureCurrent();
     let checked = this.#checked.get(kind);
     if (!checked) {
       const { signal } = this.#builds;
@@ -214,6 +236,7 @@ export class ClassifyEngine implements Classifier {
   }
 
   async classify(image: Blob): Promise<Classification[]> {
+    this.ensureCurrent();
     if (this.#liteRtAnswers) {
       try {
         return await this.#liteRt.classify(image);
@@ -231,6 +254,10 @@ export class ClassifyEngine implements Classifier {
    * takes the next one, which the trainer answers.
    */
   async classifyFrame(frame: ImageBitmap): Promise<FrameClassification | null> {
+    if (this.#setAside) {
+      frame.close();
+      throw new Error(this.#setAside);
+    }
     if (!this.#liteRtAnswers) return this.trainer.classifyFrame(frame);
     try {
       return await this.#liteRt.classifyFrame(frame);

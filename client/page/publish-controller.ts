@@ -42,6 +42,8 @@ export function connectPublish(el: PublishElements, session: Session, publisher:
   const result = mountPublishResult(el.result);
   const list = mountPublicationsList(el.list, { onUnpublish: (id) => void unpublish(id), onForget: (id) => void unpublish(id) });
   let classifier: ReadyClassifier | null = null;
+  /** Why the classifier is set aside (another base model is chosen), or null. */
+  let aside: string | null = null;
   /** The publication the result shows, so it goes when unpublished. */
   let shownId: string | null = null;
 
@@ -56,6 +58,7 @@ export function connectPublish(el: PublishElements, session: Session, publisher:
   function updateOffer(): void {
     const dataset = session.dataset;
     if (!classifier) return panel.setOffer(null, 'Train a classifier first.');
+    if (aside) return panel.setOffer(null, aside);
     if (!dataset || !classifier.classes.every((c) => dataset.classes.includes(c))) {
       return panel.setOffer(null, 'Choose the dataset this classifier was trained on (step 1): its photos check the TFLite files before they are published.');
     }
@@ -104,6 +107,10 @@ export function connectPublish(el: PublishElements, session: Session, publisher:
     updateOffer();
   }
   session.on('results', ({ evaluation, inputSize }) => showClassifier({ classes: evaluation.classes, inputSize, preprocessing: session.model!.preprocessing }));
+  session.on('classifierAside', (why) => {
+    aside = why;
+    updateOffer();
+  });
 
   return {
     showClassifier,

@@ -108,8 +108,14 @@ export function connectResults(el: ResultsElements, session: Session, deps: Resu
     }
   }
 
-  function showClassifier(classifier: ReadyClassifier | null): void {
-    const reason = 'Train a classifier first.';
+  /** The classifier shown, and why it is set aside (another base model is chosen) or null. */
+  let shown: ReadyClassifier | null = null;
+  let aside: string | null = null;
+
+  function showClassifier(next: ReadyClassifier | null): void {
+    shown = next;
+    const classifier = aside ? null : next;
+    const reason = aside ?? 'Train a classifier first.';
     classify.setEnabled(classifier !== null, reason);
     deps.live.setClassifier(classifier !== null, reason);
     if (!classifier) classify.clear();
@@ -153,6 +159,10 @@ export function connectResults(el: ResultsElements, session: Session, deps: Resu
       const { stage, epoch, batch, batches } = lastBatch;
       training.update({ stage, epoch, totalEpochs, batch, batches, last: lastEpoch });
     }
+  });
+  session.on('classifierAside', (why) => {
+    aside = why;
+    showClassifier(shown);
   });
   session.on('results', ({ history, evaluation, inputSize }) => {
     drawCurves(history);

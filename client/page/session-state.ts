@@ -19,6 +19,8 @@ export interface SessionEvents {
   trainer: BackendReport;
   /** Which engine answers classify and Live, and why. */
   classifier: EngineStatus;
+  /** Why the classifier in use is set aside (another base model is chosen), or null once it is the chosen base's. */
+  classifierAside: string | null;
   error: string;
   info: string;
 }

@@ -48,6 +48,8 @@ export class Session implements Classifier {
   readonly #engine = new ClassifyEngine(this.#trainer, (status) => this.#machine.emit('classifier', status));
   /** The engine's preparation for the classifier in use (settled once it is known which engine answers). */
   #enginePrepared: Promise<void> = Promise.resolve();
+  /** The base model the classifier in use was trained, restored or opened with; null: no classifier. */
+  #classifierBase: ModelRecord | null = null;
   #abort: AbortController | null = null;
   /** The start() under way (or last settled): a resume waits for a stopped training to end its batch. */
   #running: Promise<void> | null = null;
@@ -85,9 +87,29 @@ export class Session implements Classifier {
     return this.#enginePrepared;
   }
 
-  /** A classifier came: classify and Live move to LiteRT.js once its file is built and checked (classify-engine.ts). */
-  #prepareEngine(model: ModelRecord | null): void {
-    if (model) this.#enginePrepared = this.#engine.prepare({ model, dataset: this.dataset });
+  /**
+   * A classifier came for `model` (the base chosen): classify and Live move to LiteRT.js once its file is built
+   * and checked (classify-engine.ts).
+   */
+  #classifierCame(model: ModelRecord | null): void {
+    this.#classifierBase = model;
+    if (!model) return;
+    this.#enginePrepared = this.#engine.prepare({ model, dataset: this.dataset });
+    this.#machine.emit('classifierAside', null);
+  }
+
+  /**
+   * Another base model chosen without training: the classifier (trained on another base) is set aside, as the
+   * classify panel and Live say; its own base chosen again (the page still shows its run's results) brings it back.
+   */
+  #followBase(record: ModelRecord): void {
+    const base = this.#classifierBase;
+    if (!base || record.id === this.model?.id) return;
+    if (record.id === base.id) return this.#classifierCame(base);
+    const why = `No classifier for this base model yet: train one, or choose ${base.name} again to use the one trained on it.`;
+    this.#engine.setAside(why);
+    this.#enginePrepared = Promise.resolve();
+    this.#machine.emit('classifierAside', why);
   }
 
   /** Longest the trainer may train without a progress event before it counts as dead or hung. */
@@ -139,6 +161,7 @@ export class Session implements Classifier {
 
   /** Downloads the base (once per page) and starts the trainer worker on it. */
   chooseModel(record: ModelRecord, backend: BackendChoice): Promise<BackendReport> {
+    this.#followBase(record);
     this.model = record;
     return this.#trainer.choose(record, backend);
   }
@@ -239,7 +262,7 @@ export class Session implements Classifier {
     if (signal.aborted || !outcome.finished) return;
     this.#machine.emit('results', { history: outcome.history, evaluation: outcome.evaluation, inputSize: plan.run.settings.inputSize });
     this.#machine.to('done');
-    this.#prepareEngine(plan.record);
+    this.#classifierCame(plan.record);
     if (outcome.unsaved) this.#machine.emit('error', outcome.unsaved);
   }
 
@@ -308,7 +331,7 @@ export class Session implements Classifier {
     const saved = await this.#trainer.useSaved(runId);
     if (!saved) throw new Error('this run’s classifier is no longer saved on this browser: train it again');
     if (saved.history && saved.evaluation) this.#machine.emit('results', { history: saved.history, evaluation: saved.evaluation, inputSize: saved.inputSize });
-    this.#prepareEngine(this.model);
+    this.#classifierCame(this.model);
     return saved;
   }
 
@@ -321,6 +344,7 @@ export class Session implements Classifier {
   async clearCache(): Promise<void> {
     await clearEverything();
     this.#runs.forget();
+    this.#classifierBase = null;
     this.#engine.forget();
     await this.#trainer.forgetClassifier();
   }
@@ -332,7 +356,7 @@ export class Session implements Classifier {
   async restoreClassifier(): Promise<SavedClassifier | null> {
     const [newest] = await listClassifiers();
     const saved = newest ? await this.#trainer.useSaved(newest.runId) : null;
-    if (saved) this.#prepareEngine(this.model);
+    if (saved) this.#classifierCame(this.model);
     return saved;
   }
 
@@ -350,13 +374,14 @@ export class Session implements Classifier {
     return this.#engine.classifyFrame(frame);
   }
 
-  exportModel(quantization: WeightQuantization): Promise<{ modelJson: string; weightsBin: ArrayBuffer }> {
+  async exportModel(quantization: WeightQuantization): Promise<{ modelJson: string; weightsBin: ArrayBuffer }> {
+    this.#engine.ensureCurrent();
     return this.#trainer.exportModel(quantization);
   }
 
   /** The classifier as a .tflite file of `kind`, checked in LiteRT.js on the held-out images (tflite-export.ts). */
-  exportTflite(kind: TfliteKind): Promise<CheckedTflite> {
-    if (!this.model) throw new Error('choose a base model first');
-    return this.#engine.checkedTflite(kind, { model: this.model, dataset: this.dataset });
+  async exportTflite(kind: TfliteKind): Promise<CheckedTflite> {
+    if (!this.#classifierBase) throw new Error('train a classifier first');
+    return this.#engine.checkedTflite(kind, { model: this.#classifierBase, dataset: this.dataset });
   }
 }

@@ -1,10 +1,12 @@
 /**
  * Which classifier answers Classify and Live after a run, as a visitor goes on: "Train again" clicked while the
  * finished run's TFLite files are still being built stops that build (the new run does not queue behind it, and
- * the old build's answer never comes), and the new run's classifier answers once it ends.
+ * the old build's answer never comes), and the new run's classifier answers once it ends; choosing another base
+ * model without training sets the classifier aside (Classify and Live say there is none for this base yet), and
+ * choosing its own base again, whose results the page still shows, brings it back.
  */
 import { join } from 'node:path';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchChromium, type Chromium } from '../../tools/measure/chromium';
@@ -52,6 +54,8 @@ afterAll(async () => {
   await graft?.close();
 });
 
+/** The classify panel's "Choose an image…" button. */
+const chooseImage = () => page.locator('#classify').getByRole('button', { name: 'Choose an image…' });
 const said = () => page.evaluate(() => (window as unknown as EngineWindow).said);
 const engineReady = () => within('choosing the classifier’s engine', 180_000, page.evaluate(() => window.graft.session.classifierEngineReady));
 
@@ -112,3 +116,29 @@ it('"Train again" at once stops the finished run’s TFLite build: the new run d
   expect(CLASSES).toContain(await classifyPhoto());
 }, 900_000);
 
+it('another base model chosen without training: Classify and Live say there is no classifier for it yet; its own base again brings it back', async () => {
+  await page.locator(`#model-picker input[value="${MODEL_V1_ID}"]`).check();
+  await expect.poll(() => chooseImage().isDisabled()).toBe(true);
+  expect(await page.locator('#classify').innerText()).toMatch(/No classifier for this base model yet/);
+  expect(await page.getByRole('button', { name: 'Start the camera' }).isDisabled()).toBe(true);
+  expect(await page.evaluate(() => window.graft.session.classifierEngine.engine)).toBe('none');
+  expect(await page.locator('#runtime-status .runtime-classifier').isHidden()).toBe(true);
+  // Asked anyway (a console, a test), it refuses rather than answer with the other base's classifier.
+  const photo = join(SHARED, 'datasets/flowers/roses', (await readdir(join(SHARED, 'datasets/flowers/roses'))).sort()[0]);
+  const refusal = await page.evaluate(async (bytes) => {
+    try {
+      await window.graft.session.classify(new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }));
+      return 'answered';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }, [...(await readFile(photo))]);
+  expect(refusal).toMatch(/no classifier for this base model yet/i);
+
+  // The run's own base again: the page still shows its results, so its classifier answers again.
+  await page.locator(`#model-picker input[value="${MODEL_V2_ID}"]`).check();
+  await expect.poll(() => chooseImage().isDisabled()).toBe(false);
+  await engineReady();
+  expect(await page.locator('#runtime-status .runtime-classifier').innerText()).toMatch(/^Classify & Live: LiteRT\.js /);
+  expect(CLASSES).toContain(await classifyPhoto());
+});
