@@ -4,6 +4,7 @@
  * visit that never publishes makes no request for it), publishes through the Publisher and shows the link, QR code
  * and delete key; "Your publications" lists what this browser published, with Unpublish.
  */
+import type { PageClassifier } from './classifier';
 import type { Session } from './session';
 import { exampleOffer } from './publication-input';
 import { publishErrorText, type Publisher } from './publisher';
@@ -37,7 +38,7 @@ const STEP_TEXT = {
   upload: 'Uploading…',
 } as const;
 
-export function connectPublish(el: PublishElements, session: Session, publisher: Publisher): PublishController {
+export function connectPublish(el: PublishElements, session: Session, classifierInUse: PageClassifier, publisher: Publisher): PublishController {
   const panel = mountPublishPanel(el.panel, { onOpen: () => void readPolicy(), onPublish: (form) => void publish(form) });
   const result = mountPublishResult(el.result);
   const list = mountPublicationsList(el.list, { onUnpublish: (id) => void unpublish(id), onForget: (id) => void unpublish(id) });
@@ -107,7 +108,7 @@ export function connectPublish(el: PublishElements, session: Session, publisher:
     updateOffer();
   }
   session.on('results', ({ evaluation, inputSize }) => showClassifier({ classes: evaluation.classes, inputSize, preprocessing: session.model!.preprocessing }));
-  session.on('classifierAside', (why) => {
+  classifierInUse.on('aside', (why) => {
     aside = why;
     updateOffer();
   });

@@ -57,7 +57,7 @@ afterAll(async () => {
 /** The classify panel's "Choose an image…" button. */
 const chooseImage = () => page.locator('#classify').getByRole('button', { name: 'Choose an image…' });
 const said = () => page.evaluate(() => (window as unknown as EngineWindow).said);
-const engineReady = () => within('choosing the classifier’s engine', 180_000, page.evaluate(() => window.graft.session.classifierEngineReady));
+const engineReady = () => within('choosing the classifier’s engine', 180_000, page.evaluate(() => window.graft.classifier.engineReady));
 
 /** Classifies an unseen roses photo through the classify panel and returns the top class shown. */
 async function classifyPhoto(): Promise<string> {
@@ -79,10 +79,10 @@ it('"Train again" at once stops the finished run’s TFLite build: the new run d
   // The moment LiteRT.js answers with the finished run's float32 file, its int8 file's build begins: "Train again" then.
   await page.evaluate(() => {
     const w = window as unknown as EngineWindow;
-    const { session } = window.graft;
+    const { session, classifier } = window.graft;
     session.on('state', (s) => w.said.push(`state ${s}`));
     session.on('error', (message) => w.said.push(`error: ${message}`));
-    session.on('classifier', (status) => {
+    classifier.on('status', (status) => {
       w.said.push(`${status.engine}: ${status.text}`);
       if (status.engine !== 'litert' || w.trainedAgain) return;
       w.trainedAgain = true;
@@ -121,13 +121,13 @@ it('another base model chosen without training: Classify and Live say there is n
   await expect.poll(() => chooseImage().isDisabled()).toBe(true);
   expect(await page.locator('#classify').innerText()).toMatch(/No classifier for this base model yet/);
   expect(await page.getByRole('button', { name: 'Start the camera' }).isDisabled()).toBe(true);
-  expect(await page.evaluate(() => window.graft.session.classifierEngine.engine)).toBe('none');
+  expect(await page.evaluate(() => window.graft.classifier.engine.engine)).toBe('none');
   expect(await page.locator('#runtime-status .runtime-classifier').isHidden()).toBe(true);
   // Asked anyway (a console, a test), it refuses rather than answer with the other base's classifier.
   const photo = join(SHARED, 'datasets/flowers/roses', (await readdir(join(SHARED, 'datasets/flowers/roses'))).sort()[0]);
   const refusal = await page.evaluate(async (bytes) => {
     try {
-      await window.graft.session.classify(new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }));
+      await window.graft.classifier.classify(new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }));
       return 'answered';
     } catch (error) {
       return (error as Error).message;

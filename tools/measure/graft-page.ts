@@ -20,6 +20,7 @@ import type { ExtractWorkerApi } from '../../client/farm/extract.worker';
 import type { FarmProgress } from '../../client/farm/farm';
 import type { ClassifyFrame, Live, LiveFrame, LiveStatus } from '../../client/camera/live';
 import type { PageSettings } from '../../client/page/run-planner';
+import type { PageClassifier } from '../../client/page/classifier';
 import type { Session } from '../../client/page/session';
 import type { Publisher } from '../../client/page/publisher';
 import { launchChromium } from './chromium';
@@ -29,11 +30,13 @@ import { DIST_CLIENT } from './project';
 
 /** What the page's globals look like to the functions run in it. */
 interface MeasureWindow {
-  graft: { session: Session; live: Live; publisher: Publisher; ready: Promise<void> };
+  graft: { session: Session; classifier: PageClassifier; live: Live; publisher: Publisher; ready: Promise<void> };
   graftMeasureLog(line: string): Promise<void>;
   Comlink: typeof ComlinkApi;
   measure: {
     session: Session;
+    /** The classifier the session's runs leave: classify, Live and the exports. */
+    classifier: PageClassifier;
     stateTimes: { state: string; at: number }[];
     /** The last progress of the current run's extraction, its results and its error. */
     extraction: FarmProgress | null;
@@ -129,6 +132,7 @@ export function openSession(page: Page, args: { datasetId: string; modelId: stri
     const w = window as unknown as MeasureWindow;
     const SessionClass = w.graft.session.constructor as new () => Session;
     const session = new SessionClass();
+    const ClassifierClass = w.graft.classifier.constructor as new (session: Session) => PageClassifier;
     const toBase64 = (bytes: BlobPart) =>
       new Promise<string>((resolve, reject) => {
         const reader = new FileReader();
@@ -136,7 +140,7 @@ export function openSession(page: Page, args: { datasetId: string; modelId: stri
         reader.onerror = () => reject(reader.error);
         reader.readAsDataURL(new Blob([bytes]));
       });
-    const measure: MeasureWindow['measure'] = { session, stateTimes: [], extraction: null, results: null, error: null, toBase64 };
+    const measure: MeasureWindow['measure'] = { session, classifier: new ClassifierClass(session), stateTimes: [], extraction: null, results: null, error: null, toBase64 };
     w.measure = measure;
     const log = (line: string) => void w.graftMeasureLog(line);
     let lastExtractLog = 0;
@@ -230,11 +234,11 @@ export function trainRun(page: Page, settings: PageSettings): Promise<TrainRun> 
   }, settings);
 }
 
-/** The trained classifier as session.exportModel('float32') gives it (model.json text and weights.bin bytes). */
+/** The trained classifier as classifier.exportModel('float32') gives it (model.json text and weights.bin bytes). */
 export async function exportFloat32(page: Page): Promise<{ modelJson: string; weightsBin: ArrayBuffer }> {
   const { modelJson, weightsBase64 } = await page.evaluate(async () => {
     const { measure } = window as unknown as MeasureWindow;
-    const { modelJson, weightsBin } = await measure.session.exportModel('float32');
+    const { modelJson, weightsBin } = await measure.classifier.exportModel('float32');
     return { modelJson, weightsBase64: await measure.toBase64(weightsBin) };
   });
   const bytes = Buffer.from(weightsBase64, 'base64');
@@ -257,7 +261,7 @@ export async function exportTflite(
 }> {
   const { zipBase64, fileBase64, ...rest } = await page.evaluate(async (kind) => {
     const { measure } = window as unknown as MeasureWindow;
-    const result = await measure.session.exportTflite(kind);
+    const result = await measure.classifier.exportTflite(kind);
     return {
       zipBase64: result.zip ? await measure.toBase64(result.zip as Uint8Array<ArrayBuffer>) : null,
       fileBase64: await measure.toBase64(result.file as Uint8Array<ArrayBuffer>),
@@ -290,10 +294,10 @@ export interface PublishRun {
 export function publishRun(page: Page, args: { name: string; description: string }): Promise<PublishRun> {
   return page.evaluate(async ({ name, description }) => {
     const w = window as unknown as MeasureWindow;
-    const PublisherClass = w.graft.publisher.constructor as new (source: Session) => Publisher;
-    const { session } = w.measure;
+    const PublisherClass = w.graft.publisher.constructor as new (source: PageClassifier) => Publisher;
+    const { session, classifier } = w.measure;
     const storageRequests = session.requests;
-    const published = await new PublisherClass(session).publish({ name, description, examples: false, adminToken: null });
+    const published = await new PublisherClass(classifier).publish({ name, description, examples: false, adminToken: null });
     return { id: published.id, url: published.url, bytes: published.bytes, runs: published.runs, requests: published.requests + session.requests - storageRequests };
   }, args);
 }
@@ -469,9 +473,9 @@ export function liveRun(page: Page, args: { seconds: number; warmUpFrames: numbe
     const video = document.createElement('video');
     video.muted = true;
     document.body.appendChild(video);
-    const { session } = w.measure;
-    await session.classifierEngineReady;
-    const live = new LiveClass(video, (frame) => session.classifyFrame(frame));
+    const { classifier } = w.measure;
+    await classifier.engineReady;
+    const live = new LiveClass(video, (frame) => classifier.classifyFrame(frame));
     const times: number[] = [];
     const workerMs: number[] = [];
     let shownFps: number | null = null;
@@ -496,7 +500,7 @@ export function liveRun(page: Page, args: { seconds: number; warmUpFrames: numbe
       if (stopped !== null) throw new Error(`Live stopped: ${stopped}`);
       const timed = workerMs.slice(from);
       const msPerFrame = timed.length > 0 ? timed.reduce((a, b) => a + b, 0) / timed.length : null;
-      return { frames: times.length - from, seconds: (performance.now() - started) / 1000, shownFps, msPerFrame, engine: session.classifierEngine.text };
+      return { frames: times.length - from, seconds: (performance.now() - started) / 1000, shownFps, msPerFrame, engine: classifier.engine.text };
     } finally {
       live.close();
       video.remove();
