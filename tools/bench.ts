@@ -25,18 +25,13 @@ import { LITERT_SETTINGS } from '../client/farm/farm';
 import { splitImages } from '../client/trainer/split';
 import { PROFILE_STEPS, PROFILE_WARM_UP, timeFineTuneEpochs } from './measure/fine-tune-timing';
 import { profileInBrowser, profileLines, profileSummary } from './measure/fine-tune-profile';
-import {
-  exportTflite,
-  extractWorkerPath,
-  extractionRun,
-  liveRun,
-  openGraftPage,
-  openSession,
-  predictRun,
-  trainRun,
-  type TrainRun,
-  type ExtractionRun,
-} from './measure/graft-page';
+import { openGraftPage } from './measure/graft-page/open';
+import { openSession } from './measure/graft-page/session';
+import { trainRun, type TrainRun } from './measure/graft-page/training';
+import { exportTflite } from './measure/graft-page/export';
+import { extractionRun, type ExtractionRun } from './measure/graft-page/extraction';
+import { extractWorkerPath, predictRun } from './measure/graft-page/predict';
+import { liveRun } from './measure/graft-page/live';
 import { backendFlag, parseFlags, runCommand, wholeNumberFlag } from './measure/cli';
 import { REPO_ROOT, ensurePageBuilt, loadProjectEnv, logLine, withTempDir } from './measure/project';
 import { linkSubset, seedState } from './measure/seed-state';
