@@ -15,7 +15,7 @@ import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import type { BackendChoice, BackendReport, EngineChoice, ExtractorInit, LiteRtSettings } from '../../shared/farm';
 import type { ExtractWorkerApi } from '../../client/farm/extract.worker';
 import { LITERT_SETTINGS } from '../../client/farm/farm';
-import { extractWorkerPath } from '../../tools/measure/graft-page';
+import { extractWorkerPath } from '../../tools/measure/graft-page/predict';
 import { launchChromium, type Chromium } from '../../tools/measure/chromium';
 import { within } from '../../tools/measure/within';
 import { openGraft } from '../support/browser';
