@@ -33,7 +33,7 @@ export class Session {
   readonly #machine = new SessionMachine();
   readonly #runs = new Runs();
   readonly #downloads = new ModelDownloads();
-  /** The trainer worker's client: runs train in it, and the classifier in use lives there (classifier.ts asks it). */
+  /** The trainer worker's client: runs train there; the classifier in use lives there too (classifier.ts asks it). */
   readonly trainer = new TrainerClient(this.#downloads, {
     onReport: (report) => this.#machine.emit('trainer', report),
     onInfo: (message) => this.#machine.emit('info', message),
@@ -67,15 +67,6 @@ export class Session {
   /** The last progress the farm reported. */
   get lastExtraction(): FarmProgress | null {
     return this.#extraction.last;
-  }
-
-  /** Longest the trainer may train without a progress event before it counts as dead or hung. */
-  get trainerSilenceLimitMs(): number {
-    return this.trainer.silenceLimitMs;
-  }
-
-  set trainerSilenceLimitMs(ms: number) {
-    this.trainer.silenceLimitMs = ms;
   }
 
   /** Longest a request to the server may stall before its try is given up and tried again (storage-client.ts). */
@@ -230,11 +221,6 @@ export class Session {
     this.#machine.to('done');
     this.#machine.emit('classifier', plan.record);
     if (outcome.unsaved) this.#machine.emit('error', outcome.unsaved);
-  }
-
-  /** Ends one of the trainer's fine-tuning helpers as a crash would (tests: training goes on). */
-  terminateFineTuneHelper(index: number): Promise<void> {
-    return this.trainer.terminateFineTuneHelper(index);
   }
 
   /** Extraction: stop handing out images. Training: stop after the current batch (resume restarts that epoch). */
