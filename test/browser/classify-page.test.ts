@@ -26,6 +26,8 @@ import { publish, publishInput, trainedClassifier, type TrainedClassifier } from
 const SCREENS = '.local/screens';
 /** A phone's viewport (CSS pixels). */
 const PHONE = { width: 390, height: 844 };
+/** A small phone's viewport, the narrowest the page is made for. */
+const NARROW_PHONE = { width: 360, height: 780 };
 /** Unseen photos of each class classified in the first visit. */
 const PER_CLASS = 2;
 /** A top class the TF.js model gives by less than this over the second is a tie the decoders may break apart. */
@@ -110,6 +112,25 @@ it('classifies photos it never saw with the TF.js model’s top class, in at mos
   expect((await classifyPhoto(page, photos[0].path)).top).toBe(shown[0]);
   await page.screenshot({ path: join(SCREENS, 'classify-page-phone.png'), fullPage: true });
   expect(errors).toEqual([]);
+});
+
+it('on a 360 px wide phone, the top classes read whole: no name cut to “sunflo…”', async () => {
+  const page = (await visit((chrome ?? (await freshBrowser())).context, `${server.origin}${float32.path}`)).page;
+  await page.setViewportSize(NARROW_PHONE);
+  await classifyPageReady(page);
+  await classifyPhoto(page, photos.find((p) => p.className === 'sunflowers')!.path);
+  const names = await page.locator('.top-classes .class-name').evaluateAll((spans) =>
+    spans.map((span) => ({ text: span.textContent, clipped: span.scrollWidth > span.clientWidth, right: span.getBoundingClientRect().right })),
+  );
+  expect(names.length).toBe(3);
+  for (const name of names) {
+    expect(classifier.classes).toContain(name.text);
+    expect(name, `“${name.text}” shown whole`).toMatchObject({ clipped: false });
+    expect(name.right).toBeLessThanOrEqual(NARROW_PHONE.width);
+  }
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(NARROW_PHONE.width);
+  await page.screenshot({ path: join(SCREENS, 'classify-page-360.png'), fullPage: true });
+  await page.close();
 });
 
 it('a repeat visit fetches no model file again: the browser’s cache answers', async () => {
