@@ -4,9 +4,10 @@
  * published through the API client as the trainer's page publishes. A first visit, in a fresh browser: the page
  * classifies photos the classifier never saw with the TF.js model's top class, shows its model card, makes at most
  * 5 API requests and never loads the training code (no tfjs, no trainer, one LiteRT.js build); on a phone-sized
- * screen nothing sticks out sideways (a screenshot is kept in .local/screens). Embedded by its own snippet in
- * another origin's page, it classifies there too (not cross-origin isolated: one thread). A repeat visit
- * fetches no model file again (the browser's cache answers). A model file that fails its hash check is refused in
+ * screen nothing sticks out sideways, and at 360 px every text reads whole, the top classes' names included
+ * (screenshots are kept in .local/screens). Embedded by its own snippet in another origin's page, it classifies
+ * there too (not cross-origin isolated: one thread). A repeat visit fetches no model file again (the browser's
+ * cache answers). A model file that fails its hash check is refused in
  * words; an unknown, malformed or unpublished id gets the plain page.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -21,6 +22,7 @@ import { launchChromium, type Chromium } from '../../tools/measure/chromium';
 import { classifyPageReady, classifyPhoto, requestsTo, visit, type VisitRequest } from '../../tools/measure/classify-page';
 import { startGraft, type GraftServer } from '../../tools/graft-server';
 import { within } from '../../tools/measure/within';
+import { textOutsideItsBox } from '../support/layout';
 import { publish, publishInput, trainedClassifier, type TrainedClassifier } from '../support/published-classifier';
 
 const SCREENS = '.local/screens';
@@ -114,7 +116,7 @@ it('classifies photos it never saw with the TF.js model’s top class, in at mos
   expect(errors).toEqual([]);
 });
 
-it('on a 360 px wide phone, the top classes read whole: no name cut to “sunflo…”', async () => {
+it('on a 360 px wide phone, every text reads whole: no class name cut to “sunflo…”, no caption cut', async () => {
   const page = (await visit((chrome ?? (await freshBrowser())).context, `${server.origin}${float32.path}`)).page;
   await page.setViewportSize(NARROW_PHONE);
   await classifyPageReady(page);
@@ -128,6 +130,8 @@ it('on a 360 px wide phone, the top classes read whole: no name cut to “sunflo
     expect(name, `“${name.text}” shown whole`).toMatchObject({ clipped: false });
     expect(name.right).toBeLessThanOrEqual(NARROW_PHONE.width);
   }
+  // Nor any other text: the model card's table captions wrap in the visible width (the tables scroll).
+  expect(await textOutsideItsBox(page)).toEqual([]);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(NARROW_PHONE.width);
   await page.screenshot({ path: join(SCREENS, 'classify-page-360.png'), fullPage: true });
   await page.close();
