@@ -1,8 +1,8 @@
 /**
  * The trainer's page on a small phone (360 px wide), in headless Chromium against the real `wrangler dev`: on
- * first load, and after a short run with a photo classified, the page does not scroll sideways and every piece of
- * text reads whole inside its panel (none sticks out, none is cut off; tables and code may scroll). Screenshots go
- * to .local/screens/.
+ * first load, and after a short run with a photo classified (two of its classes with long names), the page does not
+ * scroll sideways and every piece of text reads whole inside its panel (none sticks out, none is cut off; tables
+ * and code may scroll). Screenshots go to .local/screens/.
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +16,9 @@ import { classifyInTrainer, trainInPage } from '../support/publish-flow';
 
 const SCREENS = '.local/screens';
 const SMALL_PHONE = { width: 360, height: 780 };
-const CLASSES = ['daisy', 'dandelion', 'sunflowers'];
+const FOLDERS = ['daisy', 'dandelion', 'sunflowers'];
+/** Class names as people give them: one long word, and words with brackets. */
+const RENAMED = { dandelion: 'dandelion (Taraxacum officinale)', sunflowers: 'Helianthus_annuus_common_sunflower' };
 const PER_CLASS = 10;
 
 let graft: SeededGraft;
@@ -25,7 +27,7 @@ let page: Page;
 
 beforeAll(async () => {
   await mkdir(SCREENS, { recursive: true });
-  graft = await seededGraft([{ id: 'flowers-narrow', source: 'flowers', perClass: Object.fromEntries(CLASSES.map((c) => [c, PER_CLASS])) }]);
+  graft = await seededGraft([{ id: 'flowers-narrow', source: 'flowers', perClass: Object.fromEntries(FOLDERS.map((c) => [c, PER_CLASS])), renamed: RENAMED }]);
   chrome = await launchChromium();
   page = await chrome.context.newPage();
   await page.setViewportSize(SMALL_PHONE);
@@ -46,13 +48,14 @@ it('on first load, every text reads whole inside its panel (the base model’s l
   await page.screenshot({ path: join(SCREENS, 'trainer-360-first-load.png'), fullPage: true });
 });
 
-it('after a run, with a photo classified, the results, the confusion matrix’s caption and the top classes read whole', async () => {
+it('after a run, with a photo classified, the results, the confusion matrix’s caption and the top classes read whole, long class names too', async () => {
   await trainInPage(page, 'flowers-narrow', { head: 2, fineTune: 0 });
   const folder = join(SHARED, 'datasets/flowers/sunflowers');
   // A photo past the ones the run trained on.
   const photo = join(folder, (await readdir(folder)).sort()[PER_CLASS + 5]);
   await classifyInTrainer(page, photo);
-  expect(await page.locator('#classify .top-classes .class-name').count()).toBe(CLASSES.length);
+  const shown = await page.locator('#classify .top-classes .class-name').allInnerTexts();
+  expect(shown.sort()).toEqual(['daisy', ...Object.values(RENAMED)].sort());
   expect(await textOutsideItsBox(page)).toEqual([]);
   expect(await sideways()).toBeLessThanOrEqual(SMALL_PHONE.width);
   await page.screenshot({ path: join(SCREENS, 'trainer-360-after-run.png'), fullPage: true });
