@@ -36,26 +36,33 @@ export const RETRY_DELAYS_MS = [250, 500, 1000];
  */
 export const STALL_MS = 10_000;
 
+/**
+ * The stall limit each try starts with: STALL_MS, unless lowered (session.requestStallLimitMs) by a test that holds
+ * a request back and should not wait out the real limit 4 times.
+ */
+export const requestLimits = { stallMs: STALL_MS };
+
 /** Counts the requests this page made to the API, so the page (and tests) can show what a visit costs. */
 export const requestCounter = { count: 0, bytes: 0 };
 
-/** One try: the response's body, read with a watchdog that gives the request up when it stalls for STALL_MS. */
+/** One try: the response's body, read with a watchdog that gives the request up when it stalls (requestLimits). */
 async function getOnce(path: string, init?: RequestInit): Promise<Uint8Array> {
   requestCounter.count++;
+  const { stallMs } = requestLimits;
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let giveUp = () => {};
   const stalled = new Promise<never>((_, reject) => {
     giveUp = () => {
       // Said first: the abort then fails the fetch too, and the race has already settled on this reason.
-      reject(new StorageError(`${path}: no answer for ${STALL_MS / 1000} s`, true));
+      reject(new StorageError(`${path}: no answer for ${stallMs / 1000} s`, true));
       controller.abort();
     };
   });
   stalled.catch(() => undefined);
   const watch = () => {
     clearTimeout(timer);
-    timer = setTimeout(giveUp, STALL_MS);
+    timer = setTimeout(giveUp, stallMs);
   };
   watch();
   try {

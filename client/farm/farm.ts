@@ -227,8 +227,20 @@ export class Farm {
     return slot;
   }
 
-  /** One worker's loop: take a chunk, extract it, report, repeat; replace the worker if it dies. */
+  /**
+   * One worker's loop: take a chunk, extract it, report, repeat; replace the worker if it dies. When the loop ends
+   * (the run finished, was cancelled or stopped) the slot works no more, so it is shown idle, not in the state of
+   * its last batch; a slot given up stays 'dead' with its reason. run() reports it.
+   */
   async #drive(slot: Slot, signal: AbortSignal): Promise<void> {
+    try {
+      await this.#takeWork(slot, signal);
+    } finally {
+      if (slot.status.state !== 'dead') slot.status.state = 'idle';
+    }
+  }
+
+  async #takeWork(slot: Slot, signal: AbortSignal): Promise<void> {
     const scheduler = this.#scheduler!;
     for (;;) {
       if (slot.status.state === 'dead') return;

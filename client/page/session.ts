@@ -11,7 +11,7 @@ import type { Classification, FrameClassification, ModelSummary, SavedClassifier
 import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import type { RunRecord, RunSettingsInput } from '../../shared/run-record';
 import type { RunState } from '../../shared/training';
-import { listDatasets, listModels, requestCounter } from '../api/storage-client';
+import { listDatasets, listModels, requestCounter, requestLimits } from '../api/storage-client';
 import { listClassifiers } from '../cache/classifier-store';
 import { clearEverything } from '../cache/connection';
 import type { Farm, FarmProgress } from '../farm/farm';
@@ -97,6 +97,15 @@ export class Session implements Classifier {
 
   set trainerSilenceLimitMs(ms: number) {
     this.#trainer.silenceLimitMs = ms;
+  }
+
+  /** Longest a request to the server may stall before its try is given up and tried again (storage-client.ts). */
+  get requestStallLimitMs(): number {
+    return requestLimits.stallMs;
+  }
+
+  set requestStallLimitMs(ms: number) {
+    requestLimits.stallMs = ms;
   }
 
   /** The run in progress, or the last one this page ran: what it trains, as storage may have cut it down. */

@@ -3,11 +3,12 @@
  * back and the page says what it waits for. A tab holding an older version of the database open blocks the
  * upgrade: the page says to close it, and goes on once it is closed. A Graft tab steps aside for a newer version's
  * upgrade (connection.ts closes on `versionchange`), so the newer tab is not blocked. A catalog or model request that hangs (page.route never answers) is tried again, and named
- * once its tries are spent; one that answers on a later try goes on without a word.
+ * once its tries are spent; one that answers on a later try goes on without a word. Those pages give a stalled try
+ * up after STALL_LIMIT_MS instead of the product's STALL_MS: the same tries, pauses and messages, in seconds.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { RETRY_DELAYS_MS, STALL_MS } from '../../client/api/storage-client';
+import { RETRY_DELAYS_MS } from '../../client/api/storage-client';
 import { DB_NAME, DB_VERSION } from '../../client/cache/schema';
 import type { ModelRecord } from '../../shared/records';
 import { launchChromium, type Chromium } from '../../tools/measure/chromium';
@@ -16,8 +17,10 @@ import { graftReady } from '../support/browser';
 import { seededGraft, type SeededGraft } from '../support/graft-fixture';
 
 const TRIES = RETRY_DELAYS_MS.length + 1;
+/** How long a held-back request stalls before the page gives its try up, here. */
+const STALL_LIMIT_MS = 1_000;
 /** Every try of a stalled request, the pauses between them, and room for a loaded machine. */
-const ALL_TRIES_MS = TRIES * STALL_MS + RETRY_DELAYS_MS.reduce((a, b) => a + b, 0) + 60_000;
+const ALL_TRIES_MS = TRIES * STALL_LIMIT_MS + RETRY_DELAYS_MS.reduce((a, b) => a + b, 0) + 60_000;
 
 let graft: SeededGraft;
 let chrome: Chromium;
@@ -35,6 +38,26 @@ afterAll(async () => {
 });
 
 const errorBanner = (page: Page) => page.locator('#banner [role=alert]');
+
+/**
+ * A new page whose requests give a stalled try up after STALL_LIMIT_MS: the limit is set as the page makes its
+ * session (window.graft), before the start's first request to the server.
+ */
+async function pageWithStallLimit(): Promise<Page> {
+  const page = await chrome.context.newPage();
+  await page.addInitScript((ms) => {
+    let graft: Window['graft'] | undefined;
+    Object.defineProperty(window, 'graft', {
+      configurable: true,
+      get: () => graft,
+      set: (value: Window['graft']) => {
+        value.session.requestStallLimitMs = ms;
+        graft = value;
+      },
+    });
+  }, STALL_LIMIT_MS);
+  return page;
+}
 
 /** A page of Graft's origin that is not Graft (a JSON response), where the test opens the database itself. */
 async function plainTab(): Promise<Page> {
@@ -80,7 +103,7 @@ it('says an older tab blocks the database, and goes on once it is closed', async
 });
 
 it('names the catalog request that hangs once its tries are spent', async () => {
-  const page = await chrome.context.newPage();
+  const page = await pageWithStallLimit();
   let tries = 0;
   // Never answered.
   await page.route('**/api/models', () => void tries++);
@@ -88,7 +111,7 @@ it('names the catalog request that hangs once its tries are spent', async () => 
   await expect
     .poll(() => errorBanner(page).innerText(), { timeout: ALL_TRIES_MS })
     .toContain(
-      `The server's list of models and datasets could not be loaded: /api/models: no answer for ${STALL_MS / 1000} s (${TRIES} tries). Reload the page to try again.`,
+      `The server's list of models and datasets could not be loaded: /api/models: no answer for ${STALL_LIMIT_MS / 1000} s (${TRIES} tries). Reload the page to try again.`,
     );
   expect(tries).toBe(TRIES);
   await within("the page's start after the message", 30_000, page.evaluate(() => window.graft.ready));
@@ -96,7 +119,7 @@ it('names the catalog request that hangs once its tries are spent', async () => 
 });
 
 it('tries a catalog request again when its first try hangs, and goes on without a word', async () => {
-  const page = await chrome.context.newPage();
+  const page = await pageWithStallLimit();
   let tries = 0;
   await page.route('**/api/models', (route) => (++tries === 1 ? undefined : route.continue()));
   await page.goto(`${graft.origin}/`);
@@ -108,13 +131,13 @@ it('tries a catalog request again when its first try hangs, and goes on without 
 });
 
 it('names the base model whose download hangs', async () => {
-  const page = await chrome.context.newPage();
+  const page = await pageWithStallLimit();
   await page.route('**/model.json', () => undefined);
   await page.goto(`${graft.origin}/`);
   await expect
     .poll(() => errorBanner(page).innerText(), { timeout: ALL_TRIES_MS })
     .toContain(
-      `The base model “${model.name}” could not be downloaded: /api/models/${encodeURIComponent(model.id)}/model.json: no answer for ${STALL_MS / 1000} s (${TRIES} tries)`,
+      `The base model “${model.name}” could not be downloaded: /api/models/${encodeURIComponent(model.id)}/model.json: no answer for ${STALL_LIMIT_MS / 1000} s (${TRIES} tries)`,
     );
   await page.close();
 });

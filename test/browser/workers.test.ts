@@ -133,8 +133,9 @@ it('an extraction worker that keeps dying is given up at its third death, with t
   expect(outcome.workers[0].state).toBe('dead');
   expect(outcome.workers[0].stoppedBecause).toBe('extraction worker 0 stopped 3 times (last: terminated on request); given up');
   expect(outcome.workers[1].state).not.toBe('dead');
-  // The visitor reads why in the extraction panel.
+  // The visitor reads why in the extraction panel, and the workers table shows the run over: none working.
   await expect.poll(() => page.locator('#extraction-progress .notes').innerText()).toContain('Extraction worker 0 stopped 3 times');
+  expect(await page.locator('#extraction-progress .workers-table tbody .state').allInnerTexts()).toEqual(['stopped', 'idle']);
   await page.close();
 });
 

@@ -4,11 +4,11 @@
  * fallback backend and is not a death; a crash or a hang is one, its call fails and the next starts a fresh
  * worker; the third death gives the worker up with the reason; ending a worker on purpose is no death.
  */
-import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendReport } from '../../shared/farm';
 import { MAX_DEATHS, SupervisedWorker, WorkerDiedError, WorkerGivenUpError, WorkerTimeoutError } from '../../client/engine/supervised-worker';
 import type { BackendRequest } from '../../client/engine/start-fallback';
+import { StandInWorker } from '../support/stand-in-worker';
 
 /** What a stand-in worker does; `spawned` counts them. */
 interface Behaviour {
@@ -20,34 +20,6 @@ interface StandInApi {
   init(request: BackendRequest): BackendReport;
   /** Answers `value`, or never (a hang) when `hang`. */
   work(value: number, hang?: boolean): Promise<number>;
-}
-
-/** A Worker as the page sees one: messages, an 'error' event on a crash, terminate(). */
-class StandInWorker extends EventTarget {
-  readonly #channel = new MessageChannel();
-  terminated = false;
-
-  constructor(api: StandInApi) {
-    super();
-    this.#channel.port1.addEventListener('message', (event) => this.dispatchEvent(new MessageEvent('message', { data: (event as MessageEvent).data })));
-    this.#channel.port1.start();
-    Comlink.expose(api, this.#channel.port2);
-  }
-
-  postMessage(message: unknown, transfer: Transferable[] = []): void {
-    if (!this.terminated) this.#channel.port1.postMessage(message, transfer);
-  }
-
-  terminate(): void {
-    this.terminated = true;
-    this.#channel.port1.close();
-    this.#channel.port2.close();
-  }
-
-  /** The worker's script threw, as a browser reports it. */
-  crash(message: string): void {
-    this.dispatchEvent(Object.assign(new Event('error', { cancelable: true }), { message }));
-  }
 }
 
 let workers: StandInWorker[] = [];
@@ -63,7 +35,7 @@ function supervised(behaviour: Behaviour = {}, onDeath?: (reason: string, givenU
   const worker = new SupervisedWorker<StandInApi>({
     name: 'stand-in worker',
     spawn: () => {
-      const spawned = new StandInWorker({
+      const spawned = new StandInWorker<StandInApi>({
         init(request) {
           requests.push(request);
           if (starts++ < (behaviour.failedStarts ?? 0)) throw new Error(`no ${request.backend} here`);
