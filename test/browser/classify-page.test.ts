@@ -116,7 +116,7 @@ it('classifies photos it never saw with the TF.js model’s top class, in at mos
   expect(errors).toEqual([]);
 });
 
-it('on a 360 px wide phone, every text reads whole: no class name cut to “sunflo…”, no caption cut', async () => {
+it('on a 360 px wide phone, every text reads whole: no class name cut to “sunflo…”, no caption cut; up to 1280 px no name is broken', async () => {
   const page = (await visit((chrome ?? (await freshBrowser())).context, `${server.origin}${float32.path}`)).page;
   await page.setViewportSize(NARROW_PHONE);
   await classifyPageReady(page);
@@ -134,6 +134,18 @@ it('on a 360 px wide phone, every text reads whole: no class name cut to “sunf
   expect(await textOutsideItsBox(page)).toEqual([]);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(NARROW_PHONE.width);
   await page.screenshot({ path: join(SCREENS, 'classify-page-360.png'), fullPage: true });
+  // From phone to laptop, a short name like “sunflowers” sits on one line: the list has room, it is not broken.
+  for (const width of [360, 560, 768, 1024, 1280]) {
+    await page.setViewportSize({ width, height: NARROW_PHONE.height });
+    const lines = await page.locator('.top-classes .class-name').evaluateAll((spans) =>
+      spans.map((span) => {
+        const range = document.createRange();
+        range.selectNodeContents(span);
+        return `${span.textContent}: ${new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size}`;
+      }),
+    );
+    expect(lines, `at ${width} px`).toEqual(names.map((name) => `${name.text}: 1`));
+  }
   await page.close();
 });
 
