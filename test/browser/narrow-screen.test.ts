@@ -16,6 +16,7 @@ import { classifyInTrainer, trainInPage } from '../support/publish-flow';
 
 const SCREENS = '.local/screens';
 const SMALL_PHONE = { width: 360, height: 780 };
+const SMALLEST_PHONE = { width: 320, height: 640 };
 const FOLDERS = ['daisy', 'dandelion', 'sunflowers'];
 /** Class names as people give them: one long word, and words with brackets. */
 const RENAMED = { dandelion: 'dandelion (Taraxacum officinale)', sunflowers: 'Helianthus_annuus_common_sunflower' };
@@ -48,7 +49,7 @@ it('on first load, every text reads whole inside its panel (the base model’s l
   await page.screenshot({ path: join(SCREENS, 'trainer-360-first-load.png'), fullPage: true });
 });
 
-it('after a run, with a photo classified, the results, the confusion matrix’s caption and the top classes read whole, long class names too', async () => {
+it('after a run, with a photo classified, the results, the confusion matrix’s caption and the top classes read whole, long class names too, and at 320 px', async () => {
   await trainInPage(page, 'flowers-narrow', { head: 2, fineTune: 0 });
   const folder = join(SHARED, 'datasets/flowers/sunflowers');
   // A photo past the ones the run trained on.
@@ -59,4 +60,9 @@ it('after a run, with a photo classified, the results, the confusion matrix’s 
   expect(await textOutsideItsBox(page)).toEqual([]);
   expect(await sideways()).toBeLessThanOrEqual(SMALL_PHONE.width);
   await page.screenshot({ path: join(SCREENS, 'trainer-360-after-run.png'), fullPage: true });
+  // The narrowest phones too, where the saved run's title (dataset · base model id) is wider than its card.
+  await page.setViewportSize(SMALLEST_PHONE);
+  expect(await textOutsideItsBox(page)).toEqual([]);
+  expect(await sideways()).toBeLessThanOrEqual(SMALLEST_PHONE.width);
+  await page.setViewportSize(SMALL_PHONE);
 });
