@@ -10,7 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { loadBaseModel, splitAtFineTune } from '../engine/base-model';
-import { foldModel, type FoldedGraph } from '../engine/fold';
+import type { FoldedGraph } from '../engine/fold';
+import { foldModel } from '../engine/fold-model';
 import { releaseModels } from '../engine/release';
 import { CompiledGraph } from '../engine/run-folded';
 import type { CutTensor } from '../../shared/trainer-messages';

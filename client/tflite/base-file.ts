@@ -16,7 +16,7 @@ export const cutOutputName = (index: number) => `cut_${index}`;
 
 /**
  * Writes `graph` (one input [1, S, S, C]; outputs: the cut tensors, then the bottleneck [1, h, w, channels]) as a
- * float32 file whose every activation has batch `batch`. Every op is one fold.ts makes; a layer it cannot express
+ * float32 file whose every activation has batch `batch`. Every op is one fold-model.ts makes; a layer it cannot express
  * failed earlier, in foldModel, with the layer's name.
  */
 export function writeBaseTflite(graph: FoldedGraph, batch: number): Uint8Array {

@@ -1,12 +1,13 @@
 /**
  * The trained classifier (a tfjs LayersModel: base + pooling + head) as a .tflite file of one kind: folds it
- * (client/engine/fold.ts), for int8 calibrates the activation ranges by running the float graph on the visitor's
+ * (client/engine/fold-model.ts), for int8 calibrates the activation ranges by running the float graph on the visitor's
  * own images, and writes the file. A layer the file cannot express fails here, before any byte is written.
  * Plain tfjs; runs in the trainer's worker and in Node.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { foldModel, type FoldedGraph } from '../engine/fold';
+import type { FoldedGraph } from '../engine/fold';
+import { foldModel } from '../engine/fold-model';
 import { runFolded, type TensorRanges } from '../engine/run-folded';
 import { signatureOf, writeTflite } from './writer';
 import type { TfliteKind, TfliteSignature } from '../../shared/trainer-messages';

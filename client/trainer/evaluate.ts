@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { Evaluation } from '../../shared/training';
+import type { Evaluation, History } from '../../shared/training';
 import type { SampleBatch, SampleSource } from './sources';
 
 export const EVALUATION_BATCH_SIZE = 64;
@@ -66,6 +66,12 @@ export function lossAndAccuracy({ probabilities, labels, classCount }: Predictio
     if (argMax(row) === labels[i]) correct++;
   }
   return { loss: loss / labels.length, accuracy: correct / labels.length };
+}
+
+/** lossAndAccuracy as the validation figures of an epoch record. */
+export function validationMetrics(predictions: Predictions): NonNullable<History['initial']> {
+  const { loss, accuracy } = lossAndAccuracy(predictions);
+  return { valLoss: loss, valAccuracy: accuracy };
 }
 
 function argMax(row: Float32Array): number {

@@ -15,7 +15,7 @@ import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import type { BackendChoice, BackendReport, EngineChoice, ExtractorInit, LiteRtSettings } from '../../shared/farm';
 import type { ExtractWorkerApi } from '../../client/farm/extract.worker';
 import { LITERT_SETTINGS } from '../../client/farm/farm';
-import { extractWorkerPath } from '../../tools/measure/graft-page';
+import { extractWorkerPath } from '../../tools/measure/graft-page/predict';
 import { launchChromium, type Chromium } from '../../tools/measure/chromium';
 import { within } from '../../tools/measure/within';
 import { openGraft } from '../support/browser';
@@ -35,10 +35,10 @@ let graft: SeededGraft;
 let chrome: Chromium;
 let unfoldable: string;
 
-/** The id of MobileNetV2 with a layer fold.ts cannot express (its first ReLU6 made a ReLU capped at 5). */
+/** The id of MobileNetV2 with a layer fold-model.ts cannot express (its first ReLU6 made a ReLU capped at 5). */
 const UNFOLDABLE_ID = 'mobilenet-v2-relu5';
 
-/** MobileNetV2's folder with Conv1_relu's max_value 6 made 5: tfjs's layers model runs it, fold.ts refuses it. */
+/** MobileNetV2's folder with Conv1_relu's max_value 6 made 5: tfjs's layers model runs it, fold-model.ts refuses it. */
 async function unfoldableModel(): Promise<string> {
   const dir = join(await mkdtemp(join(tmpdir(), 'graft-unfoldable-')), UNFOLDABLE_ID);
   const json = JSON.parse(await readFile(join(MODEL_V2, 'model.json'), 'utf8'));

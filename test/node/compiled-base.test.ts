@@ -1,5 +1,5 @@
 /**
- * The farm's compiled base (client/farm/extractor.ts on client/engine/fold.ts + run-folded.ts): BatchNorm folded
+ * The farm's compiled base (client/farm/extractor.ts on client/engine/fold-model.ts + run-folded.ts): BatchNorm folded
  * into the convs and ReLU6 fused, the fine-tune cut tensors left as the layers model makes them. What a user relies
  * on: the features the farm caches (pooled bottleneck and cut activations) are the layers model's, within 1e-4 of
  * the feature scale, on real photos and real weights, on wasm and cpu; and loading and disposing it leaks no tensor.

@@ -1,5 +1,5 @@
 /**
- * Live runs the classifier folded into a plain op list (client/engine/fold.ts, run by run-folded.ts) because it is
+ * Live runs the classifier folded into a plain op list (client/engine/fold-model.ts, run by run-folded.ts) because it is
  * faster per frame; what the visitor sees must not change with it: on real flower photos the folded classifier
  * gives the layers model's probabilities (what "classify a photo" shows) and the same top class. The classifier is
  * the real MobileNetV2-0.35 base, loaded as the trainer worker loads it, with a head of a hidden layer and dropout.
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { normalise, resizeToSquare } from '../../client/engine/preprocess';
 import { buildClassifier } from '../../client/trainer/export';
-import { foldModel } from '../../client/engine/fold';
+import { foldModel } from '../../client/engine/fold-model';
 import { buildHead } from '../../client/trainer/head';
 import { releaseModels } from '../../client/engine/release';
 import { runFolded } from '../../client/engine/run-folded';

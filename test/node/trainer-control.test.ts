@@ -10,7 +10,8 @@ import type { TrainingState, TrainSettings } from '../../shared/training';
 import type { BatchProgress } from '../../shared/trainer-messages';
 import { releaseModels } from '../../client/engine/release';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
-import { resumeTraining, train, TrainingDivergedError, type TrainResult } from '../../client/trainer/train';
+import { TrainingDivergedError } from '../../client/trainer/divergence';
+import { resumeTraining, train, type TrainResult } from '../../client/trainer/train';
 import { loadFlowersBase, trainJobOf, wasmFlowersFixture, type FlowersFixture } from '../support/trainer-fixtures';
 
 const SIZE = 96;

@@ -2,7 +2,7 @@
  * Stage-2 epoch times in Node on the wasm backend (one thread: tfjs has no wasm threads in Node), on the same
  * images both ways: with the frozen layers recomputed from the images at every step (no cache), and from cut
  * activations computed once (Graft's cut-point cache). The models, the BatchNorm handling, the loss and the
- * optimizer are the trainer's (client/trainer/train.ts); an epoch is its training steps plus one validation pass,
+ * optimizer are the trainer's (client/trainer/train-stage.ts); an epoch is its training steps plus one validation pass,
  * timed after one warm-up step (the first step is several times slower while the wasm heap grows). And one
  * worker's stage-2 step profiled per kernel (client/trainer/step-profile.ts).
  */
