@@ -158,7 +158,7 @@ export function connectResults(el: ResultsElements, session: Session, classifier
     // An epoch's figures show as soon as it ends, not with the next epoch's first batch (after the last, never).
     if (lastBatch) {
       const { stage, epoch, batch, batches } = lastBatch;
-      training.update({ stage, epoch, totalEpochs, batch, batches, last: lastEpoch });
+      training.update({ stage, epoch, totalEpochs, fineTuneEpochs: run.fineTuneEpochs, batch, batches, last: lastEpoch });
     }
   });
   classifier.on('aside', (why) => {

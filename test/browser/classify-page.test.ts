@@ -4,9 +4,10 @@
  * published through the API client as the trainer's page publishes. A first visit, in a fresh browser: the page
  * classifies photos the classifier never saw with the TF.js model's top class, shows its model card, makes at most
  * 5 API requests and never loads the training code (no tfjs, no trainer, one LiteRT.js build); on a phone-sized
- * screen nothing sticks out sideways (a screenshot is kept in .local/screens). Embedded by its own snippet in
- * another origin's page, it classifies there too (not cross-origin isolated: one thread). A repeat visit
- * fetches no model file again (the browser's cache answers). A model file that fails its hash check is refused in
+ * screen nothing sticks out sideways, and at 360 px every text reads whole, the top classes' names included
+ * (screenshots are kept in .local/screens). Embedded by its own snippet in another origin's page, it classifies
+ * there too (not cross-origin isolated: one thread). A repeat visit fetches no model file again (the browser's
+ * cache answers). A model file that fails its hash check is refused in
  * words; an unknown, malformed or unpublished id gets the plain page.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -21,11 +22,14 @@ import { launchChromium, type Chromium } from '../../tools/measure/chromium';
 import { classifyPageReady, classifyPhoto, requestsTo, visit, type VisitRequest } from '../../tools/measure/classify-page';
 import { startGraft, type GraftServer } from '../../tools/graft-server';
 import { within } from '../../tools/measure/within';
+import { textOutsideItsBox } from '../support/layout';
 import { publish, publishInput, trainedClassifier, type TrainedClassifier } from '../support/published-classifier';
 
 const SCREENS = '.local/screens';
 /** A phone's viewport (CSS pixels). */
 const PHONE = { width: 390, height: 844 };
+/** A small phone's viewport, the narrowest the page is made for. */
+const NARROW_PHONE = { width: 360, height: 780 };
 /** Unseen photos of each class classified in the first visit. */
 const PER_CLASS = 2;
 /** A top class the TF.js model gives by less than this over the second is a tie the decoders may break apart. */
@@ -110,6 +114,39 @@ it('classifies photos it never saw with the TF.js model’s top class, in at mos
   expect((await classifyPhoto(page, photos[0].path)).top).toBe(shown[0]);
   await page.screenshot({ path: join(SCREENS, 'classify-page-phone.png'), fullPage: true });
   expect(errors).toEqual([]);
+});
+
+it('on a 360 px wide phone, every text reads whole: no class name cut to “sunflo…”, no caption cut; up to 1280 px no name is broken', async () => {
+  const page = (await visit((chrome ?? (await freshBrowser())).context, `${server.origin}${float32.path}`)).page;
+  await page.setViewportSize(NARROW_PHONE);
+  await classifyPageReady(page);
+  await classifyPhoto(page, photos.find((p) => p.className === 'sunflowers')!.path);
+  const names = await page.locator('.top-classes .class-name').evaluateAll((spans) =>
+    spans.map((span) => ({ text: span.textContent, clipped: span.scrollWidth > span.clientWidth, right: span.getBoundingClientRect().right })),
+  );
+  expect(names.length).toBe(3);
+  for (const name of names) {
+    expect(classifier.classes).toContain(name.text);
+    expect(name, `“${name.text}” shown whole`).toMatchObject({ clipped: false });
+    expect(name.right).toBeLessThanOrEqual(NARROW_PHONE.width);
+  }
+  // Nor any other text: the model card's table captions wrap in the visible width (the tables scroll).
+  expect(await textOutsideItsBox(page)).toEqual([]);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(NARROW_PHONE.width);
+  await page.screenshot({ path: join(SCREENS, 'classify-page-360.png'), fullPage: true });
+  // From phone to laptop, a short name like “sunflowers” sits on one line: the list has room, it is not broken.
+  for (const width of [360, 560, 768, 1024, 1280]) {
+    await page.setViewportSize({ width, height: NARROW_PHONE.height });
+    const lines = await page.locator('.top-classes .class-name').evaluateAll((spans) =>
+      spans.map((span) => {
+        const range = document.createRange();
+        range.selectNodeContents(span);
+        return `${span.textContent}: ${new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size}`;
+      }),
+    );
+    expect(lines, `at ${width} px`).toEqual(names.map((name) => `${name.text}: 1`));
+  }
+  await page.close();
 });
 
 it('a repeat visit fetches no model file again: the browser’s cache answers', async () => {

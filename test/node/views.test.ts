@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { augmentationCostText } from '../../client/page/views/augmentation-cost';
 import { describeBackend, fallbackNotes } from '../../client/page/text/backend-text';
 import { filterPredictions, summariseConfusion } from '../../client/page/views/confusion';
-import { enabledControls } from '../../client/page/views/controls';
+import { enabledControls, runStateText } from '../../client/page/views/controls';
 import type { RunState } from '../../shared/training';
 import { curveData } from '../../client/page/views/curve-data';
 import { loadingSnippet, preprocessingCode } from '../../client/page/views/export-snippet';
@@ -18,6 +18,7 @@ import type { EpochRecord, History } from '../../shared/training';
 import type { TfliteSignature } from '../../shared/trainer-messages';
 import { checkFailure } from '../../client/tflite/verdict';
 import { checkSummary } from '../../client/page/views/tflite-panel';
+import { stageLine } from '../../client/page/views/training-progress';
 
 const SETTINGS: FormSettings = {
   workers: 4,
@@ -141,6 +142,22 @@ describe('controls', () => {
     expect(enabled('paused')).toEqual(['resume', 'cancel']);
     expect(enabled('done')).toEqual(['start']);
     expect(enabled('error')).toEqual(['start']);
+  });
+
+  it('never says “Ready to start.” while Start is off: it says what is missing instead', () => {
+    expect(runStateText('idle', null)).toEqual({ status: 'Ready to start.', blocked: '' });
+    expect(runStateText('idle', 'Choose a dataset first.')).toEqual({ status: 'Choose a dataset first.', blocked: '' });
+    // After a run, what happened stays the state; what blocks the next run is said beside it.
+    expect(runStateText('done', 'Choose a dataset first.')).toEqual({ status: 'Done.', blocked: 'Choose a dataset first.' });
+    expect(runStateText('training', 'Choose a dataset first.')).toEqual({ status: 'Training…', blocked: '' });
+  });
+});
+
+describe('training progress', () => {
+  it('counts the stages the run has: a run without fine-tuning is not “Stage 1 of 2”', () => {
+    expect(stageLine({ stage: 'head', fineTuneEpochs: 0 })).toBe('Stage 1 of 1: training the new head (the base is frozen)');
+    expect(stageLine({ stage: 'head', fineTuneEpochs: 6 })).toBe('Stage 1 of 2: training the new head (the base is frozen)');
+    expect(stageLine({ stage: 'fine-tune', fineTuneEpochs: 6, fineTuneAtName: 'block_11_expand' })).toBe('Stage 2 of 2: fine-tuning the top of the base from block_11_expand');
   });
 });
 

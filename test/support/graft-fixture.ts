@@ -21,6 +21,8 @@ export interface DatasetSpec {
   source: string;
   /** Class folder -> how many of its files (sorted by name) to take. */
   perClass: Record<string, number>;
+  /** Class folder -> the class's name in the subset, where it is not the folder's. */
+  renamed?: Record<string, string>;
 }
 
 /** A class-folder directory of symlinks to the first files of each class. */
@@ -28,9 +30,10 @@ export async function classFolderSubset(root: string, spec: DatasetSpec): Promis
   const dir = join(root, spec.id);
   for (const [name, count] of Object.entries(spec.perClass)) {
     const from = join(SHARED, 'datasets', spec.source, name);
-    await mkdir(join(dir, name), { recursive: true });
+    const to = join(dir, spec.renamed?.[name] ?? name);
+    await mkdir(to, { recursive: true });
     const files = (await readdir(from)).sort().slice(0, count);
-    await Promise.all(files.map((f) => symlink(join(from, f), join(dir, name, f))));
+    await Promise.all(files.map((f) => symlink(join(from, f), join(to, f))));
   }
   return dir;
 }

@@ -30,7 +30,7 @@ export function mountClassify(el: HTMLElement, callbacks: ClassifyCallbacks, tit
   const topLine = h('p', { class: 'classify-top', hidden: true }, 'Top class: ', topClass);
   const result = h('div', { class: 'classify-result', attrs: { 'aria-live': 'polite' } });
   const zone = h('div', { class: 'dropzone compact-zone' }, h('p', null, 'Drop any image here to see what the classifier makes of it.'), choose, input, reasonText);
-  replace(el, h('h3', { class: 'subheading' }, title), h('div', { class: 'classify' }, zone, h('div', { class: 'classify-output' }, preview, h('div', null, topLine, result))));
+  replace(el, h('h3', { class: 'subheading' }, title), h('div', { class: 'classify' }, zone, h('div', { class: 'classify-output' }, preview, h('div', { class: 'classify-answer' }, topLine, result))));
 
   /** The top class of the image shown, or '' while there is none (being classified, failed, cleared). */
   const showTop = (name: string) => {

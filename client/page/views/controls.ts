@@ -42,6 +42,15 @@ const STATE_TEXT: Record<RunState, string> = {
   error: 'Stopped by an error.',
 };
 
+/**
+ * The run's state line and the line beside it. While Start is off only for `blockReason`, the state line says what
+ * is missing (not "Ready to start."); after a run, its outcome stays the state and the reason is said beside it.
+ */
+export function runStateText(state: RunState, blockReason: string | null): { status: string; blocked: string } {
+  if (!blockReason || !enabledControls(state).start) return { status: STATE_TEXT[state], blocked: '' };
+  return state === 'idle' ? { status: blockReason, blocked: '' } : { status: STATE_TEXT[state], blocked: blockReason };
+}
+
 /** Where focus goes when the focused button is disabled, in order of preference. */
 const FOCUS_ORDER: ControlName[] = ['resume', 'pause', 'start', 'cancel'];
 
@@ -66,9 +75,10 @@ export function mountControls(el: HTMLElement, callbacks: ControlsCallbacks): Co
     const focused = (Object.keys(buttons) as ControlName[]).find((name) => buttons[name] === document.activeElement);
     for (const name of Object.keys(buttons) as ControlName[]) buttons[name].disabled = !enabled[name];
     buttons.start.textContent = state === 'done' || state === 'error' ? 'Train again' : 'Start training';
-    status.textContent = STATE_TEXT[state];
+    const text = runStateText(state, blockReason);
+    status.textContent = text.status;
     status.dataset.state = state;
-    blocked.textContent = blockReason && enabledControls(state).start ? blockReason : '';
+    blocked.textContent = text.blocked;
     if (focused && !enabled[focused]) {
       const next = FOCUS_ORDER.find((name) => enabled[name]);
       if (next) buttons[next].focus();

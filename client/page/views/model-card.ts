@@ -58,7 +58,7 @@ export function mountModelCard(el: HTMLElement, record: PublicationRecord): void
         'div',
         null,
         h('h3', { class: 'subheading' }, `Accuracy per class (${split})`),
-        h('p', { class: 'muted small' }, `${formatPercent(card.evaluation.accuracy)} of ${plural(heldOut, `${split} image`)} right.`),
+        h('p', { class: 'muted small card-bars-note' }, `${formatPercent(card.evaluation.accuracy)} of ${plural(heldOut, `${split} image`)} right.`),
         perClassBars({ classes: card.classes, ...card.evaluation }),
       ),
     ),

@@ -11,6 +11,8 @@ export interface TrainingProgress {
   epoch: number;
   /** Head epochs + fine-tune epochs. */
   totalEpochs: number;
+  /** The run's fine-tune epochs: 0 is a run of one stage. */
+  fineTuneEpochs: number;
   /** Batches finished in this epoch. */
   batch: number;
   batches: number;
@@ -23,6 +25,12 @@ export interface TrainingProgress {
 export interface TrainingProgressView {
   /** null hides the panel. */
   update(progress: TrainingProgress | null): void;
+}
+
+/** The stage line: which stage of how many the run has (one when it does not fine-tune). */
+export function stageLine(progress: Pick<TrainingProgress, 'stage' | 'fineTuneEpochs' | 'fineTuneAtName'>): string {
+  if (progress.stage === 'head') return `Stage 1 of ${progress.fineTuneEpochs > 0 ? 2 : 1}: training the new head (the base is frozen)`;
+  return `Stage 2 of 2: fine-tuning the top of the base${progress.fineTuneAtName ? ` from ${progress.fineTuneAtName}` : ''}`;
 }
 
 export function mountTrainingProgress(el: HTMLElement): TrainingProgressView {
@@ -52,10 +60,7 @@ export function mountTrainingProgress(el: HTMLElement): TrainingProgressView {
     }
     if (!el.contains(panel)) replace(el, panel);
     el.hidden = false;
-    stage.textContent =
-      progress.stage === 'head'
-        ? 'Stage 1 of 2: training the new head (the base is frozen)'
-        : `Stage 2 of 2: fine-tuning the top of the base${progress.fineTuneAtName ? ` from ${progress.fineTuneAtName}` : ''}`;
+    stage.textContent = stageLine(progress);
     const epochNumber = Math.min(progress.epoch + 1, progress.totalEpochs);
     epochLabel.textContent = `Epoch ${formatCount(epochNumber)} of ${formatCount(progress.totalEpochs)}`;
     epochBar.max = Math.max(1, progress.totalEpochs);
