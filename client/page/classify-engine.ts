@@ -6,7 +6,8 @@
  * held-out photos (the export's own check, shared with the export panel); LiteRT.js runs it instead where its
  * top-1 agrees with TF.js closely enough (runnableKind, the rule a publication's page follows too). Until a file is ready, when LiteRT.js fails to
  * load, compile or match, and if it dies later, the trainer worker's TF.js classifier answers (the path the page
- * had before), and the status says which engine answers and why.
+ * had before), and the status says which engine answers and why. The builds run in the trainer worker, so a new run
+ * stops them (stopBuilding) rather than queue behind them; what they made is dropped.
  */
 import type { ClassifierReport } from '../../shared/classifier';
 import type { ModelRecord } from '../../shared/records';
@@ -30,11 +31,11 @@ export interface EngineStatus {
   text: string;
 }
 
-/** The TF.js side: the trainer worker's classifier, and the calls that write its TFLite files. */
+/** The TF.js side: the trainer worker's classifier, and the calls that write its TFLite files (stopped by `signal`). */
 export interface TrainerClassifier {
   classify(image: Blob): Promise<Classification[]>;
   classifyFrame(frame: ImageBitmap): Promise<FrameClassification>;
-  readonly tflite: TfliteTrainer;
+  tflite(signal: AbortSignal): TfliteTrainer;
 }
 
 /** What a classifier's files are built and checked for. */
@@ -46,6 +47,7 @@ export interface EngineContext {
 
 const onTrainer = (why: string): EngineStatus => ({ engine: 'tfjs', text: `TF.js in the trainer worker: ${why}` });
 const NO_CLASSIFIER: EngineStatus = { engine: 'none', text: 'no classifier yet' };
+const BUILDING = 'until the classifier’s TFLite file is built and checked';
 
 /** Test pictures for the self-check: smooth colour patterns of a camera frame's size, as the camera gives them. */
 function probeFrames(): Promise<ImageBitmap[]> {
@@ -73,7 +75,11 @@ export class ClassifyEngine implements Classifier {
   #generation = 0;
   /** The checked TFLite files of the current classifier (the export panel asks for the same ones). */
   #checked = new Map<TfliteKind, Promise<CheckedTflite>>();
+  /** Stops the current classifier's TFLite builds (a new run starts, another classifier comes, it is deleted). */
+  #builds = new AbortController();
   #status: EngineStatus = NO_CLASSIFIER;
+  /** Why no classifier answers though one exists (another base model is chosen), or null. */
+  #setAside: string | null = null;
 
   constructor(
     private readonly trainer: TrainerClassifier,
@@ -89,10 +95,18 @@ export class ClassifyEngine implements Classifier {
     this.onStatus(status);
   }
 
+  /** Work for the classifier so far ends: its builds stop and their partial results are dropped. */
+  #nextGeneration(why: string): number {
+    this.#builds.abort(new Error(`the TFLite build was stopped: ${why}`));
+    this.#builds = new AbortController();
+    this.#checked.clear();
+    return ++this.#generation;
+  }
+
   /** The classifier went ("Delete everything"): the trainer answers (that there is none) and LiteRT.js stops. */
   forget(): void {
-    this.#generation++;
-    this.#checked.clear();
+    this.#nextGeneration('the classifier was deleted');
+    this.#setAside = null;
     this.#liteRtAnswers = false;
     this.#liteRt.terminate('the classifier was deleted');
     this.#setStatus(NO_CLASSIFIER);
@@ -104,13 +118,13 @@ export class ClassifyEngine implements Classifier {
    * the status).
    */
   async prepare(context: EngineContext): Promise<void> {
-    const generation = ++this.#generation;
-    this.#checked.clear();
+    const generation = this.#nextGeneration('another classifier came');
+    this.#setAside = null;
     this.#liteRtAnswers = false;
-    this.#setStatus(onTrainer('until the classifier’s TFLite file is built and checked'));
+    this.#setStatus(onTrainer(BUILDING));
     const current = () => generation === this.#generation;
     try {
-      const float32 = await this.trainer.tflite.exportTflite('float32', [], { images: [], labels: [] });
+      const float32 = await this.trainer.tflite(this.#builds.signal).exportTflite('float32', [], { images: [], labels: [] });
       if (!current()) return;
       const report = await this.#liteRt.start({
         file: float32.file,
@@ -129,6 +143,33 @@ export class ClassifyEngine implements Classifier {
       return;
     }
     await this.#tryInt8(context, generation);
+  }
+
+  /**
+   * The classifier is not the chosen base model's (`why` says so): nothing answers, and classify, Live and the
+   * TFLite export refuse with `why`, until prepare() (its base chosen again, or another classifier came).
+   */
+  setAside(why: string): void {
+    this.#nextGeneration('another base model was chosen');
+    this.#setAside = why;
+    this.#liteRtAnswers = false;
+    this.#liteRt.terminate(why);
+    this.#setStatus(NO_CLASSIFIER);
+  }
+
+  /** Throws why no classifier answers when it is set aside (setAside()). */
+  ensureCurrent(): void {
+    if (this.#setAside) throw new Error(this.#setAside);
+  }
+
+  /**
+   * A run starts: the builds for the classifier in use stop at once (the run would otherwise queue behind them in
+   * the trainer) and what they made is dropped. The engine answering goes on answering, the classifier being the
+   * same until the run's own comes (prepare()); one still waiting for its file says the build was stopped.
+   */
+  stopBuilding(): void {
+    this.#nextGeneration('a new run started');
+    if (this.#status.text === onTrainer(BUILDING).text) this.#setStatus(onTrainer('its TFLite file was not built: a new run started'));
   }
 
   /** How far LiteRT.js's probabilities are from TF.js's on the test pictures, in words, or null when within tolerance. */
@@ -176,9 +217,11 @@ export class ClassifyEngine implements Classifier {
    * panel and the int8 choice share it. A failure is not kept, so a later ask tries again.
    */
   checkedTflite(kind: TfliteKind, context: EngineContext): Promise<CheckedTflite> {
+    this.ensureCurrent();
     let checked = this.#checked.get(kind);
     if (!checked) {
-      checked = checkedTflite(this.trainer.tflite, context.dataset, context.model, kind);
+      const { signal } = this.#builds;
+      checked = checkedTflite(this.trainer.tflite(signal), context.dataset, context.model, kind, signal);
       this.#checked.set(kind, checked);
       const generation = this.#generation;
       checked.catch(() => generation === this.#generation && this.#checked.delete(kind));
@@ -193,6 +236,7 @@ export class ClassifyEngine implements Classifier {
   }
 
   async classify(image: Blob): Promise<Classification[]> {
+    this.ensureCurrent();
     if (this.#liteRtAnswers) {
       try {
         return await this.#liteRt.classify(image);
@@ -210,6 +254,10 @@ export class ClassifyEngine implements Classifier {
    * takes the next one, which the trainer answers.
    */
   async classifyFrame(frame: ImageBitmap): Promise<FrameClassification | null> {
+    if (this.#setAside) {
+      frame.close();
+      throw new Error(this.#setAside);
+    }
     if (!this.#liteRtAnswers) return this.trainer.classifyFrame(frame);
     try {
       return await this.#liteRt.classifyFrame(frame);

@@ -19,6 +19,7 @@ import { connectLocalClasses } from './local-classes-controller';
 import { connectPublish } from './publish-controller';
 import { Publisher } from './publisher';
 import { connectResults, type ReadyClassifier } from './results-controller';
+import { PageClassifier } from './classifier';
 import { Session } from './session';
 import { storagePersistence } from './storage-persistence';
 import { plainMessage } from './text/format';
@@ -32,13 +33,15 @@ import { mountSettingsForm, type FormSettings } from './views/settings-form';
 
 declare global {
   interface Window {
-    graft: { session: Session; live: Live; publisher: Publisher; ready: Promise<void> };
+    graft: { session: Session; classifier: PageClassifier; live: Live; publisher: Publisher; ready: Promise<void> };
   }
 }
 
 const byId = (id: string) => document.getElementById(id) as HTMLElement;
 
 const session = new Session();
+/** The classifier in use: classify, Live, the exports and Publish ask it; it follows the session's runs and choices. */
+const classifier = new PageClassifier(session);
 const persistence = storagePersistence();
 const banner = mountBanner(byId('banner'));
 const runtime = mountRuntimeStatus(byId('runtime-status'));
@@ -80,7 +83,7 @@ const controls = mountControls(byId('controls'), {
   onResume: () => void session.resume(),
   onCancel: () => session.cancel(),
 });
-const live = connectLive(byId('live'), session);
+const live = connectLive(byId('live'), classifier);
 const results = connectResults(
   {
     extractionProgress: byId('extraction-progress'),
@@ -92,10 +95,11 @@ const results = connectResults(
     exportTflite: byId('export-tflite'),
   },
   session,
+  classifier,
   { live, fixes: localClasses.fixes, thumbnail: datasets.thumbnail, fail },
 );
-const publisher = new Publisher(session);
-const publish = connectPublish({ panel: byId('publish'), result: byId('publish-result'), list: byId('publications') }, session, publisher);
+const publisher = new Publisher(classifier);
+const publish = connectPublish({ panel: byId('publish'), result: byId('publish-result'), list: byId('publications') }, session, classifier, publisher);
 const comingBack = connectComingBack(byId('coming-back'), session, {
   persistence,
   models: () => models,
@@ -184,7 +188,7 @@ session.on('state', (state) => {
   if (state === 'done' || state === 'paused' || state === 'error') void comingBack.refresh().catch(fail);
 });
 session.on('trainer', (report) => runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.readSettings()?.workers }));
-session.on('classifier', (status) => runtime.setClassifier(status.engine === 'none' ? null : { ok: status.engine === 'litert', text: status.text }));
+classifier.on('status', (status) => runtime.setClassifier(status.engine === 'none' ? null : { ok: status.engine === 'litert', text: status.text }));
 session.on('error', (message) => banner.showError(message));
 session.on('info', (message) => banner.showInfo(message));
 
@@ -227,10 +231,10 @@ async function loadCatalog(): Promise<void> {
 
 async function restoreClassifier(): Promise<void> {
   if (models.length === 0) return;
-  const restored = await session.restoreClassifier();
+  const restored = await classifier.restoreNewest();
   if (restored) showClassifier({ classes: restored.classes, inputSize: restored.inputSize, preprocessing: models[0].preprocessing });
 }
 
 // This browser's publications are listed beside the start: they need nothing of the server.
 void publish.refresh().catch(fail);
-window.graft = { session, live: live.live, publisher, ready: boot().catch(fail) };
+window.graft = { session, classifier, live: live.live, publisher, ready: boot().catch(fail) };

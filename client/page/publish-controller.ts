@@ -4,6 +4,7 @@
  * visit that never publishes makes no request for it), publishes through the Publisher and shows the link, QR code
  * and delete key; "Your publications" lists what this browser published, with Unpublish.
  */
+import type { PageClassifier } from './classifier';
 import type { Session } from './session';
 import { exampleOffer } from './publication-input';
 import { publishErrorText, type Publisher } from './publisher';
@@ -37,11 +38,13 @@ const STEP_TEXT = {
   upload: 'Uploading…',
 } as const;
 
-export function connectPublish(el: PublishElements, session: Session, publisher: Publisher): PublishController {
+export function connectPublish(el: PublishElements, session: Session, classifierInUse: PageClassifier, publisher: Publisher): PublishController {
   const panel = mountPublishPanel(el.panel, { onOpen: () => void readPolicy(), onPublish: (form) => void publish(form) });
   const result = mountPublishResult(el.result);
   const list = mountPublicationsList(el.list, { onUnpublish: (id) => void unpublish(id), onForget: (id) => void unpublish(id) });
   let classifier: ReadyClassifier | null = null;
+  /** Why the classifier is set aside (another base model is chosen), or null. */
+  let aside: string | null = null;
   /** The publication the result shows, so it goes when unpublished. */
   let shownId: string | null = null;
 
@@ -56,6 +59,7 @@ export function connectPublish(el: PublishElements, session: Session, publisher:
   function updateOffer(): void {
     const dataset = session.dataset;
     if (!classifier) return panel.setOffer(null, 'Train a classifier first.');
+    if (aside) return panel.setOffer(null, aside);
     if (!dataset || !classifier.classes.every((c) => dataset.classes.includes(c))) {
       return panel.setOffer(null, 'Choose the dataset this classifier was trained on (step 1): its photos check the TFLite files before they are published.');
     }
@@ -104,6 +108,10 @@ export function connectPublish(el: PublishElements, session: Session, publisher:
     updateOffer();
   }
   session.on('results', ({ evaluation, inputSize }) => showClassifier({ classes: evaluation.classes, inputSize, preprocessing: session.model!.preprocessing }));
+  classifierInUse.on('aside', (why) => {
+    aside = why;
+    updateOffer();
+  });
 
   return {
     showClassifier,

@@ -11,6 +11,7 @@ import type { BatchProgress, WeightQuantization } from '../../shared/trainer-mes
 import type { EpochRecord, History } from '../../shared/training';
 import type { LiveController } from './live-controller';
 import { saveFile } from './save-file';
+import type { PageClassifier } from './classifier';
 import type { Session } from './session';
 import { plainMessage } from './text/format';
 import { mountClassify } from './views/classify';
@@ -67,14 +68,14 @@ function inOwnTask<T>(render: (value: T) => void): (value: T) => void {
   };
 }
 
-export function connectResults(el: ResultsElements, session: Session, deps: ResultsDependencies): ResultsController {
+export function connectResults(el: ResultsElements, session: Session, classifier: PageClassifier, deps: ResultsDependencies): ResultsController {
   const extraction = mountExtractionProgress(el.extractionProgress);
   const training = mountTrainingProgress(el.trainingProgress);
   const curves = mountCurves(el.curves);
   const results = mountResults(el.results, { fixes: deps.fixes, thumbnail: deps.thumbnail });
   const classify = mountClassify(el.classify, {
     onClassify: (file) =>
-      void session
+      void classifier
         .classify(file)
         .then((top) => classify.update(top.map((c) => ({ label: c.className, probability: c.probability }))))
         .catch((e) => classify.showError(plainMessage(e))),
@@ -87,7 +88,7 @@ export function connectResults(el: ResultsElements, session: Session, deps: Resu
   async function download(kind: WeightQuantization): Promise<void> {
     exportPanel.setBusy(kind);
     try {
-      const { modelJson, weightsBin } = await session.exportModel(kind);
+      const { modelJson, weightsBin } = await classifier.exportModel(kind);
       saveFile(new Blob([modelJson], { type: 'application/json' }), 'model.json');
       saveFile(new Blob([weightsBin], { type: 'application/octet-stream' }), 'weights.bin');
     } catch (error) {
@@ -100,7 +101,7 @@ export function connectResults(el: ResultsElements, session: Session, deps: Resu
   async function buildTflite(kind: TfliteKind): Promise<void> {
     tflitePanel.setBusy(kind);
     try {
-      tflitePanel.show(await session.exportTflite(kind));
+      tflitePanel.show(await classifier.exportTflite(kind));
     } catch (error) {
       deps.fail(error);
     } finally {
@@ -108,13 +109,19 @@ export function connectResults(el: ResultsElements, session: Session, deps: Resu
     }
   }
 
-  function showClassifier(classifier: ReadyClassifier | null): void {
-    const reason = 'Train a classifier first.';
-    classify.setEnabled(classifier !== null, reason);
-    deps.live.setClassifier(classifier !== null, reason);
-    if (!classifier) classify.clear();
-    exportPanel.update(classifier && { classes: classifier.classes, inputSize: classifier.inputSize, preprocessing: classifier.preprocessing });
-    tflitePanel.setReady(classifier !== null, classifier?.preprocessing);
+  /** The classifier shown, and why it is set aside (another base model is chosen) or null. */
+  let shown: ReadyClassifier | null = null;
+  let aside: string | null = null;
+
+  function showClassifier(next: ReadyClassifier | null): void {
+    shown = next;
+    const ready = aside ? null : next;
+    const reason = aside ?? 'Train a classifier first.';
+    classify.setEnabled(ready !== null, reason);
+    deps.live.setClassifier(ready !== null, reason);
+    if (!ready) classify.clear();
+    exportPanel.update(ready && { classes: ready.classes, inputSize: ready.inputSize, preprocessing: ready.preprocessing });
+    tflitePanel.setReady(ready !== null, ready?.preprocessing);
   }
 
   session.on('extract', (p) => {
@@ -153,6 +160,10 @@ export function connectResults(el: ResultsElements, session: Session, deps: Resu
       const { stage, epoch, batch, batches } = lastBatch;
       training.update({ stage, epoch, totalEpochs, fineTuneEpochs: run.fineTuneEpochs, batch, batches, last: lastEpoch });
     }
+  });
+  classifier.on('aside', (why) => {
+    aside = why;
+    showClassifier(shown);
   });
   session.on('results', ({ history, evaluation, inputSize }) => {
     drawCurves(history);

@@ -5,7 +5,7 @@
  * on() returns the function that removes it.
  */
 import type { FarmProgress } from '../farm/farm';
-import type { EngineStatus } from './classify-engine';
+import type { ModelRecord } from '../../shared/records';
 import type { BackendReport } from '../../shared/farm';
 import type { TrainEvent } from '../../shared/trainer-messages';
 import type { Evaluation, History, RunState } from '../../shared/training';
@@ -17,8 +17,12 @@ export interface SessionEvents {
   /** A run's curves and results; `inputSize` is its classifier's (the run's, not the form's). */
   results: { history: History; evaluation: Evaluation; inputSize: number };
   trainer: BackendReport;
-  /** Which engine answers classify and Live, and why. */
-  classifier: EngineStatus;
+  /** A classifier came for this base model (a run finished, a saved one was opened), or went (null: "Delete everything"). */
+  classifier: ModelRecord | null;
+  /** Another base model was chosen (the classifier follows, classifier.ts). */
+  model: ModelRecord;
+  /** A run is about to start (before its plan: the last classifier's TFLite builds stop). */
+  runStarting: null;
   error: string;
   info: string;
 }

@@ -2,17 +2,16 @@
  * One visitor's session, the page's controller: the dataset and base model chosen, and a run through its states
  * (session-state.ts): plan (run-planner.ts), extraction of what the cache lacks (extraction.ts), training in the
  * trainer worker (trainer-client.ts), pause, resume and cancel. Its runs are runs.ts's; what it does is told
- * through typed events. It never touches pixels or tensors: the workers do. `window.graft.session` is this.
+ * through typed events; the classifier a run leaves is classifier.ts's to use. It never touches pixels or tensors:
+ * the workers do. `window.graft.session` is this.
  */
-import type { Classifier } from '../classifier/classifier';
 import type { DatasetRecord, ModelRecord } from '../../shared/records';
 import type { BackendChoice, BackendReport } from '../../shared/farm';
-import type { Classification, FrameClassification, ModelSummary, SavedClassifier, TfliteKind, WeightQuantization } from '../../shared/trainer-messages';
+import type { ModelSummary, SavedClassifier } from '../../shared/trainer-messages';
 import { DEFAULT_AUGMENTATION } from '../../shared/augmentation';
 import type { RunRecord, RunSettingsInput } from '../../shared/run-record';
 import type { RunState } from '../../shared/training';
 import { listDatasets, listModels, requestCounter, requestLimits } from '../api/storage-client';
-import { listClassifiers } from '../cache/classifier-store';
 import { clearEverything } from '../cache/connection';
 import type { Farm, FarmProgress } from '../farm/farm';
 import { comingBack, type ComingBack } from './coming-back';
@@ -26,17 +25,16 @@ import { SessionMachine, type Listener, type SessionEvents } from './session-sta
 import type { CutStorage, StoragePlan } from './storage-plan';
 import { sentence } from './text/backend-text';
 import { plainMessage } from './text/format';
-import type { CheckedTflite } from '../tflite/verdict';
 import { TrainerClient, TrainerLostError } from './trainer-client';
-import { ClassifyEngine, type EngineStatus } from './classify-engine';
 
-export class Session implements Classifier {
+export class Session {
   dataset: DatasetChoice | null = null;
   model: ModelRecord | null = null;
   readonly #machine = new SessionMachine();
   readonly #runs = new Runs();
   readonly #downloads = new ModelDownloads();
-  readonly #trainer = new TrainerClient(this.#downloads, {
+  /** The trainer worker's client: runs train there; the classifier in use lives there too (classifier.ts asks it). */
+  readonly trainer = new TrainerClient(this.#downloads, {
     onReport: (report) => this.#machine.emit('trainer', report),
     onInfo: (message) => this.#machine.emit('info', message),
   });
@@ -44,10 +42,6 @@ export class Session implements Classifier {
     progress: (progress) => this.#machine.emit('extract', progress),
     info: (message) => this.#machine.emit('info', message),
   });
-  /** Which engine answers classify and Live: LiteRT.js once the classifier's file is ready, else the trainer. */
-  readonly #engine = new ClassifyEngine(this.#trainer, (status) => this.#machine.emit('classifier', status));
-  /** The engine's preparation for the classifier in use (settled once it is known which engine answers). */
-  #enginePrepared: Promise<void> = Promise.resolve();
   #abort: AbortController | null = null;
   /** The start() under way (or last settled): a resume waits for a stopped training to end its batch. */
   #running: Promise<void> | null = null;
@@ -73,30 +67,6 @@ export class Session implements Classifier {
   /** The last progress the farm reported. */
   get lastExtraction(): FarmProgress | null {
     return this.#extraction.last;
-  }
-
-  /** Which engine answers classify and Live now, and why. */
-  get classifierEngine(): EngineStatus {
-    return this.#engine.status;
-  }
-
-  /** Settles once the engine for the classifier in use is chosen (its TFLite files built and checked, or not). */
-  get classifierEngineReady(): Promise<void> {
-    return this.#enginePrepared;
-  }
-
-  /** A classifier came: classify and Live move to LiteRT.js once its file is built and checked (classify-engine.ts). */
-  #prepareEngine(model: ModelRecord | null): void {
-    if (model) this.#enginePrepared = this.#engine.prepare({ model, dataset: this.dataset });
-  }
-
-  /** Longest the trainer may train without a progress event before it counts as dead or hung. */
-  get trainerSilenceLimitMs(): number {
-    return this.#trainer.silenceLimitMs;
-  }
-
-  set trainerSilenceLimitMs(ms: number) {
-    this.#trainer.silenceLimitMs = ms;
   }
 
   /** Longest a request to the server may stall before its try is given up and tried again (storage-client.ts). */
@@ -148,19 +118,20 @@ export class Session implements Classifier {
 
   /** Downloads the base (once per page) and starts the trainer worker on it. */
   chooseModel(record: ModelRecord, backend: BackendChoice): Promise<BackendReport> {
+    if (record.id !== this.model?.id) this.#machine.emit('model', record);
     this.model = record;
-    return this.#trainer.choose(record, backend);
+    return this.trainer.choose(record, backend);
   }
 
   describe(settings: RunSettingsInput): Promise<ModelSummary> {
-    return this.#trainer.describe(settings, this.dataset?.classes.length ?? 2);
+    return this.trainer.describe(settings, this.dataset?.classes.length ?? 2);
   }
 
   /** The first image of the dataset and nine augmented views of it, as training will see them. */
   async augmentationPreview(settings: RunSettingsInput): Promise<ImageBitmap[]> {
     const image = this.dataset?.images[0];
     if (!image) throw new Error('choose a dataset first');
-    return this.#trainer.previewAugmentation(await image.bytes(), image.imageId, settings.inputSize, DEFAULT_AUGMENTATION);
+    return this.trainer.previewAugmentation(await image.bytes(), image.imageId, settings.inputSize, DEFAULT_AUGMENTATION);
   }
 
   /** The run a start() would make (or continue): split, cache keys and identity. */
@@ -201,6 +172,8 @@ export class Session implements Classifier {
 
   /** Runs extraction (only what the cache lacks) and then training; resumes a run from its last checkpoint. */
   start(settings: PageSettings, resume: RunRecord | null = null): Promise<void> {
+    // The last classifier's TFLite builds would hold the trainer: they stop (classifier.ts).
+    this.#machine.emit('runStarting', null);
     const running = this.#run(settings, resume);
     this.#running = running;
     return running;
@@ -233,7 +206,7 @@ export class Session implements Classifier {
 
   async #train(plan: RunPlan, resume: boolean, signal: AbortSignal): Promise<void> {
     let kept = plan.run;
-    const outcome = await this.#trainer.train(plan, resume, (event) => {
+    const outcome = await this.trainer.train(plan, resume, (event) => {
       if (event.kind === 'epoch') {
         kept = withEpoch(kept, event.record.valAccuracy);
         // Only "Coming back" reads it: a record that fails to save does not stop the run.
@@ -246,19 +219,14 @@ export class Session implements Classifier {
     if (signal.aborted || !outcome.finished) return;
     this.#machine.emit('results', { history: outcome.history, evaluation: outcome.evaluation, inputSize: plan.run.settings.inputSize });
     this.#machine.to('done');
-    this.#prepareEngine(plan.record);
+    this.#machine.emit('classifier', plan.record);
     if (outcome.unsaved) this.#machine.emit('error', outcome.unsaved);
-  }
-
-  /** Ends one of the trainer's fine-tuning helpers as a crash would (tests: training goes on). */
-  terminateFineTuneHelper(index: number): Promise<void> {
-    return this.#trainer.terminateFineTuneHelper(index);
   }
 
   /** Extraction: stop handing out images. Training: stop after the current batch (resume restarts that epoch). */
   pause(): void {
     if (this.state === 'extracting') this.#extraction.pause();
-    else if (this.state === 'training') this.#trainer.stop();
+    else if (this.state === 'training') this.trainer.stop();
     else return;
     this.#machine.to('paused');
   }
@@ -285,7 +253,7 @@ export class Session implements Classifier {
 
   cancel(): void {
     this.#abort?.abort();
-    this.#trainer.stop();
+    this.trainer.stop();
     this.#machine.to('idle');
   }
 
@@ -312,10 +280,10 @@ export class Session implements Classifier {
    * 'results' event when they were saved with it.
    */
   async openResults(runId: string): Promise<SavedClassifier> {
-    const saved = await this.#trainer.useSaved(runId);
+    const saved = await this.trainer.useSaved(runId);
     if (!saved) throw new Error('this run’s classifier is no longer saved on this browser: train it again');
     if (saved.history && saved.evaluation) this.#machine.emit('results', { history: saved.history, evaluation: saved.evaluation, inputSize: saved.inputSize });
-    this.#prepareEngine(this.model);
+    if (this.model) this.#machine.emit('classifier', this.model);
     return saved;
   }
 
@@ -328,42 +296,7 @@ export class Session implements Classifier {
   async clearCache(): Promise<void> {
     await clearEverything();
     this.#runs.forget();
-    this.#engine.forget();
-    await this.#trainer.forgetClassifier();
-  }
-
-  /**
-   * Makes the newest classifier saved on this browser (by this page's model's runs or any other) ready for
-   * classify and export, so a visitor who comes back can use it without training again.
-   */
-  async restoreClassifier(): Promise<SavedClassifier | null> {
-    const [newest] = await listClassifiers();
-    const saved = newest ? await this.#trainer.useSaved(newest.runId) : null;
-    if (saved) this.#prepareEngine(this.model);
-    return saved;
-  }
-
-  /** The run whose classifier classify and export use (trained here, restored or opened), or null. */
-  get classifierRunId(): string | null {
-    return this.#trainer.classifierRunId;
-  }
-
-  classify(image: Blob): Promise<Classification[]> {
-    return this.#engine.classify(image);
-  }
-
-  /** Every class's probability for one camera frame (Live); the frame is transferred to a worker, which closes it. */
-  classifyFrame(frame: ImageBitmap): Promise<FrameClassification | null> {
-    return this.#engine.classifyFrame(frame);
-  }
-
-  exportModel(quantization: WeightQuantization): Promise<{ modelJson: string; weightsBin: ArrayBuffer }> {
-    return this.#trainer.exportModel(quantization);
-  }
-
-  /** The classifier as a .tflite file of `kind`, checked in LiteRT.js on the held-out images (tflite-export.ts). */
-  exportTflite(kind: TfliteKind): Promise<CheckedTflite> {
-    if (!this.model) throw new Error('choose a base model first');
-    return this.#engine.checkedTflite(kind, { model: this.model, dataset: this.dataset });
+    this.#machine.emit('classifier', null);
+    await this.trainer.forgetClassifier();
   }
 }

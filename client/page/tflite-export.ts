@@ -3,7 +3,7 @@
  * a LiteRT.js worker runs it on the held-out images, and only a file that runs, has the input and output its
  * README describes and is about as accurate as the TF.js model (tflite/verdict.ts) is zipped (model.tflite,
  * labels.txt, README.md). Images come from the dataset the classifier was trained on; nothing leaves the visitor's
- * computer.
+ * computer. A build whose signal aborts stops (its LiteRT.js check worker ends) and rejects with the reason.
  */
 import * as Comlink from 'comlink';
 import type { ModelRecord } from '../../shared/records';
@@ -26,6 +26,7 @@ export async function checkedTflite(
   dataset: DatasetChoice | null,
   model: ModelRecord,
   kind: TfliteKind,
+  signal: AbortSignal,
 ): Promise<CheckedTflite> {
   const ids = await trainer.tfliteImageIds();
   if (!ids) throw new Error('this classifier\'s training split is no longer stored on this browser: train it again to export TFLite');
@@ -38,6 +39,7 @@ export async function checkedTflite(
     images: await bytesOf(ids.check),
     labels: ids.check.map((id) => dataset.classes.indexOf(byId.get(id)!.class)),
   });
+  signal.throwIfAborted();
   const { signature, file } = prepared;
   const outcome = { kind, signature, fileBytes: file.byteLength, file, labels: prepared.labels, tfjsMsPerImage: prepared.check.tfjsMsPerImage };
   const checker = new SupervisedWorker<CheckWorkerApi>({
@@ -49,12 +51,14 @@ export async function checkedTflite(
     const copy = file.slice();
     const { inputs, count, labels, tfjsTop1 } = prepared.check;
     const request = { file: copy, inputs, inputType: signature.input.type, count, classes: prepared.labels.length, labels, tfjsTop1 };
-    const result = await checker.call(undefined, (remote) => remote.check(Comlink.transfer(request, [copy.buffer, inputs])));
+    const result = await checker.call(signal, (remote) => remote.check(Comlink.transfer(request, [copy.buffer, inputs])));
     const tfjsAccuracy = tfjsTop1.filter((top1, i) => top1 === labels[i]).length / Math.max(1, labels.length);
     const failure = checkFailure(result, signature, prepared.labels.length, tfjsAccuracy, labels.length);
     const zip = failure ? null : tfliteZip(file, { kind, signature, preprocessing: model.preprocessing, labels: prepared.labels });
     return { ...outcome, check: result, zip, failure };
   } catch (error) {
+    // Stopped (a new run started): no verdict, the caller drops it.
+    signal.throwIfAborted();
     return { ...outcome, check: null, zip: null, failure: `LiteRT.js could not run it: ${error instanceof Error ? error.message : String(error)}` };
   } finally {
     checker.terminate('checked');

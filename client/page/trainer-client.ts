@@ -198,12 +198,26 @@ export class TrainerClient implements Classifier {
     return this.#call((t) => t.exportModel(quantization));
   }
 
-  /** The calls a TFLite export makes (tflite-export.ts). */
-  get tflite(): TfliteTrainer {
+  /**
+   * The calls a TFLite export makes (tflite-export.ts). Once `signal` aborts, a call not yet begun rejects at its
+   * turn and the export under way stops at its next image, so a new run never waits behind them.
+   */
+  tflite(signal: AbortSignal): TfliteTrainer {
+    const stoppable = <T>(call: (trainer: Comlink.Remote<TrainWorkerApi>) => Promise<T>) =>
+      this.#call(async (trainer) => {
+        signal.throwIfAborted();
+        const stop = () => void this.#worker?.interrupt((t) => t.stopTflite());
+        signal.addEventListener('abort', stop, { once: true });
+        try {
+          return await call(trainer);
+        } finally {
+          signal.removeEventListener('abort', stop);
+        }
+      });
     // The casts undo Comlink's Remote, which turns a union result into a union of promises.
     return {
-      tfliteImageIds: () => this.#call((t) => t.tfliteImageIds()) as ReturnType<TfliteTrainer['tfliteImageIds']>,
-      exportTflite: (...args) => this.#call((t) => t.exportTflite(...args)) as ReturnType<TfliteTrainer['exportTflite']>,
+      tfliteImageIds: () => stoppable((t) => t.tfliteImageIds()) as ReturnType<TfliteTrainer['tfliteImageIds']>,
+      exportTflite: (...args) => stoppable((t) => t.exportTflite(...args)) as ReturnType<TfliteTrainer['exportTflite']>,
     };
   }
 }

@@ -88,7 +88,7 @@ async function openPage(browser: Chromium, origin = graft.origin): Promise<Page>
 
 /** The runtime line's "Classify & Live" item once the engine for the classifier in use is settled. */
 async function classifierEngine(page: Page): Promise<string> {
-  await within('choosing the classifier’s engine', 120_000, page.evaluate(() => window.graft.session.classifierEngineReady));
+  await within('choosing the classifier’s engine', 120_000, page.evaluate(() => window.graft.classifier.engineReady));
   return page.locator('#runtime-status .runtime-classifier').innerText();
 }
 const LITERT_LINE = /^Classify & Live: LiteRT\.js WASM · [^·]+ · 1 thread · (float32|int8) file/;
@@ -105,10 +105,10 @@ async function startLive(page: Page): Promise<void> {
   await page.evaluate(() => {
     const w = window as unknown as LiveWindow & { liveTrack?: MediaStreamTrack };
     Object.assign(w, { liveTops: [], maxInFlight: 0, notTransferred: 0 });
-    const { session } = window.graft;
-    const classifyFrame = session.classifyFrame.bind(session);
+    const { classifier } = window.graft;
+    const classifyFrame = classifier.classifyFrame.bind(classifier);
     let inFlight = 0;
-    session.classifyFrame = async (frame) => {
+    classifier.classifyFrame = async (frame) => {
       w.maxInFlight = Math.max(w.maxInFlight, ++inFlight);
       try {
         return await classifyFrame(frame);
@@ -239,7 +239,7 @@ it('without LiteRT.js (its files unreachable), the trainer’s TF.js classifier 
   const line = await classifierEngine(page);
   console.log(`Without LiteRT.js: ${line}`);
   expect(line).toMatch(/^Classify & Live: TF\.js in the trainer worker: \S.+/);
-  expect(await page.evaluate(() => window.graft.session.classifierEngine.engine)).toBe('tfjs');
+  expect(await page.evaluate(() => window.graft.classifier.engine.engine)).toBe('tfjs');
   await startLive(page);
   expect(share(await nextFrames(page), 'roses')).toBeGreaterThan(0.5);
   await page.getByRole('button', { name: 'Stop', exact: true }).click();

@@ -78,7 +78,7 @@ it('a trainer that dies mid-training ends the stage with a message, and Resume f
   const page = await chrome.context.newPage();
   await openGraft(page, `${graft.origin}/`);
   // A limit this test can wait for; still far above the gap between two batches here.
-  await page.evaluate((ms) => (window.graft.session.trainerSilenceLimitMs = ms), SILENCE_LIMIT_MS);
+  await page.evaluate((ms) => (window.graft.session.trainer.silenceLimitMs = ms), SILENCE_LIMIT_MS);
   await page.getByText('flowers-crash').first().click();
   await page.getByLabel('Head epochs').fill('3');
   await page.getByLabel('Fine-tune epochs').fill('2');
@@ -158,7 +158,7 @@ it('fine-tunes on two workers, one of them dying mid-epoch and replaced, and the
         const p = event.kind === 'batch' ? event.progress : null;
         if (killAt && !killed && p?.stage === 'fine-tune' && p.epoch === killAt.epoch && p.batch === killAt.batch) {
           killed = 'asked';
-          s.terminateFineTuneHelper(0).then(() => (killed = 'done'), (error: Error) => (killed = error.message));
+          s.trainer.terminateFineTuneHelper(0).then(() => (killed = 'done'), (error: Error) => (killed = error.message));
         }
       });
       await s.start({ ...settings, workers } as never);

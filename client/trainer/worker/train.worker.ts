@@ -63,6 +63,8 @@ interface Loaded {
 let loaded: Promise<Loaded> | null = null;
 let classifier: { model: tfl.LayersModel; classes: string[]; inputSize: number; runId: string; split: SplitAssignment | null } | null = null;
 let stopper: AbortController | null = null;
+/** The TFLite export in progress: stopTflite() ends it at its next image (a new run must not wait for it). */
+let tfliteStopper: AbortController | null = null;
 /** Stage 2's helper workers while a run that fine-tunes is on. */
 let helperPool: HelperPool | null = null;
 /**
@@ -334,12 +336,15 @@ const api = {
    * top-1 on each.
    */
   async exportTflite(kind: TfliteKind, calibration: Blob[], check: { images: Blob[]; labels: number[] }): Promise<PreparedTflite> {
+    // Before any await: a stopTflite() posted right after this call must find this export's controller.
+    const { signal } = (tfliteStopper = new AbortController());
     if (!classifier) throw new Error('train a classifier first');
     const { record } = await ready();
     const { model, classes, inputSize } = classifier;
     const pixelsOf = async (bytes: Blob) => resizeToSquare(await decodeImage(bytes, inputSize), inputSize);
     async function* calibrationBatches() {
       for (let i = 0; i < calibration.length; i += 16) {
+        signal.throwIfAborted();
         const pixels = await Promise.all(calibration.slice(i, i + 16).map(pixelsOf));
         const batch = tf.tidy(() => normalise(tf.stack(pixels), record.preprocessing) as tf.Tensor4D);
         tf.dispose(pixels);
@@ -353,12 +358,14 @@ const api = {
       preprocessing: record.preprocessing,
       calibration: kind === 'int8' ? calibrationBatches() : undefined,
     });
+    signal.throwIfAborted();
     const uint8 = exported.signature.input.type === 'uint8';
     const per = inputSize * inputSize * 3;
     const inputs = uint8 ? new Uint8Array(per * check.images.length) : new Float32Array(per * check.images.length);
     const tfjsTop1: number[] = [];
     let tfjsMs = 0;
     for (let i = 0; i < check.images.length; i++) {
+      signal.throwIfAborted();
       const pixels = await pixelsOf(check.images[i]);
       const [values, top1, ms] = tf.tidy(() => {
         const input = normalise(tf.expandDims(pixels), record.preprocessing);
@@ -381,6 +388,11 @@ const api = {
       check: { inputs: inputs.buffer as ArrayBuffer, count: check.images.length, labels: check.labels, tfjsTop1, tfjsMsPerImage: tfjsMs / Math.max(1, check.images.length) },
     };
     return Comlink.transfer(result, [exported.file.buffer as ArrayBuffer, result.check.inputs]);
+  },
+
+  /** Stops the TFLite export in progress at its next image: it rejects with the reason, and nothing of it is kept. */
+  stopTflite(): void {
+    tfliteStopper?.abort(new Error('the TFLite build was stopped'));
   },
 
   /** The image and nine augmented views as the training will see them, as bitmaps for the page. */

@@ -3,11 +3,11 @@ import type { Page } from 'playwright-core';
 import type { TfliteKind, TfliteSignature } from '../../../shared/trainer-messages';
 import type { MeasureWindow } from './measure-window';
 
-/** The trained classifier as session.exportModel('float32') gives it (model.json text and weights.bin bytes). */
+/** The trained classifier as classifier.exportModel('float32') gives it (model.json text and weights.bin bytes). */
 export async function exportFloat32(page: Page): Promise<{ modelJson: string; weightsBin: ArrayBuffer }> {
   const { modelJson, weightsBase64 } = await page.evaluate(async () => {
     const { measure } = window as unknown as MeasureWindow;
-    const { modelJson, weightsBin } = await measure.session.exportModel('float32');
+    const { modelJson, weightsBin } = await measure.classifier.exportModel('float32');
     return { modelJson, weightsBase64: await measure.toBase64(weightsBin) };
   });
   const bytes = Buffer.from(weightsBase64, 'base64');
@@ -30,7 +30,7 @@ export async function exportTflite(
 }> {
   const { zipBase64, fileBase64, ...rest } = await page.evaluate(async (kind) => {
     const { measure } = window as unknown as MeasureWindow;
-    const result = await measure.session.exportTflite(kind);
+    const result = await measure.classifier.exportTflite(kind);
     return {
       zipBase64: result.zip ? await measure.toBase64(result.zip as Uint8Array<ArrayBuffer>) : null,
       fileBase64: await measure.toBase64(result.file as Uint8Array<ArrayBuffer>),

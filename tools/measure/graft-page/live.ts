@@ -27,9 +27,9 @@ export function liveRun(page: Page, args: { seconds: number; warmUpFrames: numbe
     const video = document.createElement('video');
     video.muted = true;
     document.body.appendChild(video);
-    const { session } = w.measure;
-    await session.classifierEngineReady;
-    const live = new LiveClass(video, (frame) => session.classifyFrame(frame));
+    const { classifier } = w.measure;
+    await classifier.engineReady;
+    const live = new LiveClass(video, (frame) => classifier.classifyFrame(frame));
     const times: number[] = [];
     const workerMs: number[] = [];
     let shownFps: number | null = null;
@@ -54,7 +54,7 @@ export function liveRun(page: Page, args: { seconds: number; warmUpFrames: numbe
       if (stopped !== null) throw new Error(`Live stopped: ${stopped}`);
       const timed = workerMs.slice(from);
       const msPerFrame = timed.length > 0 ? timed.reduce((a, b) => a + b, 0) / timed.length : null;
-      return { frames: times.length - from, seconds: (performance.now() - started) / 1000, shownFps, msPerFrame, engine: session.classifierEngine.text };
+      return { frames: times.length - from, seconds: (performance.now() - started) / 1000, shownFps, msPerFrame, engine: classifier.engine.text };
     } finally {
       live.close();
       video.remove();

@@ -1,7 +1,7 @@
 /** A publication of the measure session's classifier, made in the page as a visitor makes one. */
 import type { Page } from 'playwright-core';
 import type { TfliteKind } from '../../../shared/trainer-messages';
-import type { Session } from '../../../client/page/session';
+import type { PageClassifier } from '../../../client/page/classifier';
 import type { Publisher } from '../../../client/page/publisher';
 import type { MeasureWindow } from './measure-window';
 
@@ -23,10 +23,10 @@ export interface PublishRun {
 export function publishRun(page: Page, args: { name: string; description: string }): Promise<PublishRun> {
   return page.evaluate(async ({ name, description }) => {
     const w = window as unknown as MeasureWindow;
-    const PublisherClass = w.graft.publisher.constructor as new (source: Session) => Publisher;
-    const { session } = w.measure;
+    const PublisherClass = w.graft.publisher.constructor as new (source: PageClassifier) => Publisher;
+    const { session, classifier } = w.measure;
     const storageRequests = session.requests;
-    const published = await new PublisherClass(session).publish({ name, description, examples: false, adminToken: null });
+    const published = await new PublisherClass(classifier).publish({ name, description, examples: false, adminToken: null });
     return { id: published.id, url: published.url, bytes: published.bytes, runs: published.runs, requests: published.requests + session.requests - storageRequests };
   }, args);
 }

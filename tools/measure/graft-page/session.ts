@@ -5,6 +5,7 @@
 import type { Page } from 'playwright-core';
 import type { BackendChoice, BackendReport } from '../../../shared/farm';
 import type { ModelRecord } from '../../../shared/records';
+import type { PageClassifier } from '../../../client/page/classifier';
 import type { Session } from '../../../client/page/session';
 import type { MeasureWindow } from './measure-window';
 
@@ -27,6 +28,7 @@ export function openSession(page: Page, args: { datasetId: string; modelId: stri
     const w = window as unknown as MeasureWindow;
     const SessionClass = w.graft.session.constructor as new () => Session;
     const session = new SessionClass();
+    const ClassifierClass = w.graft.classifier.constructor as new (session: Session) => PageClassifier;
     const toBase64 = (bytes: BlobPart) =>
       new Promise<string>((resolve, reject) => {
         const reader = new FileReader();
@@ -34,7 +36,7 @@ export function openSession(page: Page, args: { datasetId: string; modelId: stri
         reader.onerror = () => reject(reader.error);
         reader.readAsDataURL(new Blob([bytes]));
       });
-    const measure: MeasureWindow['measure'] = { session, stateTimes: [], extraction: null, results: null, error: null, toBase64 };
+    const measure: MeasureWindow['measure'] = { session, classifier: new ClassifierClass(session), stateTimes: [], extraction: null, results: null, error: null, toBase64 };
     w.measure = measure;
     const log = (line: string) => void w.graftMeasureLog(line);
     let lastExtractLog = 0;

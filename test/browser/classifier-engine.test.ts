@@ -1,0 +1,144 @@
+/**
+ * Which classifier answers Classify and Live after a run, as a visitor goes on: "Train again" clicked while the
+ * finished run's TFLite files are still being built stops that build (the new run does not queue behind it, and
+ * the old build's answer never comes), and the new run's classifier answers once it ends; choosing another base
+ * model without training sets the classifier aside (Classify and Live say there is none for this base yet), and
+ * choosing its own base again, whose results the page still shows, brings it back.
+ */
+import { join } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { launchChromium, type Chromium } from '../../tools/measure/chromium';
+import { within } from '../../tools/measure/within';
+import { openGraft } from '../support/browser';
+import { MODEL_V2_ID, SHARED, seededGraft, type SeededGraft } from '../support/graft-fixture';
+
+const CLASSES = ['daisy', 'roses'];
+const PER_CLASS = 15;
+const MODEL_V1_ID = 'mobilenet_v1_0.25_224';
+
+let graft: SeededGraft;
+let chrome: Chromium;
+let page: Page;
+
+/** What the page said, in order: its states, the classify engine's statuses, and the TFLite check workers it started. */
+interface EngineWindow {
+  said: string[];
+  trainedAgain: boolean;
+}
+
+beforeAll(async () => {
+  graft = await seededGraft([{ id: 'flowers-engine', source: 'flowers', perClass: Object.fromEntries(CLASSES.map((c) => [c, PER_CLASS])) }], {
+    extraModels: [join(SHARED, 'models', MODEL_V1_ID)],
+  });
+  chrome = await launchChromium();
+  page = await chrome.context.newPage();
+  await page.addInitScript(() => {
+    const w = window as unknown as EngineWindow;
+    Object.assign(w, { said: [], trainedAgain: false });
+    // Every worker the page starts by name: the TFLite check of a build is 'graft-tflite-check'.
+    const NativeWorker = window.Worker;
+    window.Worker = class extends NativeWorker {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        super(url, options);
+        if (options?.name === 'graft-tflite-check') w.said.push('tflite check started');
+      }
+    };
+  });
+  await openGraft(page, `${graft.origin}/`);
+}, 300_000);
+
+afterAll(async () => {
+  await chrome?.close();
+  await graft?.close();
+});
+
+/** The classify panel's "Choose an image…" button. */
+const chooseImage = () => page.locator('#classify').getByRole('button', { name: 'Choose an image…' });
+const said = () => page.evaluate(() => (window as unknown as EngineWindow).said);
+const engineReady = () => within('choosing the classifier’s engine', 180_000, page.evaluate(() => window.graft.classifier.engineReady));
+
+/** Classifies an unseen roses photo through the classify panel and returns the top class shown. */
+async function classifyPhoto(): Promise<string> {
+  const roses = join(SHARED, 'datasets/flowers/roses');
+  const unseen = (await readdir(roses)).sort()[PER_CLASS + 1];
+  await page.locator('#classify input[type=file]').setInputFiles(join(roses, unseen));
+  const top = page.locator('#classify .class-name').first();
+  await top.waitFor({ state: 'visible', timeout: 60_000 });
+  return (await top.innerText()).trim();
+}
+
+it('"Train again" at once stops the finished run’s TFLite build: the new run does not wait for it, and its own classifier answers', async () => {
+  await page.locator('#dataset-picker').getByText('flowers-engine').first().click();
+  await expect.poll(() => page.locator('#sample-grid img, #sample-grid canvas').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(CLASSES.length);
+  await page.locator(`#model-picker input[value="${MODEL_V2_ID}"]`).check();
+  await page.getByLabel('Head epochs', { exact: true }).fill('4');
+  await page.getByLabel('Batch size', { exact: true }).fill('8');
+  await page.getByLabel('Fine-tune epochs', { exact: true }).fill('0');
+  // The moment LiteRT.js answers with the finished run's float32 file, its int8 file's build begins: "Train again" then.
+  await page.evaluate(() => {
+    const w = window as unknown as EngineWindow;
+    const { session, classifier } = window.graft;
+    session.on('state', (s) => w.said.push(`state ${s}`));
+    session.on('error', (message) => w.said.push(`error: ${message}`));
+    classifier.on('status', (status) => {
+      w.said.push(`${status.engine}: ${status.text}`);
+      if (status.engine !== 'litert' || w.trainedAgain) return;
+      w.trainedAgain = true;
+      w.said.push('train again');
+      document.querySelector<HTMLButtonElement>('#controls button.primary')!.click();
+    });
+  });
+  await page.getByRole('button', { name: 'Start training' }).click();
+  // The first run, then the second (or an error).
+  const ended = async () => {
+    const log = await said();
+    return log.includes('state error') || log.filter((s) => s === 'state done').length === 2;
+  };
+  await expect.poll(ended, { timeout: 480_000, interval: 1000 }).toBe(true);
+  expect((await said()).filter((s) => s.startsWith('error: '))).toEqual([]);
+  await engineReady();
+  const log = await said();
+  console.log(log.join('\n'));
+  const again = log.indexOf('train again');
+  const secondDone = log.lastIndexOf('state done');
+  expect(again).toBeGreaterThan(0);
+  const whileTrainingAgain = log.slice(again, secondDone);
+  // The new run went through its stages...
+  expect(whileTrainingAgain).toContain('state training');
+  // ...and the first run's int8 build was stopped, not finished beside it: no TFLite check, no int8 answer.
+  expect(whileTrainingAgain).not.toContain('tflite check started');
+  expect(whileTrainingAgain.filter((s) => s.includes('int8'))).toEqual([]);
+  // The second run's classifier answers, on LiteRT.js once its file is built (float32, or int8 where it agrees).
+  expect(log.slice(secondDone).some((s) => s.startsWith('litert: '))).toBe(true);
+  expect(await page.locator('#runtime-status .runtime-classifier').innerText()).toMatch(/^Classify & Live: LiteRT\.js /);
+  expect(CLASSES).toContain(await classifyPhoto());
+}, 900_000);
+
+it('another base model chosen without training: Classify and Live say there is no classifier for it yet; its own base again brings it back', async () => {
+  await page.locator(`#model-picker input[value="${MODEL_V1_ID}"]`).check();
+  await expect.poll(() => chooseImage().isDisabled()).toBe(true);
+  expect(await page.locator('#classify').innerText()).toMatch(/No classifier for this base model yet/);
+  expect(await page.getByRole('button', { name: 'Start the camera' }).isDisabled()).toBe(true);
+  expect(await page.evaluate(() => window.graft.classifier.engine.engine)).toBe('none');
+  expect(await page.locator('#runtime-status .runtime-classifier').isHidden()).toBe(true);
+  // Asked anyway (a console, a test), it refuses rather than answer with the other base's classifier.
+  const photo = join(SHARED, 'datasets/flowers/roses', (await readdir(join(SHARED, 'datasets/flowers/roses'))).sort()[0]);
+  const refusal = await page.evaluate(async (bytes) => {
+    try {
+      await window.graft.classifier.classify(new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }));
+      return 'answered';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }, [...(await readFile(photo))]);
+  expect(refusal).toMatch(/no classifier for this base model yet/i);
+
+  // The run's own base again: the page still shows its results, so its classifier answers again.
+  await page.locator(`#model-picker input[value="${MODEL_V2_ID}"]`).check();
+  await expect.poll(() => chooseImage().isDisabled()).toBe(false);
+  await engineReady();
+  expect(await page.locator('#runtime-status .runtime-classifier').innerText()).toMatch(/^Classify & Live: LiteRT\.js /);
+  expect(CLASSES).toContain(await classifyPhoto());
+});
