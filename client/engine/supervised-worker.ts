@@ -40,7 +40,7 @@ export const MAX_DEATHS = 3;
 /** Fresh workers a start is tried on before calls fail with WorkerStartError. */
 export const START_ATTEMPTS = 3;
 /** Generous: a slow machine shared with other work must not look hung. */
-const START_LIMIT_MS = 90_000;
+export const START_LIMIT_MS = 90_000;
 const CALL_LIMIT_MS = 180_000;
 
 export interface SupervisedWorkerOptions<Api extends object> {

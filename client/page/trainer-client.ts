@@ -20,7 +20,7 @@ import type {
   WeightQuantization,
 } from '../../shared/trainer-messages';
 import type { TrainSettings } from '../../shared/training';
-import { SupervisedWorker, WorkerDiedError } from '../engine/supervised-worker';
+import { START_LIMIT_MS, SupervisedWorker, WorkerDiedError } from '../engine/supervised-worker';
 import { threadsPerWorker } from '../farm/farm';
 import type { TrainWorkerApi } from '../trainer/worker/train.worker';
 import type { ModelDownloads } from './model-downloads';
@@ -56,6 +56,8 @@ export class TrainerLostError extends Error {
 export class TrainerClient implements Classifier {
   /** Longest the trainer may train without a progress event before it counts as dead or hung. */
   silenceLimitMs = TRAINER_SILENCE_LIMIT_MS;
+  /** Longest one start of a trainer may take before it is replaced (read when the trainer is made). */
+  startLimitMs = START_LIMIT_MS;
   #worker: SupervisedWorker<TrainWorkerApi> | null = null;
   #report: BackendReport | null = null;
   /** The choice in progress (download, start): calls made meanwhile wait for it. */
@@ -85,6 +87,7 @@ export class TrainerClient implements Classifier {
       this.#worker = new SupervisedWorker<TrainWorkerApi>({
         name: TRAINER_NAME,
         spawn: spawnTrainer,
+        startLimitMs: this.startLimitMs,
         start: { backend: { backend, threads: threadsPerWorker(1) }, run: (remote, request) => remote.init({ ...request, artifacts, record }) },
         // Every (re)start: the saved classifier it held comes back, and the page is told what it runs on.
         onStarted: async (report, remote, failures) => {

@@ -13,7 +13,7 @@ import { DB_NAME, DB_VERSION } from '../../client/cache/schema';
 import type { ModelRecord } from '../../shared/records';
 import { launchChromium, type Chromium } from '../../tools/measure/chromium';
 import { within } from '../../tools/measure/within';
-import { graftReady } from '../support/browser';
+import { graftReady, pageWithLimits } from '../support/browser';
 import { seededGraft, type SeededGraft } from '../support/graft-fixture';
 
 const TRIES = RETRY_DELAYS_MS.length + 1;
@@ -38,26 +38,6 @@ afterAll(async () => {
 });
 
 const errorBanner = (page: Page) => page.locator('#banner [role=alert]');
-
-/**
- * A new page whose requests give a stalled try up after STALL_LIMIT_MS: the limit is set as the page makes its
- * session (window.graft), before the start's first request to the server.
- */
-async function pageWithStallLimit(): Promise<Page> {
-  const page = await chrome.context.newPage();
-  await page.addInitScript((ms) => {
-    let graft: Window['graft'] | undefined;
-    Object.defineProperty(window, 'graft', {
-      configurable: true,
-      get: () => graft,
-      set: (value: Window['graft']) => {
-        value.session.requestStallLimitMs = ms;
-        graft = value;
-      },
-    });
-  }, STALL_LIMIT_MS);
-  return page;
-}
 
 /** A page of Graft's origin that is not Graft (a JSON response), where the test opens the database itself. */
 async function plainTab(): Promise<Page> {
@@ -103,7 +83,7 @@ it('says an older tab blocks the database, and goes on once it is closed', async
 });
 
 it('names the catalog request that hangs once its tries are spent', async () => {
-  const page = await pageWithStallLimit();
+  const page = await pageWithLimits(chrome.context, { requestStallMs: STALL_LIMIT_MS });
   let tries = 0;
   // Never answered.
   await page.route('**/api/models', () => void tries++);
@@ -119,7 +99,7 @@ it('names the catalog request that hangs once its tries are spent', async () => 
 });
 
 it('tries a catalog request again when its first try hangs, and goes on without a word', async () => {
-  const page = await pageWithStallLimit();
+  const page = await pageWithLimits(chrome.context, { requestStallMs: STALL_LIMIT_MS });
   let tries = 0;
   await page.route('**/api/models', (route) => (++tries === 1 ? undefined : route.continue()));
   await page.goto(`${graft.origin}/`);
@@ -131,7 +111,7 @@ it('tries a catalog request again when its first try hangs, and goes on without 
 });
 
 it('names the base model whose download hangs', async () => {
-  const page = await pageWithStallLimit();
+  const page = await pageWithLimits(chrome.context, { requestStallMs: STALL_LIMIT_MS });
   await page.route('**/model.json', () => undefined);
   await page.goto(`${graft.origin}/`);
   await expect

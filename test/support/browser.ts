@@ -2,7 +2,7 @@
  * The bounded waits the browser tests use on Graft's page (`graftReady`, `openGraft`; `within` and the Chromium
  * launcher are the tools' own, tools/measure/).
  */
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { within } from '../../tools/measure/within';
 
 /** Longest the page's start may take: above the trainer's 90 s start limit, with room for a retry. */
@@ -26,4 +26,33 @@ export async function graftReady(page: Page): Promise<void> {
 export async function openGraft(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await graftReady(page);
+}
+
+/** Limits a test lowers so that what it holds back is given up in seconds; absent ones keep the product's. */
+export interface PageLimits {
+  /** A stalled request's try (session.requestStallLimitMs; the product's 10 s). */
+  requestStallMs?: number;
+  /** One start of the trainer (session.trainer.startLimitMs; the product's 90 s). */
+  trainerStartMs?: number;
+}
+
+/**
+ * A new page whose Graft runs with `limits`: they are set as the page makes its session (window.graft), before the
+ * start's first request and before the trainer is made.
+ */
+export async function pageWithLimits(context: BrowserContext, limits: PageLimits): Promise<Page> {
+  const page = await context.newPage();
+  await page.addInitScript((given: PageLimits) => {
+    let graft: Window['graft'] | undefined;
+    Object.defineProperty(window, 'graft', {
+      configurable: true,
+      get: () => graft,
+      set: (value: Window['graft']) => {
+        if (given.requestStallMs !== undefined) value.session.requestStallLimitMs = given.requestStallMs;
+        if (given.trainerStartMs !== undefined) value.session.trainer.startLimitMs = given.trainerStartMs;
+        graft = value;
+      },
+    });
+  }, limits);
+  return page;
 }
