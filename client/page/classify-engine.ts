@@ -27,7 +27,7 @@ export const PROBE_TOLERANCE = 1e-3;
 export interface EngineStatus {
   /** none: no classifier yet. */
   engine: 'litert' | 'tfjs' | 'none';
-  /** e.g. "LiteRT.js WASM · relaxed SIMD · 1 thread · float32 file" or "TF.js in the trainer worker: <why>". */
+  /** e.g. "LiteRT.js WASM · relaxed SIMD · 1 thread · float32 file" or "TF.js in the trainer worker (<why>)". */
   text: string;
 }
 
@@ -45,7 +45,7 @@ export interface EngineContext {
   dataset: DatasetChoice | null;
 }
 
-const onTrainer = (why: string): EngineStatus => ({ engine: 'tfjs', text: `TF.js in the trainer worker: ${why}` });
+const onTrainer = (why: string): EngineStatus => ({ engine: 'tfjs', text: `TF.js in the trainer worker (${why})` });
 const NO_CLASSIFIER: EngineStatus = { engine: 'none', text: 'no classifier yet' };
 const BUILDING = 'until the classifier’s TFLite file is built and checked';
 

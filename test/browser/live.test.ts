@@ -238,7 +238,7 @@ it('without LiteRT.js (its files unreachable), the trainer’s TF.js classifier 
   const page = await openPage(browser);
   const line = await classifierEngine(page);
   console.log(`Without LiteRT.js: ${line}`);
-  expect(line).toMatch(/^Classify & Live: TF\.js in the trainer worker: \S.+/);
+  expect(line).toMatch(/^Classify & Live: TF\.js in the trainer worker \(\S.+\)$/);
   expect(await page.evaluate(() => window.graft.classifier.engine.engine)).toBe('tfjs');
   await startLive(page);
   expect(share(await nextFrames(page), 'roses')).toBeGreaterThan(0.5);
