@@ -268,18 +268,25 @@ export class Session {
       throw new Error('this run trained on a dropped folder: drop the same folder again, then resume');
     }
     if (this.dataset?.id !== run.datasetId) await this.chooseDataset(run.datasetId);
+    await this.#chooseModelOf(run);
+    return run;
+  }
+
+  /** The base model `run` trained on, chosen again: its classifier answers only on its own base. */
+  async #chooseModelOf(run: RunRecord): Promise<void> {
     const { models } = await this.catalog();
     const record = models.find((m) => m.id === run.modelId);
     if (!record) throw new Error(`the base model ${run.modelId} is no longer on this server`);
     await this.chooseModel(record, run.settings.backend);
-    return run;
   }
 
   /**
-   * A finished run's saved classifier, ready for classify and export; its curves and results come as a
-   * 'results' event when they were saved with it.
+   * A finished run's saved classifier on its own base model (chosen again), ready for classify and export; its curves
+   * and results come as a 'results' event when they were saved with it.
    */
   async openResults(runId: string): Promise<SavedClassifier> {
+    const run = await this.#runs.load(runId);
+    if (run) await this.#chooseModelOf(run);
     const saved = await this.trainer.useSaved(runId);
     if (!saved) throw new Error('this run’s classifier is no longer saved on this browser: train it again');
     if (saved.history && saved.evaluation) this.#machine.emit('results', { history: saved.history, evaluation: saved.evaluation, inputSize: saved.inputSize });

@@ -142,3 +142,28 @@ it('another base model chosen without training: Classify and Live say there is n
   expect(await page.locator('#runtime-status .runtime-classifier').innerText()).toMatch(/^Classify & Live: LiteRT\.js /);
   expect(CLASSES).toContain(await classifyPhoto());
 });
+
+it('"Open results" of a run on another base than the one chosen brings back that run’s base with its classifier', async () => {
+  const roses = join(SHARED, 'datasets/flowers/roses');
+  const photo = [...(await readFile(join(roses, (await readdir(roses)).sort()[PER_CLASS + 2])))];
+  /** The classifier's answer for one unseen roses photo, asked the way the panel asks it. */
+  const answer = () =>
+    page.evaluate(async (bytes) => {
+      const [top] = await window.graft.classifier.classify(new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }));
+      return top;
+    }, photo);
+  const before = await answer();
+  await page.locator(`#model-picker input[value="${MODEL_V1_ID}"]`).check();
+  await expect.poll(() => chooseImage().isDisabled()).toBe(true);
+
+  await page.getByRole('button', { name: /^Open results of flowers-engine/ }).first().click();
+  // The run's own base is chosen again, in the picker and in the session, and its classifier answers as before.
+  await expect.poll(() => chooseImage().isDisabled(), { timeout: 60_000 }).toBe(false);
+  expect(await page.evaluate(() => window.graft.session.model?.id)).toBe(MODEL_V2_ID);
+  expect(await page.locator(`#model-picker input[value="${MODEL_V2_ID}"]`).isChecked()).toBe(true);
+  await engineReady();
+  const after = await answer();
+  expect(after.className).toBe(before.className);
+  // The same classifier on the same base (its float32 or int8 file): the same answer within quantization's error.
+  expect(Math.abs(after.probability - before.probability)).toBeLessThan(0.05);
+});
