@@ -52,7 +52,7 @@ it(`starts the trainer's backend on ${FRESH_LOADS} fresh loads in a row`, async 
       await page.goto(`${graft.origin}/`, NAVIGATION);
       // Ready means the base model is downloaded and the trainer's backend has started (or said why not).
       await page.waitForFunction(() => window.graft.ready.then(() => true), { timeout: 120_000 });
-      expect(await runtimeText(page)).toMatch(/Backend: WASM · SIMD/);
+      expect(await runtimeText(page)).toMatch(/Training: TF\.js WASM · SIMD/);
     } finally {
       await firefox.close();
     }

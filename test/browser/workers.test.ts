@@ -72,7 +72,7 @@ it('a trainer whose start never finishes is replaced after the time limit, and t
   await openGraft(page, `${graft.origin}/`);
   expect(stalled).toBe(true);
   expect(await infoBanner(page)).toBe(`The trainer was restarted after its start failed (it did not start within ${TRAINER_START_LIMIT_MS / 1000} s): it runs on WASM now.`);
-  expect(await page.locator('#runtime-status').innerText()).toContain('Backend: WASM · SIMD');
+  expect(await page.locator('#runtime-status').innerText()).toContain('Training: TF.js WASM · SIMD');
   expect(await errorBanner(page)).toBe('');
   await page.close();
 });

@@ -1,6 +1,7 @@
 /**
- * The header's runtime line: whether the page is cross-origin isolated (WASM threads need it), which backend the
- * workers run on, and which engine classifies photos and Live's frames (and why, when it is not LiteRT.js).
+ * The header's runtime line: whether the page is cross-origin isolated (WASM threads need it), which TF.js backend
+ * training runs on (the farm's engine per worker is in the workers table), and which engine classifies photos and
+ * Live's frames (and why, when it is not LiteRT.js).
  */
 import type { BackendReport } from '../../../shared/farm';
 import { describeBackend } from '../text/backend-text';
@@ -28,7 +29,7 @@ export function mountRuntimeStatus(el: HTMLElement): RuntimeStatus {
           'li',
           { class: backend ? 'ok' : '' },
           h('span', { class: 'dot', attrs: { 'aria-hidden': 'true' } }),
-          backend ? `Backend: ${describeBackend(backend)}` : 'Backend: not started',
+          backend ? `Training: TF.js ${describeBackend(backend)}` : 'Training: not started',
           workers ? ` · ${workers} ${workers === 1 ? 'worker' : 'workers'}` : '',
         ),
         classifier,
