@@ -50,6 +50,9 @@ describe('format', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatPercent(0.9219)).toBe('92.2%');
     expect(formatDuration(4.1)).toBe('4.1 s');
+    // A head epoch on a small dataset: its time, not "0.0 s".
+    expect(formatDuration(0.043)).toBe('43 ms');
+    expect(formatDuration(0.96)).toBe('960 ms');
     expect(formatDuration(200)).toBe('3 min 20 s');
     expect(formatDuration(3 * 3600 + 5 * 60)).toBe('3 h 05 min');
     expect(plural(1, 'image')).toBe('1 image');

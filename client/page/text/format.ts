@@ -31,9 +31,10 @@ export function formatPercent(fraction: number, digits = 1): string {
   return `${(fraction * 100).toFixed(digits)}%`;
 }
 
-/** Seconds as "45 s", "3 min 20 s", "1 h 05 min"; for ETAs and epoch times. */
+/** Seconds as "43 ms", "4.1 s", "45 s", "3 min 20 s", "1 h 05 min"; for ETAs and epoch times. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  if (seconds < 0.995) return `${Math.round(seconds * 1000)} ms`;
   if (seconds < 10) return `${seconds.toFixed(1)} s`;
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
