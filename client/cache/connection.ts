@@ -9,6 +9,9 @@ import { CACHE_STORES, DB_NAME, DB_VERSION, upgrade, type CacheStoreName, type G
 
 let dbPromise: Promise<GraftDatabase> | null = null;
 let blockedListener: (() => void) | null = null;
+let slowListener: (() => void) | null = null;
+/** An open that has neither finished nor been blocked by now is said (onOpenSlow); it normally takes milliseconds. */
+export const SLOW_OPEN_MS = 10_000;
 
 /**
  * What runs when this context's upgrade waits for an older Graft tab that keeps the database open (one that
@@ -19,11 +22,22 @@ export function onUpgradeBlocked(listener: (() => void) | null): void {
   blockedListener = listener;
 }
 
+/**
+ * What runs when this context's open has neither finished nor been blocked after SLOW_OPEN_MS: the browser holds it
+ * without a word, e.g. behind another tab's long upgrade. The open goes on and completes by itself.
+ */
+export function onOpenSlow(listener: (() => void) | null): void {
+  slowListener = listener;
+}
+
 /** This context's connection, opened (and upgraded) on first use. */
 export function getDB(): Promise<GraftDatabase> {
-  dbPromise ??= openDB<GraftDB>(DB_NAME, DB_VERSION, {
+  if (dbPromise) return dbPromise;
+  const slow = setTimeout(() => slowListener?.(), SLOW_OPEN_MS);
+  dbPromise = openDB<GraftDB>(DB_NAME, DB_VERSION, {
     upgrade,
     blocked() {
+      clearTimeout(slow);
       if (blockedListener) blockedListener();
       else console.warn('Graft: another tab holds an older version of the cache open; close it to continue.');
     },
@@ -39,9 +53,13 @@ export function getDB(): Promise<GraftDatabase> {
   });
   const opening = dbPromise;
   // A failed open must not stick: the next call tries again.
-  opening.catch(() => {
-    if (dbPromise === opening) dbPromise = null;
-  });
+  opening.then(
+    () => clearTimeout(slow),
+    () => {
+      clearTimeout(slow);
+      if (dbPromise === opening) dbPromise = null;
+    },
+  );
   return opening;
 }
 

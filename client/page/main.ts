@@ -8,7 +8,7 @@
 import './styles.css';
 import type { ModelRecord } from '../../shared/records';
 import type { RunRecord } from '../../shared/run-record';
-import { getDB, onUpgradeBlocked } from '../cache/connection';
+import { SLOW_OPEN_MS, getDB, onOpenSlow, onUpgradeBlocked } from '../cache/connection';
 import { DEFAULT_SETTINGS } from '../trainer/settings';
 import { connectComingBack } from './coming-back-controller';
 import { connectDatasets } from './dataset-controller';
@@ -197,13 +197,20 @@ onUpgradeBlocked(() => {
   banner.showError('Graft is open in another tab with an older version: close it. This page goes on once it is closed.');
   void getDB().then(banner.clear, () => undefined);
 });
+// Said while the browser holds the database's open without a word (another tab's long upgrade), taken back once open.
+onOpenSlow(() => {
+  banner.showError(
+    `The browser has not opened Graft's storage (IndexedDB) within ${SLOW_OPEN_MS / 1000} s: another tab may be upgrading it. This page goes on once it opens; if it stays, close other Graft tabs or restart the browser.`,
+  );
+  void getDB().then(banner.clear, () => undefined);
+});
 
 /**
  * The page's start, one step after another (each awaited, each its own function): the visitor's own classes (a
  * failure is shown and the rest goes on), the server's catalog, the first base model, what this browser holds,
  * and the last trained classifier, which classifies and exports at once without training again. It never asks
  * the browser to keep its storage: a large run's Start or the visitor does (storage-persistence.ts). No step waits
- * silently: a database open blocked by an older tab says so (above), and a request to the server that stalls is
+ * silently: a database open blocked by an older tab, or held without a word, says so (above), and a request to the server that stalls is
  * tried again and then named in the banner (storage-client.ts: STALL_MS, RETRY_DELAYS_MS).
  */
 async function boot(): Promise<void> {

@@ -1,14 +1,16 @@
 /**
  * The page's start never waits silently, in headless Chromium against the real `wrangler dev`: each step is held
  * back and the page says what it waits for. A tab holding an older version of the database open blocks the
- * upgrade: the page says to close it, and goes on once it is closed. A Graft tab steps aside for a newer version's
- * upgrade (connection.ts closes on `versionchange`), so the newer tab is not blocked. A catalog or model request that hangs (page.route never answers) is tried again, and named
- * once its tries are spent; one that answers on a later try goes on without a word. Those pages give a stalled try
+ * upgrade: the page says to close it, and goes on once it is closed. An open the browser holds without a word (behind
+ * another tab's long upgrade) is said after SLOW_OPEN_MS, and taken back once it opens. A Graft tab steps aside for a
+ * newer version's upgrade (connection.ts closes on `versionchange`), so the newer tab is not blocked. A catalog or
+ * model request that hangs (page.route never answers) is tried again, and named once its tries are spent; one that answers on a later try goes on without a word. Those pages give a stalled try
  * up after STALL_LIMIT_MS instead of the product's STALL_MS: the same tries, pauses and messages, in seconds.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RETRY_DELAYS_MS } from '../../client/api/storage-client';
+import { SLOW_OPEN_MS } from '../../client/cache/connection';
 import { DB_NAME, DB_VERSION } from '../../client/cache/schema';
 import type { ModelRecord } from '../../shared/records';
 import { launchChromium, type Chromium } from '../../tools/measure/chromium';
@@ -79,6 +81,51 @@ it('says an older tab blocks the database, and goes on once it is closed', async
   await graftReady(page);
   await expect.poll(() => errorBanner(page).innerText(), { timeout: 30_000 }).toBe('');
   await older.close();
+  await page.close();
+});
+
+it('says the database has not opened while another tab holds a long upgrade, and goes on once it ends', async () => {
+  const upgrading = await plainTab();
+  // Another tab upgrades the database and keeps its upgrade going (a request after each answer) until released,
+  // then gives it up: the browser queues this page's open behind it without a "blocked" event.
+  await within(
+    "the other tab's upgrade to begin",
+    30_000,
+    upgrading.evaluate(
+      ({ name, version }) =>
+        new Promise<void>((resolve) => {
+          const state = window as unknown as { released: boolean };
+          state.released = false;
+          const request = indexedDB.open(name, version + 1);
+          request.onupgradeneeded = () => {
+            const upgrade = request.transaction!;
+            // A store to keep asking (made here when the database is new: the abort takes it away again).
+            const names = upgrade.objectStoreNames;
+            const store = names.length > 0 ? upgrade.objectStore(names[0]) : request.result.createObjectStore('held');
+            const keepGoing = () => {
+              if (state.released) return upgrade.abort();
+              store.count().onsuccess = keepGoing;
+            };
+            keepGoing();
+            resolve();
+          };
+          request.onerror = () => undefined;
+        }),
+      { name: DB_NAME, version: DB_VERSION },
+    ),
+  );
+
+  const page = await chrome.context.newPage();
+  await page.goto(`${graft.origin}/`);
+  await expect
+    .poll(() => errorBanner(page).innerText(), { timeout: SLOW_OPEN_MS + 60_000 })
+    .toContain(`The browser has not opened Graft's storage (IndexedDB) within ${SLOW_OPEN_MS / 1000} s`);
+
+  await upgrading.evaluate(() => ((window as unknown as { released: boolean }).released = true));
+  await graftReady(page);
+  await expect.poll(() => errorBanner(page).innerText(), { timeout: 30_000 }).toBe('');
+  expect(await page.evaluate(() => window.graft.session.state)).toBe('idle');
+  await upgrading.close();
   await page.close();
 });
 
