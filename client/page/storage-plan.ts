@@ -43,6 +43,12 @@ export interface StoragePlan {
 const RECORD_OVERHEAD = 512;
 /** Estimates are this much above the sum of the parts: IndexedDB keeps more than the values. */
 const MARGIN = 1.1;
+/**
+ * After the cache ran short unannounced (`failed` not empty), a plan uses at most this share of the space the browser
+ * says freed: its count after the deletes proved generous once (a run planned 34 MB into 35 MB "free", and a
+ * checkpoint then did not fit).
+ */
+const SHARE_AFTER_SHORTAGE = 0.8;
 
 const CUT_BYTES_PER_VALUE: Record<Exclude<CutStorage, 'none'>, number> = { float16: 2, uint8: 1 };
 
@@ -62,12 +68,13 @@ export function bytesNeeded(footprint: RunFootprint, cut: CutStorage): number {
  * The best run that fits in `available` bytes: float16 cut activations, else uint8 (half their size, error
  * at most 1.2e-2), else the head only (the trainer cannot fine-tune without cached cut activations).
  * Without fine-tuning (`footprint.cutSize` 0) there is nothing to choose. `failed` lists what already ran
- * out of space: it is not chosen again.
+ * out of space: it is not chosen again, and what is chosen keeps a reserve (SHARE_AFTER_SHORTAGE).
  */
 export function chooseStorage(footprint: RunFootprint, available: number | null, failed: CutStorage[] = []): StoragePlan {
   const options = (['float16', 'uint8'] as const).filter((cut) => footprint.cutSize > 0 && !failed.includes(cut));
   const free = available === null ? 'free space unknown' : `${formatBytes(available)} free`;
-  const fits = (cut: CutStorage) => available === null || bytesNeeded(footprint, cut) <= available;
+  const usable = available === null ? null : failed.length > 0 ? available * SHARE_AFTER_SHORTAGE : available;
+  const fits = (cut: CutStorage) => usable === null || bytesNeeded(footprint, cut) <= usable;
   const chosen: CutStorage = options.find(fits) ?? 'none';
   const bytes = bytesNeeded(footprint, chosen);
   const plan = { cut: chosen, bytes, available, degraded: footprint.cutSize > 0 && chosen !== 'float16' };

@@ -60,6 +60,18 @@ describe('storage plan', () => {
     expect(plan.message).toMatch(/Even that may run short: then it trains on the images whose features fit\.$/);
   });
 
+  it('after the cache ran short unannounced, plans with a fifth of the space that freed in reserve', () => {
+    // The browser's count of what freed proved generous once (a checkpoint then did not fit): a run that would use
+    // all but 5% of it is not chosen, one that leaves the reserve is, and the visitor is told the free space measured.
+    const uint8 = bytesNeeded(issueRun, 'uint8');
+    const tight = chooseStorage(issueRun, uint8 * 1.05, ['float16']);
+    expect(tight.cut).toBe('none');
+    expect(tight.message).toContain(`(${formatBytes(uint8 * 1.05)} free)`);
+    expect(chooseStorage(issueRun, uint8 * 1.3, ['float16']).cut).toBe('uint8');
+    // Before any shortage, the estimate is trusted as it is.
+    expect(chooseStorage(issueRun, bytesNeeded(issueRun, 'float16') * 1.05).cut).toBe('float16');
+  });
+
   it('keeps the full run where the browser does not say how much is free', () => {
     const plan = chooseStorage(issueRun, null);
     expect(plan.cut).toBe('float16');
