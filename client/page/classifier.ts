@@ -60,9 +60,15 @@ export class PageClassifier implements Classifier, PublicationSource {
     this.#emit('aside', null);
   }
 
+  /** The base model id of the newest classifier saved on this browser (null: none, or its run is unknown). */
+  async newestBaseId(): Promise<string | null> {
+    const [newest] = await listClassifiers();
+    return newest ? ((await this.#session.loadRun(newest.runId))?.modelId ?? null) : null;
+  }
+
   /**
-   * Makes the newest classifier saved on this browser (by this page's model's runs or any other) ready for
-   * classify and export, so a visitor who comes back can use it without training again.
+   * Makes the newest classifier saved on this browser ready for classify and export on the base chosen now (its
+   * own, chosen first: newestBaseId), so a visitor who comes back can use it without training again.
    */
   async restoreNewest(): Promise<SavedClassifier | null> {
     const [newest] = await listClassifiers();

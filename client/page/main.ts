@@ -169,7 +169,7 @@ async function refreshPreview(): Promise<void> {
 /** Shows a saved run's settings, model and dataset (a dropped folder must be dropped again: the session says so). */
 async function showRun(run: RunRecord): Promise<void> {
   settingsForm.setValues(run.settings);
-  modelPicker.update(models, run.modelId);
+  await chooseModel(run.modelId);
   if (!isDroppedFolderId(run.datasetId) && session.dataset?.id !== run.datasetId) {
     await datasets.chooseData(() => session.chooseDataset(run.datasetId), run.datasetId);
   }
@@ -238,8 +238,13 @@ async function loadCatalog(): Promise<void> {
 
 async function restoreClassifier(): Promise<void> {
   if (models.length === 0) return;
+  // A classifier answers only on the base it was trained on: that base is chosen first.
+  const base = await classifier.newestBaseId();
+  if (base && base !== session.model?.id) await chooseModel(base);
+  // Its base is no longer on the server (or did not start): it is kept, not restored onto another base.
+  if (base && base !== session.model?.id) return;
   const restored = await classifier.restoreNewest();
-  if (restored) showClassifier({ classes: restored.classes, inputSize: restored.inputSize, preprocessing: models[0].preprocessing });
+  if (restored && session.model) showClassifier({ classes: restored.classes, inputSize: restored.inputSize, preprocessing: session.model.preprocessing });
 }
 
 // This browser's publications are listed beside the start: they need nothing of the server.

@@ -167,3 +167,27 @@ it('"Open results" of a run on another base than the one chosen brings back that
   // The same classifier on the same base (its float32 or int8 file): the same answer within quantization's error.
   expect(Math.abs(after.probability - before.probability)).toBeLessThan(0.05);
 });
+
+it('a visit after the run restores the newest classifier on its own base, whichever base the page starts on', async () => {
+  const roses = join(SHARED, 'datasets/flowers/roses');
+  const photo = [...(await readFile(join(roses, (await readdir(roses)).sort()[PER_CLASS + 2])))];
+  const answer = (on: Page) =>
+    on.evaluate(async (bytes) => {
+      const [top] = await window.graft.classifier.classify(new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }));
+      return top;
+    }, photo);
+  const before = await answer(page);
+  const starts = (await (await fetch(`${graft.origin}/api/models`)).json()) as { id: string }[];
+  console.log(`the page starts on ${starts[0].id}; the newest classifier is on ${MODEL_V2_ID}`);
+
+  const next = await chrome.context.newPage();
+  await openGraft(next, `${graft.origin}/`);
+  await within('the restored classifier’s engine', 180_000, next.evaluate(() => window.graft.classifier.engineReady));
+  expect(await next.evaluate(() => window.graft.session.model?.id)).toBe(MODEL_V2_ID);
+  expect(await next.locator(`#model-picker input[value="${MODEL_V2_ID}"]`).isChecked()).toBe(true);
+  expect(await next.locator('#classify').getByRole('button', { name: 'Choose an image…' }).isDisabled()).toBe(false);
+  const after = await answer(next);
+  expect(after.className).toBe(before.className);
+  expect(Math.abs(after.probability - before.probability)).toBeLessThan(0.05);
+  await next.close();
+});
