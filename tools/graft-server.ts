@@ -1,6 +1,7 @@
 /**
- * Test, eval and bench harness: runs the real Graft (`wrangler dev`: the built page plus the API over a
- * local R2) on a free port with its own state folder, and stops it with every process it started.
+ * Test, eval and bench harness: runs the real Graft (tools/serve.ts, wrangler's dev environment: the built page
+ * plus the API over a local R2) on a free port with its own state folder, and stops it with every process it
+ * started.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface GraftServerOptions {
-  /** State folder, as in `wrangler dev --persist-to` (its R2 lives in <persistTo>/v3). */
+  /** State folder, as `wrangler dev --persist-to` takes it (its R2 lives in <persistTo>/v3). */
   persistTo: string;
   /** 0 or undefined: a free port. */
   port?: number;
@@ -51,17 +52,15 @@ export async function freePort(): Promise<number> {
 
 export async function startGraft(options: GraftServerOptions): Promise<GraftServer> {
   if (!existsSync(join(REPO_ROOT, 'dist', 'client'))) {
-    throw new Error('dist/client is missing: wrangler dev serves the built page from it. Run `npx vite build` first.');
+    throw new Error('dist/client is missing: the server serves the built page from it. Run `npx vite build` first.');
   }
   // Port 0: workerd binds a port the OS picks, so servers started at once (tests, other checkouts) never race for
   // one that a probe found free a moment earlier. The origin is read from wrangler's "Ready on" line.
   const args = [
-    'wrangler', 'dev',
+    'tsx', 'tools/serve.ts',
     '--ip', '127.0.0.1',
     '--port', String(options.port ?? 0),
-    '--inspector-port', '0',
     '--persist-to', resolve(options.persistTo),
-    '--show-interactive-dev-session=false',
     ...(options.adminToken ? ['--var', `GRAFT_ADMIN_TOKEN:${options.adminToken}`] : []),
     ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
   ];
@@ -79,11 +78,18 @@ export async function startGraft(options: GraftServerOptions): Promise<GraftServ
   child.stderr.on('data', keep);
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   let hasExited = false;
+  let serving = false;
+  let stopping = false;
   void exited.then(() => (hasExited = true));
+  // A server that ends on its own mid-run fails every later request with "connection refused": say so, with why.
+  child.once('exit', (code, signal) => {
+    if (serving && !stopping) process.stderr.write(`Graft's server at ${readyOrigin(output) ?? '(not ready)'} exited on its own (${signal ?? `code ${code}`}); its last output:\n${output}\n`);
+  });
 
   const stop = async (): Promise<void> => {
+    stopping = true;
     if (hasExited || child.pid === undefined) return;
-    // The negative pid signals the whole group: npx, wrangler, workerd.
+    // The negative pid signals the whole group: npx, tsx, node, workerd.
     const signal = (name: NodeJS.Signals): void => {
       try {
         process.kill(-child.pid!, name);
@@ -100,7 +106,7 @@ export async function startGraft(options: GraftServerOptions): Promise<GraftServ
 
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (hasExited) throw new Error(`wrangler dev exited before Graft answered:\n${output}`);
+    if (hasExited) throw new Error(`Graft's server exited before it answered:\n${output}`);
     const origin = readyOrigin(output);
     if (!origin) {
       await new Promise((r) => setTimeout(r, 250));
@@ -109,12 +115,15 @@ export async function startGraft(options: GraftServerOptions): Promise<GraftServ
     try {
       // Something else may hold the port and never answer: each probe gives up on its own.
       const response = await fetch(`${origin}/api/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-      if (response.ok) return { origin, stop };
+      if (response.ok) {
+        serving = true;
+        return { origin, stop };
+      }
     } catch {
       // Not listening yet.
     }
     await new Promise((r) => setTimeout(r, 250));
   }
   await stop();
-  throw new Error(`wrangler dev did not answer GET /api/health within ${START_TIMEOUT_MS / 1000} s:\n${output}`);
+  throw new Error(`Graft's server did not answer GET /api/health within ${START_TIMEOUT_MS / 1000} s:\n${output}`);
 }

@@ -8,4 +8,4 @@ source tools/env.sh
 npx vite build --logLevel warn
 # A seed that fails says why above; the page still serves what the store holds.
 npx tsx tools/seed-new-state.ts .state || echo "npm start: the defaults were not all seeded (see above); serving .state as it is."
-exec npx wrangler dev --ip 127.0.0.1 --port "${PORT:-8787}" --persist-to .state --show-interactive-dev-session=false
+exec npx tsx tools/serve.ts --ip 127.0.0.1 --port "${PORT:-8787}" --persist-to .state

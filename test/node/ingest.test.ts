@@ -479,7 +479,7 @@ describe('the seed command line', () => {
     expect(unusable.code).toBe(1);
     expect(unusable.stdout).toContain(`error: ${missing} does not exist`);
     // The default base model was stored meanwhile: the command says how to use it.
-    expect(unusable.stdout).toContain('Serve this state with `npx vite build && npx wrangler dev --persist-to');
+    expect(unusable.stdout).toContain('Serve this state with `npx vite build && npx tsx tools/serve.ts --persist-to');
   });
 });
 

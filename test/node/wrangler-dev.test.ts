@@ -13,6 +13,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetRecordOf, type DatasetManifest, type DatasetRecord } from '../../shared/records';
 import { startGraft, type GraftServer } from '../../tools/graft-server';
+import { serve } from '../../tools/local-server';
 import { sha256Hex } from '../../shared/sha256';
 import { parseSeedArgs } from '../../tools/ingest/options';
 import { seed } from '../../tools/ingest/run';
@@ -136,15 +137,36 @@ describe('startGraft with several servers at once', () => {
   }, 180_000);
 });
 
-describe('startGraft when wrangler dev cannot start', () => {
-  it("fails with wrangler's own output instead of waiting", async () => {
+describe("Graft's server when one request fails on the way to the Worker", () => {
+  // wrangler dev's proxy reports a request it could not forward (a browser that left mid-request, on a slow
+  // machine) as this message; the `wrangler dev` command then exits and refuses every later request. The race that
+  // sends it cannot be started on demand, so the test hands the proxy's controller the message itself.
+  it('says so and goes on serving', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'graft-serve-'));
+    const errors: string[] = [];
+    const serving = await serve({ ip: '127.0.0.1', port: 0, persistTo: join(work, 'state'), onError: (reason) => errors.push(reason) });
+    try {
+      expect((await fetch(`${serving.origin}/api/health`)).status).toBe(200);
+      serving.devEnv.proxy.onProxyWorkerMessage({ type: 'error', error: { name: 'Error', message: 'Network connection lost.' } });
+      await expect.poll(() => errors).toEqual(['Error inside ProxyWorker: Network connection lost.']);
+      expect((await fetch(`${serving.origin}/api/health`)).status).toBe(200);
+      expect((await fetch(`${serving.origin}/api/models`)).status).toBe(200);
+    } finally {
+      await serving.stop();
+      await rm(work, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('startGraft when its server cannot start', () => {
+  it("fails with the server's own output instead of waiting", async () => {
     const holder = createServer().listen(0, '127.0.0.1');
     await once(holder, 'listening');
     const work = await mkdtemp(join(tmpdir(), 'graft-wrangler-busy-'));
     try {
       const port = (holder.address() as AddressInfo).port;
       await expect(startGraft({ persistTo: join(work, 'state'), port })).rejects.toThrow(
-        new RegExp(`wrangler dev exited before Graft answered:[\\s\\S]*Address already in use \\(127\\.0\\.0\\.1:${port}\\)`),
+        new RegExp(`Graft's server exited before it answered:[\\s\\S]*Address already in use \\(127\\.0\\.0\\.1:${port}\\)`),
       );
     } finally {
       holder.close();

@@ -1,7 +1,7 @@
 /**
  * A seeded, running Graft for browser tests: a class-folder directory made of real photos from ../shared
  * (symlinks in a temp folder), seeded with the real ingest into a temp state folder, served by the real
- * `wrangler dev`.
+ * server (tools/serve.ts, wrangler's dev environment).
  */
 import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

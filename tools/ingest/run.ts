@@ -94,7 +94,7 @@ export function nextStep(options: SeedOptions): string {
   const persistTo = options.target.persistTo;
   return persistTo === '.state'
     ? 'Start the server with `npm start`, then open http://127.0.0.1:8787'
-    : `Serve this state with \`npx vite build && npx wrangler dev --persist-to ${persistTo}\` (\`npm start\` serves .state)`;
+    : `Serve this state with \`npx vite build && npx tsx tools/serve.ts --persist-to ${persistTo}\` (\`npm start\` serves .state)`;
 }
 
 function messageOf(error: unknown): string {

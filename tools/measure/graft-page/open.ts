@@ -1,5 +1,5 @@
 /**
- * The real Graft page for the measurement commands: `wrangler dev` on a seeded state folder, headless Chromium on
+ * The real Graft page for the measurement commands: its server on a seeded state folder, headless Chromium on
  * the built page, booted. The steps eval and bench drive through the page's own classes are the other modules of
  * this folder (session.ts first); progress from the page comes back as log lines.
  */
