@@ -156,7 +156,27 @@ it('"Open results" of a run on another base than the one chosen brings back that
   await page.locator(`#model-picker input[value="${MODEL_V1_ID}"]`).check();
   await expect.poll(() => chooseImage().isDisabled()).toBe(true);
 
+  // "Open results" uses the catalog the page loaded at its start: it does not ask the server for it again.
+  const catalogRequests: string[] = [];
+  const countCatalog = (request: { url(): string }) => {
+    const path = new URL(request.url()).pathname;
+    if (path === '/api/datasets' || path === '/api/models') catalogRequests.push(path);
+  };
+  page.on('request', countCatalog);
+  // Its results come last, once the run's base and classifier are chosen again.
+  await page.evaluate(() => {
+    const w = window as unknown as { opened: Promise<void> };
+    w.opened = new Promise((resolve) => {
+      const off = window.graft.session.on('results', () => {
+        off();
+        resolve();
+      });
+    });
+  });
   await page.getByRole('button', { name: /^Open results of flowers-engine/ }).first().click();
+  await within('the run’s results opened', 60_000, page.evaluate(() => (window as unknown as { opened: Promise<void> }).opened));
+  page.off('request', countCatalog);
+  expect(catalogRequests).toEqual([]);
   // The run's own base is chosen again, in the picker and in the session, and its classifier answers as before.
   await expect.poll(() => chooseImage().isDisabled(), { timeout: 60_000 }).toBe(false);
   expect(await page.evaluate(() => window.graft.session.model?.id)).toBe(MODEL_V2_ID);
