@@ -238,12 +238,14 @@ async function loadCatalog(): Promise<void> {
 
 async function restoreClassifier(): Promise<void> {
   if (models.length === 0) return;
+  const newest = await classifier.newestSaved();
+  if (!newest) return;
   // A classifier answers only on the base it was trained on: that base is chosen first.
-  const base = await classifier.newestBaseId();
+  const base = newest.baseId;
   if (base && base !== session.model?.id) await chooseModel(base);
   // Its base is no longer on the server (or did not start): it is kept, not restored onto another base.
   if (base && base !== session.model?.id) return;
-  const restored = await classifier.restoreNewest();
+  const restored = await classifier.restore(newest.runId);
   if (restored && session.model) showClassifier({ classes: restored.classes, inputSize: restored.inputSize, preprocessing: session.model.preprocessing });
 }
 
