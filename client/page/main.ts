@@ -8,7 +8,7 @@
 import './styles.css';
 import type { ModelRecord } from '../../shared/records';
 import type { RunRecord } from '../../shared/run-record';
-import { SLOW_OPEN_MS, getDB, onOpenSlow, onUpgradeBlocked } from '../cache/connection';
+import { SLOW_OPEN_MS, getDB, onOpenWaiting, type OpenWait } from '../cache/connection';
 import { DEFAULT_SETTINGS } from '../trainer/settings';
 import { connectComingBack } from './coming-back-controller';
 import { connectDatasets } from './dataset-controller';
@@ -192,16 +192,13 @@ classifier.on('status', (status) => runtime.setClassifier(status.engine === 'non
 session.on('error', (message) => banner.showError(message));
 session.on('info', (message) => banner.showInfo(message));
 
-// Said at once while an older Graft tab keeps the database from being upgraded, and taken back once it is closed.
-onUpgradeBlocked(() => {
-  banner.showError('Graft is open in another tab with an older version: close it. This page goes on once it is closed.');
-  void getDB().then(banner.clear, () => undefined);
-});
-// Said while the browser holds the database's open without a word (another tab's long upgrade), taken back once open.
-onOpenSlow(() => {
-  banner.showError(
-    `The browser has not opened Graft's storage (IndexedDB) within ${SLOW_OPEN_MS / 1000} s: another tab may be upgrading it. This page goes on once it opens; if it stays, close other Graft tabs or restart the browser.`,
-  );
+/** Why the page waits for its storage to open (connection.ts), said until the open settles. */
+const OPEN_WAIT_TEXT: Record<OpenWait, string> = {
+  blocked: 'Graft is open in another tab with an older version: close it. This page goes on once it is closed.',
+  slow: `The browser has not opened Graft's storage (IndexedDB) within ${SLOW_OPEN_MS / 1000} s: another tab may be upgrading it. This page goes on once it opens; if it stays, close other Graft tabs or restart the browser.`,
+};
+onOpenWaiting((why) => {
+  banner.showError(OPEN_WAIT_TEXT[why]);
   void getDB().then(banner.clear, () => undefined);
 });
 
