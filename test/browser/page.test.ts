@@ -259,6 +259,8 @@ describe('never stuck, nothing lost', () => {
   const PAUSE_FINE_TUNE_EPOCHS = 2;
   const TOTAL = PAUSE_HEAD_EPOCHS + PAUSE_FINE_TUNE_EPOCHS;
   const state = (page: Page) => page.evaluate(() => window.graft.session.state);
+  /** The line below the run's controls that says what Start will do (the storage the run needs). */
+  const startNote = (page: Page) => page.locator('#controls .start-note').innerText();
   const waitUntilNot = (page: Page, busy: string[], timeout = 600_000) =>
     page.waitForFunction((busy) => !busy.includes(window.graft.session.state), busy, { timeout });
 
@@ -288,6 +290,8 @@ describe('never stuck, nothing lost', () => {
     const box = await page.locator('#training-progress').innerText();
     expect.soft(box).toContain(`Epoch ${TOTAL} of ${TOTAL}`);
     expect.soft(box).toContain(`Accuracy after epoch ${TOTAL}`);
+    // What was said before Start (the storage the run needs) goes once the run is done.
+    expect(await startNote(page)).toBe('');
 
     // The same run again, paused from the page's Pause button in stage 1 and in stage 2.
     // (A click in the page's own task, at a known batch: the head's batches take milliseconds.)
@@ -359,8 +363,11 @@ describe('never stuck, nothing lost', () => {
     await page.getByRole('button', { name: /^Train flowers-small .* again$/ }).first().click();
     await page.waitForFunction(() => window.graft.session.state === 'training', null, { timeout: 120_000 });
     expect(await page.getByLabel('Head epochs', { exact: true }).inputValue()).toBe(String(PAUSE_HEAD_EPOCHS));
+    expect(await startNote(page)).not.toBe('');
     await page.locator('#controls').getByRole('button', { name: 'Cancel' }).click();
     expect(await state(page)).toBe('idle');
+    // And once it is cancelled.
+    expect(await startNote(page)).toBe('');
     await page.close();
   });
 
