@@ -149,7 +149,7 @@ async function refreshSummary(): Promise<void> {
   if (!settings || !session.model) return;
   try {
     const summary = await session.describe(settings);
-    modelSummary.update(summary, { fineTuneEpochs: settings.fineTuneEpochs });
+    modelSummary.update(summary, { name: session.model.name, fineTuneEpochs: settings.fineTuneEpochs });
     settingsForm.setLayerNames(summary.layers.map((l) => l.name));
     const plan = session.dataset ? await session.storagePlan(settings) : null;
     if (plan) persistence.planned(plan);

@@ -138,6 +138,9 @@ it('another base model chosen without training: Classify and Live say there is n
   // The run's own base again: the page still shows its results, so its classifier answers again.
   await page.locator(`#model-picker input[value="${MODEL_V2_ID}"]`).check();
   await expect.poll(() => chooseImage().isDisabled()).toBe(false);
+  // The model summary names the base as the picker does.
+  const pickerName = await page.locator('#model-picker label', { has: page.locator(`input[value="${MODEL_V2_ID}"]`) }).locator('.choice-title').innerText();
+  await expect.poll(() => page.locator('#model-summary h3').innerText(), { timeout: 30_000 }).toBe(pickerName);
   await engineReady();
   expect(await page.locator('#runtime-status .runtime-classifier').innerText()).toMatch(/^Classify & Live: LiteRT\.js /);
   expect(CLASSES).toContain(await classifyPhoto());
