@@ -8,37 +8,35 @@ import { isQuotaExceeded } from './errors';
 import { CACHE_STORES, DB_NAME, DB_VERSION, upgrade, type CacheStoreName, type GraftDB, type GraftDatabase } from './schema';
 
 let dbPromise: Promise<GraftDatabase> | null = null;
-let blockedListener: (() => void) | null = null;
-let slowListener: (() => void) | null = null;
-/** An open that has neither finished nor been blocked by now is said (onOpenSlow); it normally takes milliseconds. */
+/**
+ * Why this context's open waits: an older Graft tab keeps the database open and blocks the upgrade ('blocked': one
+ * that predates the close-on-blocking rule, or is frozen), or the browser has held the open without a word for
+ * SLOW_OPEN_MS ('slow': e.g. behind another tab's long upgrade). Either way the open completes by itself.
+ */
+export type OpenWait = 'blocked' | 'slow';
+
+let waitingListener: ((why: OpenWait) => void) | null = null;
+/** An open that has neither finished nor been blocked by now is said ('slow'); it normally takes milliseconds. */
 export const SLOW_OPEN_MS = 10_000;
 
 /**
- * What runs when this context's upgrade waits for an older Graft tab that keeps the database open (one that
- * predates the close-on-blocking rule, or is frozen): the page says so (main.ts); without a listener a warning goes
- * to the console. The open completes by itself once that tab closes.
+ * What runs when this context's open waits, and why (a blocked open is not said to be slow as well). The
+ * page says so and takes it back once getDB() settles (main.ts); without a listener a blocked upgrade is warned of
+ * in the console.
  */
-export function onUpgradeBlocked(listener: (() => void) | null): void {
-  blockedListener = listener;
-}
-
-/**
- * What runs when this context's open has neither finished nor been blocked after SLOW_OPEN_MS: the browser holds it
- * without a word, e.g. behind another tab's long upgrade. The open goes on and completes by itself.
- */
-export function onOpenSlow(listener: (() => void) | null): void {
-  slowListener = listener;
+export function onOpenWaiting(listener: ((why: OpenWait) => void) | null): void {
+  waitingListener = listener;
 }
 
 /** This context's connection, opened (and upgraded) on first use. */
 export function getDB(): Promise<GraftDatabase> {
   if (dbPromise) return dbPromise;
-  const slow = setTimeout(() => slowListener?.(), SLOW_OPEN_MS);
+  const slow = setTimeout(() => waitingListener?.('slow'), SLOW_OPEN_MS);
   dbPromise = openDB<GraftDB>(DB_NAME, DB_VERSION, {
     upgrade,
     blocked() {
       clearTimeout(slow);
-      if (blockedListener) blockedListener();
+      if (waitingListener) waitingListener('blocked');
       else console.warn('Graft: another tab holds an older version of the cache open; close it to continue.');
     },
     blocking() {

@@ -60,19 +60,22 @@ export class PageClassifier implements Classifier, PublicationSource {
     this.#emit('aside', null);
   }
 
-  /** The base model id of the newest classifier saved on this browser (null: none, or its run is unknown). */
-  async newestBaseId(): Promise<string | null> {
+  /**
+   * The newest classifier saved on this browser: its run and the base model that run trained on (null when the
+   * run's record is unknown). null: no classifier is saved.
+   */
+  async newestSaved(): Promise<{ runId: string; baseId: string | null } | null> {
     const [newest] = await listClassifiers();
-    return newest ? ((await this.#session.loadRun(newest.runId))?.modelId ?? null) : null;
+    if (!newest) return null;
+    return { runId: newest.runId, baseId: (await this.#session.loadRun(newest.runId))?.modelId ?? null };
   }
 
   /**
-   * Makes the newest classifier saved on this browser ready for classify and export on the base chosen now (its
-   * own, chosen first: newestBaseId), so a visitor who comes back can use it without training again.
+   * Makes the saved classifier of `runId` ready for classify and export on the base chosen now (its own, chosen
+   * first: newestSaved says which), so a visitor who comes back can use it without training again.
    */
-  async restoreNewest(): Promise<SavedClassifier | null> {
-    const [newest] = await listClassifiers();
-    const saved = newest ? await this.#session.trainer.useSaved(newest.runId) : null;
+  async restore(runId: string): Promise<SavedClassifier | null> {
+    const saved = await this.#session.trainer.useSaved(runId);
     if (saved && this.#session.model) this.#came(this.#session.model);
     return saved;
   }

@@ -8,7 +8,7 @@
 import './styles.css';
 import type { ModelRecord } from '../../shared/records';
 import type { RunRecord } from '../../shared/run-record';
-import { SLOW_OPEN_MS, getDB, onOpenSlow, onUpgradeBlocked } from '../cache/connection';
+import { SLOW_OPEN_MS, getDB, onOpenWaiting, type OpenWait } from '../cache/connection';
 import { DEFAULT_SETTINGS } from '../trainer/settings';
 import { connectComingBack } from './coming-back-controller';
 import { connectDatasets } from './dataset-controller';
@@ -149,7 +149,7 @@ async function refreshSummary(): Promise<void> {
   if (!settings || !session.model) return;
   try {
     const summary = await session.describe(settings);
-    modelSummary.update(summary, { fineTuneEpochs: settings.fineTuneEpochs });
+    modelSummary.update(summary, { name: session.model.name, fineTuneEpochs: settings.fineTuneEpochs });
     settingsForm.setLayerNames(summary.layers.map((l) => l.name));
     const plan = session.dataset ? await session.storagePlan(settings) : null;
     if (plan) persistence.planned(plan);
@@ -192,16 +192,13 @@ classifier.on('status', (status) => runtime.setClassifier(status.engine === 'non
 session.on('error', (message) => banner.showError(message));
 session.on('info', (message) => banner.showInfo(message));
 
-// Said at once while an older Graft tab keeps the database from being upgraded, and taken back once it is closed.
-onUpgradeBlocked(() => {
-  banner.showError('Graft is open in another tab with an older version: close it. This page goes on once it is closed.');
-  void getDB().then(banner.clear, () => undefined);
-});
-// Said while the browser holds the database's open without a word (another tab's long upgrade), taken back once open.
-onOpenSlow(() => {
-  banner.showError(
-    `The browser has not opened Graft's storage (IndexedDB) within ${SLOW_OPEN_MS / 1000} s: another tab may be upgrading it. This page goes on once it opens; if it stays, close other Graft tabs or restart the browser.`,
-  );
+/** Why the page waits for its storage to open (connection.ts), said until the open settles. */
+const OPEN_WAIT_TEXT: Record<OpenWait, string> = {
+  blocked: 'Graft is open in another tab with an older version: close it. This page goes on once it is closed.',
+  slow: `The browser has not opened Graft's storage (IndexedDB) within ${SLOW_OPEN_MS / 1000} s: another tab may be upgrading it. This page goes on once it opens; if it stays, close other Graft tabs or restart the browser.`,
+};
+onOpenWaiting((why) => {
+  banner.showError(OPEN_WAIT_TEXT[why]);
   void getDB().then(banner.clear, () => undefined);
 });
 
@@ -238,12 +235,14 @@ async function loadCatalog(): Promise<void> {
 
 async function restoreClassifier(): Promise<void> {
   if (models.length === 0) return;
+  const newest = await classifier.newestSaved();
+  if (!newest) return;
   // A classifier answers only on the base it was trained on: that base is chosen first.
-  const base = await classifier.newestBaseId();
+  const base = newest.baseId;
   if (base && base !== session.model?.id) await chooseModel(base);
   // Its base is no longer on the server (or did not start): it is kept, not restored onto another base.
   if (base && base !== session.model?.id) return;
-  const restored = await classifier.restoreNewest();
+  const restored = await classifier.restore(newest.runId);
   if (restored && session.model) showClassifier({ classes: restored.classes, inputSize: restored.inputSize, preprocessing: session.model.preprocessing });
 }
 

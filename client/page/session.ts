@@ -272,10 +272,12 @@ export class Session {
     return run;
   }
 
-  /** The base model `run` trained on, chosen again: its classifier answers only on its own base. */
+  /**
+   * The base model `run` trained on, chosen again: its classifier answers only on its own base. The page has
+   * usually chosen it already (showing the run): then the server's list is not asked again.
+   */
   async #chooseModelOf(run: RunRecord): Promise<void> {
-    const { models } = await this.catalog();
-    const record = models.find((m) => m.id === run.modelId);
+    const record = this.model?.id === run.modelId ? this.model : (await listModels()).find((m) => m.id === run.modelId);
     if (!record) throw new Error(`the base model ${run.modelId} is no longer on this server`);
     await this.chooseModel(record, run.settings.backend);
   }

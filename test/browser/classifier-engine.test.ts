@@ -138,6 +138,9 @@ it('another base model chosen without training: Classify and Live say there is n
   // The run's own base again: the page still shows its results, so its classifier answers again.
   await page.locator(`#model-picker input[value="${MODEL_V2_ID}"]`).check();
   await expect.poll(() => chooseImage().isDisabled()).toBe(false);
+  // The model summary names the base as the picker does.
+  const pickerName = await page.locator('#model-picker label', { has: page.locator(`input[value="${MODEL_V2_ID}"]`) }).locator('.choice-title').innerText();
+  await expect.poll(() => page.locator('#model-summary h3').innerText(), { timeout: 30_000 }).toBe(pickerName);
   await engineReady();
   expect(await page.locator('#runtime-status .runtime-classifier').innerText()).toMatch(/^Classify & Live: LiteRT\.js /);
   expect(CLASSES).toContain(await classifyPhoto());
@@ -156,7 +159,27 @@ it('"Open results" of a run on another base than the one chosen brings back that
   await page.locator(`#model-picker input[value="${MODEL_V1_ID}"]`).check();
   await expect.poll(() => chooseImage().isDisabled()).toBe(true);
 
+  // "Open results" uses the catalog the page loaded at its start: it does not ask the server for it again.
+  const catalogRequests: string[] = [];
+  const countCatalog = (request: { url(): string }) => {
+    const path = new URL(request.url()).pathname;
+    if (path === '/api/datasets' || path === '/api/models') catalogRequests.push(path);
+  };
+  page.on('request', countCatalog);
+  // Its results come last, once the run's base and classifier are chosen again.
+  await page.evaluate(() => {
+    const w = window as unknown as { opened: Promise<void> };
+    w.opened = new Promise((resolve) => {
+      const off = window.graft.session.on('results', () => {
+        off();
+        resolve();
+      });
+    });
+  });
   await page.getByRole('button', { name: /^Open results of flowers-engine/ }).first().click();
+  await within('the run’s results opened', 60_000, page.evaluate(() => (window as unknown as { opened: Promise<void> }).opened));
+  page.off('request', countCatalog);
+  expect(catalogRequests).toEqual([]);
   // The run's own base is chosen again, in the picker and in the session, and its classifier answers as before.
   await expect.poll(() => chooseImage().isDisabled(), { timeout: 60_000 }).toBe(false);
   expect(await page.evaluate(() => window.graft.session.model?.id)).toBe(MODEL_V2_ID);

@@ -139,9 +139,13 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   await back.screenshot({ path: join(SCREENS, 'e2e-3-coming-back.png'), fullPage: true });
   // Tasks count from here: the screenshot above repaints the whole page on the main thread.
   const resuming = await traceMainThread(back);
+  const beforeResume = apiRequests.length;
   await resume.click();
   await back.waitForFunction(() => ['done', 'error'].includes(window.graft.session.state), null, { timeout: 600_000 });
   expect(await back.evaluate(() => window.graft.session.state)).toBe('done');
+  // Resume uses the catalog the page loaded at its start: it does not ask the server for it again.
+  const catalogAgain = apiRequests.slice(beforeResume).filter((url) => ['/api/datasets', '/api/models'].includes(new URL(url).pathname));
+  expect(catalogAgain).toEqual([]);
 
   // One row per epoch of both stages, plus the untrained head's row: the history from before the tab closed is kept.
   await expect.poll(() => epochsDone(back), { timeout: 10_000 }).toBe(HEAD_EPOCHS + FINE_TUNE_EPOCHS + 1);
@@ -198,10 +202,10 @@ it('trains, survives a closed tab, and shows curves, results and predictions', a
   expect(modelJson.userDefinedMetadata.classifier.classes).toEqual(CLASSES);
   expect(files.get('weights.bin')!.byteLength).toBeGreaterThan(100_000);
 
-  // What the README claims: the whole visit, a closed tab and a resume included, costs the Worker 14 requests.
+  // What the README claims: the whole visit, a closed tab and a resume included, costs the Worker 12 requests.
   const apiPaths = apiRequests.map((url) => new URL(url).pathname);
   console.log(`API requests in the whole visit (two page loads): ${apiPaths.length}\n${apiPaths.join('\n')}`);
-  expect(apiPaths).toHaveLength(14);
+  expect(apiPaths).toHaveLength(12);
   expect(await errorBanners(back)).toEqual([]);
   expect(errors).toEqual([]);
   await back.close();
@@ -255,6 +259,8 @@ describe('never stuck, nothing lost', () => {
   const PAUSE_FINE_TUNE_EPOCHS = 2;
   const TOTAL = PAUSE_HEAD_EPOCHS + PAUSE_FINE_TUNE_EPOCHS;
   const state = (page: Page) => page.evaluate(() => window.graft.session.state);
+  /** The line below the run's controls that says what Start will do (the storage the run needs). */
+  const startNote = (page: Page) => page.locator('#controls .start-note').innerText();
   const waitUntilNot = (page: Page, busy: string[], timeout = 600_000) =>
     page.waitForFunction((busy) => !busy.includes(window.graft.session.state), busy, { timeout });
 
@@ -284,6 +290,8 @@ describe('never stuck, nothing lost', () => {
     const box = await page.locator('#training-progress').innerText();
     expect.soft(box).toContain(`Epoch ${TOTAL} of ${TOTAL}`);
     expect.soft(box).toContain(`Accuracy after epoch ${TOTAL}`);
+    // What was said before Start (the storage the run needs) goes once the run is done.
+    expect(await startNote(page)).toBe('');
 
     // The same run again, paused from the page's Pause button in stage 1 and in stage 2.
     // (A click in the page's own task, at a known batch: the head's batches take milliseconds.)
@@ -355,8 +363,11 @@ describe('never stuck, nothing lost', () => {
     await page.getByRole('button', { name: /^Train flowers-small .* again$/ }).first().click();
     await page.waitForFunction(() => window.graft.session.state === 'training', null, { timeout: 120_000 });
     expect(await page.getByLabel('Head epochs', { exact: true }).inputValue()).toBe(String(PAUSE_HEAD_EPOCHS));
+    expect(await startNote(page)).not.toBe('');
     await page.locator('#controls').getByRole('button', { name: 'Cancel' }).click();
     expect(await state(page)).toBe('idle');
+    // And once it is cancelled.
+    expect(await startNote(page)).toBe('');
     await page.close();
   });
 

@@ -18,7 +18,10 @@ export interface Controls {
   setState(state: RunState): void;
   /** Extra reason Start is unavailable (e.g. "Choose a dataset first."), or null. */
   setStartBlocked(reason: string | null): void;
-  /** What Start will do that the visitor should know first (e.g. the storage the run needs), or null. */
+  /**
+   * What Start will do that the visitor should know first (e.g. the storage the run needs), or null. It is about
+   * the run Start makes: once that run has ended (done, cancelled or stopped by an error) it goes.
+   */
   setNote(note: string | null): void;
 }
 
@@ -88,6 +91,8 @@ export function mountControls(el: HTMLElement, callbacks: ControlsCallbacks): Co
 
   return {
     setState(next) {
+      // A run (extracting, training or paused) ended: what was said before its Start no longer holds.
+      if (!enabledControls(state).start && enabledControls(next).start) note.textContent = '';
       state = next;
       render();
     },

@@ -1,7 +1,7 @@
 /**
  * Step 4: feature extraction across the worker farm: an overall bar with counts, speed, ETA, forward passes and
- * server requests; the files that were skipped and why; one row per worker with its backend and state; and
- * the backend fallback notes in plain words.
+ * server requests; the files that were skipped and why; one row per worker with its backend, images done, speed
+ * (images/s) and state; and the backend fallback notes in plain words.
  */
 import type { BackendReport } from '../../../shared/farm';
 import { describeBackend, fallbackNotes, sentence } from '../text/backend-text';
@@ -52,7 +52,13 @@ export function mountExtractionProgress(el: HTMLElement): ExtractionProgressView
     h(
       'thead',
       null,
-      h('tr', null, ['Worker', 'Backend', 'Done', 'Images/s', 'State'].map((c, i) => h('th', { scope: 'col', class: i === 2 || i === 3 ? 'num' : '' }, c))),
+      h(
+        'tr',
+        null,
+        // Short headings, so that the table reads whole on a phone (390 px): "#" is read as "Worker".
+        h('th', { scope: 'col' }, h('span', { attrs: { 'aria-hidden': 'true' } }, '#'), h('span', { class: 'visually-hidden' }, 'Worker')),
+        ['Backend', 'Done', 'Speed', 'State'].map((c, i) => h('th', { scope: 'col', class: i === 1 || i === 2 ? 'num' : '' }, c)),
+      ),
     ),
     workersBody,
   );
@@ -130,7 +136,7 @@ export function mountExtractionProgress(el: HTMLElement): ExtractionProgressView
           h('th', { scope: 'row' }, String(w.id)),
           h('td', null, w.report ? describeBackend(w.report) : '…'),
           h('td', { class: 'num' }, formatCount(w.done)),
-          h('td', { class: 'num' }, formatRate(w.imagesPerSecond)),
+          h('td', { class: 'num nowrap' }, `${formatRate(w.imagesPerSecond)}/s`),
           h('td', null, h('span', { class: `state state-${w.state}` }, STATE_TEXT[w.state])),
         ),
       ),

@@ -6,17 +6,25 @@ import { h, replace, scrollRegion } from './dom';
 import { formatCount, formatParams } from '../text/format';
 import type { ModelSummary } from '../../../shared/trainer-messages';
 
+export interface ModelSummaryOptions {
+  /** The base model's name as the picker shows it (the summary's own `name` is its graph's). */
+  name: string;
+  /** 0 says stage 2 will not run. */
+  fineTuneEpochs?: number;
+}
+
 export interface ModelSummaryView {
-  /** null: nothing loaded yet. `fineTuneEpochs` 0 says stage 2 will not run. */
-  update(summary: ModelSummary | null, options?: { fineTuneEpochs?: number }): void;
+  /** null: nothing loaded yet. */
+  update(summary: ModelSummary | null, options?: ModelSummaryOptions): void;
 }
 
 export function mountModelSummary(el: HTMLElement): ModelSummaryView {
-  const render = (summary: ModelSummary | null, fineTuneEpochs = 1): void => {
-    if (!summary) {
+  const render = (summary: ModelSummary | null, options?: ModelSummaryOptions): void => {
+    if (!summary || !options) {
       replace(el, h('h3', { class: 'subheading' }, 'Model'), h('p', { class: 'muted' }, 'Choose a base model to see its layers.'));
       return;
     }
+    const { name, fineTuneEpochs = 1 } = options;
     const { beforeUnfreezing: before, afterUnfreezing: after } = summary;
     const stages = h(
       'table',
@@ -51,7 +59,7 @@ export function mountModelSummary(el: HTMLElement): ModelSummaryView {
     const layerTable = h(
       'table',
       { class: 'data-table layer-table' },
-      h('caption', { class: 'visually-hidden' }, `Layers of ${summary.name}`),
+      h('caption', { class: 'visually-hidden' }, `Layers of ${name}`),
       h(
         'thead',
         null,
@@ -62,7 +70,7 @@ export function mountModelSummary(el: HTMLElement): ModelSummaryView {
 
     replace(
       el,
-      h('h3', { class: 'subheading' }, summary.name),
+      h('h3', { class: 'subheading model-name' }, name),
       h(
         'dl',
         { class: 'facts' },
@@ -79,12 +87,12 @@ export function mountModelSummary(el: HTMLElement): ModelSummaryView {
         { class: 'layers' },
         h('summary', null, `All ${formatCount(summary.layers.length)} layers`),
         h('p', { class: 'muted small' }, `Layers from ${summary.fineTuneAt} on (shaded) are unfrozen for fine-tuning; batch-norm statistics stay frozen.`),
-        scrollRegion(`Layers of ${summary.name}`, layerTable),
+        scrollRegion(`Layers of ${name}`, layerTable),
       ),
     );
   };
   render(null);
-  return { update: (summary, options) => render(summary, options?.fineTuneEpochs) };
+  return { update: render };
 }
 
 function fact(term: string, value: string): HTMLElement {
