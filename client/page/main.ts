@@ -9,7 +9,7 @@ import './styles.css';
 import type { ModelRecord } from '../../shared/records';
 import type { RunRecord } from '../../shared/run-record';
 import { SLOW_OPEN_MS, getDB, onOpenWaiting, type OpenWait } from '../cache/connection';
-import { DEFAULT_SETTINGS } from '../trainer/settings';
+import { DEFAULT_SETTINGS, defaultFineTuneAt } from '../trainer/settings';
 import { connectComingBack } from './coming-back-controller';
 import { connectDatasets } from './dataset-controller';
 import type { Live } from '../camera/live';
@@ -53,6 +53,8 @@ const defaults: FormSettings = {
 };
 /** The server's base models, once the catalog is in. */
 let models: ModelRecord[] = [];
+/** The base whose layers the model summary shows: no other base's layers may stay under the chosen one's name. */
+let summarised: ModelRecord | null = null;
 
 const fail = (error: unknown) => banner.showError(plainMessage(error));
 
@@ -74,6 +76,7 @@ const controls = mountControls(byId('controls'), {
   onStart: () =>
     void localClasses.rechoose().then(() => {
       const settings = settingsForm.getSettings();
+      if (!settings) controls.setNote(`Start needs the settings fixed first. ${settingsForm.firstProblem()}`);
       if (!settings || !session.dataset) return;
       // A large run asks the browser to keep its storage (storage-persistence.ts) and says what it answered.
       void persistence.askForLargeRun().then((note) => note && controls.setNote(note));
@@ -138,23 +141,44 @@ function chooseModel(id: string): Promise<void> {
   if (!record) return Promise.resolve();
   return choose(async () => {
     modelPicker.update(models, id);
-    const report = await session.chooseModel(record, settingsForm.readSettings()?.backend ?? 'auto');
-    runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.readSettings()?.workers });
+    if (record !== summarised) modelSummary.unavailable(record.name, 'Reading its layers…');
+    try {
+      const report = await session.chooseModel(record, settingsForm.readSettings()?.backend ?? 'auto');
+      runtime.update({ crossOriginIsolated, backend: report, workers: settingsForm.readSettings()?.workers });
+      // Fine-tune-from is checked against this base's layers, and follows it unless the visitor set it.
+      const names = await session.baseLayerNames();
+      settingsForm.setLayerNames(names, defaultFineTuneAt(names.length));
+    } catch (error) {
+      if (session.model === record) modelSummary.unavailable(record.name, `Its layers could not be read: ${plainMessage(error)}`);
+      summarised = null;
+      throw error;
+    }
   });
 }
 
 /** The base's summary for the form's settings, and before Start the storage the run needs (and how it is cut down). */
 async function refreshSummary(): Promise<void> {
+  const model = session.model;
+  if (!model) return;
   const settings = settingsForm.readSettings();
-  if (!settings || !session.model) return;
+  if (!settings) {
+    if (model !== summarised) modelSummary.unavailable(model.name, 'Its layers show once the settings marked in step 2 are fixed.');
+    return;
+  }
   try {
     const summary = await session.describe(settings);
-    modelSummary.update(summary, { name: session.model.name, fineTuneEpochs: settings.fineTuneEpochs });
-    settingsForm.setLayerNames(summary.layers.map((l) => l.name));
+    // Another base chosen meanwhile: its own refresh shows it.
+    if (session.model !== model) return;
+    modelSummary.update(summary, { name: model.name, fineTuneEpochs: settings.fineTuneEpochs });
+    summarised = model;
     const plan = session.dataset ? await session.storagePlan(settings) : null;
     if (plan) persistence.planned(plan);
     controls.setNote(plan?.message ?? null);
   } catch (error) {
+    if (session.model === model) {
+      modelSummary.unavailable(model.name, `Its layers could not be shown: ${plainMessage(error)}`);
+      summarised = null;
+    }
     fail(error);
   }
 }

@@ -123,6 +123,11 @@ export class Session {
     return this.trainer.choose(record, backend);
   }
 
+  /** The chosen base's layer names, up to its bottleneck (the layers its summary lists). */
+  baseLayerNames(): Promise<string[]> {
+    return this.trainer.layerNames();
+  }
+
   describe(settings: RunSettingsInput): Promise<ModelSummary> {
     return this.trainer.describe(settings, this.dataset?.classes.length ?? 2);
   }

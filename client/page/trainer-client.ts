@@ -111,6 +111,11 @@ export class TrainerClient implements Classifier {
     return this.#worker.call(undefined, call, limitMs);
   }
 
+  /** The chosen base's layer names, up to its bottleneck. */
+  layerNames(): Promise<string[]> {
+    return this.#call((t) => t.layerNames());
+  }
+
   describe(settings: Pick<TrainSettings, 'fineTuneAt' | 'seed' | 'dropout' | 'hiddenUnits'> & { inputSize: number }, classes: number): Promise<ModelSummary> {
     return this.#call((t) => t.describe(settings.inputSize, settings.fineTuneAt, classes, settings));
   }

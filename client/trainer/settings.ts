@@ -2,9 +2,14 @@
  * Default training settings and the check every run's settings pass before anything is built or trained.
  * The defaults follow the Keras recipe (fine_tune_at 100, Dropout 0.2 head, augmentation) except where
  * measurements on flowers with MobileNetV2-0.35 said otherwise (see DEFAULT_SETTINGS): fine-tuning at lr/5, not lr/10.
+ * fine_tune_at 100 is MobileNetV2's; another base gets the same share of its layers (defaultFineTuneAt).
  */
 import { CLASS_WEIGHTINGS, LEARNING_RATE_SCHEDULES, VIEWS_PER_EPOCH, type TrainSettings } from '../../shared/training';
 import { isFold } from './split';
+
+/** The recipe's fine_tune_at and the layer count of the base it was chosen for (MobileNetV2 up to out_relu). */
+const RECIPE_FINE_TUNE_AT = 100;
+const RECIPE_BASE_LAYERS = 155;
 
 /**
  * Measured on flowers (all 2972 images, 20% validation), MobileNetV2-0.35 @224, head on pooled features, 10 epochs,
@@ -32,7 +37,8 @@ export const DEFAULT_SETTINGS: Required<TrainSettings> = {
   batchSize: 32,
   headEpochs: 10,
   fineTuneEpochs: 6,
-  fineTuneAt: 100,
+  // MobileNetV2's; the page and eval give another base defaultFineTuneAt(its layer count).
+  fineTuneAt: RECIPE_FINE_TUNE_AT,
   fineTuneLrDivisor: 5,
   fineTuneSchedule: 'constant',
   labelSmoothing: 0,
@@ -43,6 +49,18 @@ export const DEFAULT_SETTINGS: Required<TrainSettings> = {
   classWeighting: 'auto',
   patience: 0,
 };
+
+/**
+ * The default fine_tune_at for a base of `layerCount` layers: the recipe's share, 100 of 155, so the top ~35% of
+ * any base learns in stage 2, and MobileNetV2 keeps exactly 100 (its runs' checkpoints and cached cuts stay
+ * valid). Kept inside 2..layerCount-1, the indices resolveFineTuneAt accepts. MobileNetV1-0.25 (82 layers up to
+ * conv_pw_13_relu) gets 53, conv_dw_9_bn: like V2's 100 (block_11_expand_BN), the batch norm after a block's
+ * first conv.
+ */
+export function defaultFineTuneAt(layerCount: number): number {
+  const share = Math.round((layerCount * RECIPE_FINE_TUNE_AT) / RECIPE_BASE_LAYERS);
+  return Math.min(Math.max(share, 2), layerCount - 1);
+}
 
 function isInteger(value: unknown, min: number): boolean {
   return typeof value === 'number' && Number.isInteger(value) && value >= min;

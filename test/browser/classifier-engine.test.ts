@@ -214,3 +214,70 @@ it('a visit after the run restores the newest classifier on its own base, whiche
   expect(Math.abs(after.probability - before.probability)).toBeLessThan(0.05);
   await next.close();
 });
+
+it('another base chosen with the default settings: fine-tuning starts inside its own layers, and a run of both stages ends done; a layer typed for one base is checked against the next', async () => {
+  const fineTuneField = page.getByLabel('Fine-tune from layer', { exact: true });
+  const layerNames = () => page.locator('#model-summary .layer-table tbody td code').allTextContents();
+  const pickerName = (id: string) => page.locator('#model-picker label', { has: page.locator(`input[value="${id}"]`) }).locator('.choice-title').innerText();
+  await page.locator('#dataset-picker').getByText('flowers-engine').first().click();
+  await expect.poll(() => page.locator('#sample-grid img, #sample-grid canvas').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(CLASSES.length);
+  await page.locator(`#model-picker input[value="${MODEL_V1_ID}"]`).check();
+
+  // The summary names V1 and lists V1's layers (up to its bottleneck), none of V2's; no error is said.
+  const v1Name = await pickerName(MODEL_V1_ID);
+  await expect.poll(() => page.locator('#model-summary h3').innerText(), { timeout: 60_000 }).toBe(v1Name);
+  await expect.poll(async () => (await layerNames()).at(-1), { timeout: 60_000 }).toBe('conv_pw_13_relu');
+  const names = await layerNames();
+  expect(names.filter((name) => name.startsWith('block_'))).toEqual([]);
+  expect(await page.locator('#banner').innerText()).not.toMatch(/fine_tune_at|layer/i);
+  // The fine-tuning layer is one of V1's: the field says which, the layer table marks it, and nothing is marked wrong.
+  const fineTuneAt = Number(await fineTuneField.inputValue());
+  console.log(`V1: ${names.length} layers, fine-tuning from ${fineTuneAt} (${names[fineTuneAt]})`);
+  expect(fineTuneAt).toBeGreaterThanOrEqual(2);
+  expect(fineTuneAt).toBeLessThan(names.length);
+  expect(await page.locator('#model-summary tr.cut-row td').first().textContent()).toBe(String(fineTuneAt));
+  expect(await page.locator('#settings-form [aria-invalid="true"]').count()).toBe(0);
+
+  // A short run with fine-tuning on V1, with the rest of the form as it is: both stages, then done.
+  await page.getByLabel('Head epochs', { exact: true }).fill('2');
+  await page.getByLabel('Fine-tune epochs', { exact: true }).fill('1');
+  await page.getByLabel('Batch size', { exact: true }).fill('8');
+  await page.evaluate(() => {
+    const w = window as unknown as { v1Said: string[] };
+    w.v1Said = [];
+    const { session } = window.graft;
+    session.on('state', (s) => w.v1Said.push(`state ${s}`));
+    session.on('error', (message) => w.v1Said.push(`error: ${message}`));
+    session.on('train', (event) => event.kind === 'epoch' && w.v1Said.push(`epoch ${event.record.epoch} ${event.record.stage}`));
+  });
+  const v1Said = () => page.evaluate(() => (window as unknown as { v1Said: string[] }).v1Said);
+  // Start (or "Train again" after the runs before).
+  const start = page.locator('#controls button.primary');
+  await start.click();
+  await expect.poll(async () => (await v1Said()).some((s) => s === 'state done' || s === 'state error'), { timeout: 480_000, interval: 1000 }).toBe(true);
+  const log = await v1Said();
+  console.log(log.join('\n'));
+  expect(log.filter((s) => s.startsWith('error: ') || s === 'state error')).toEqual([]);
+  expect(log).toContain('state done');
+  expect(log.filter((s) => s.startsWith('epoch ')).map((s) => s.split(' ')[2])).toEqual(['head', 'head', 'fine-tune']);
+  expect(await page.evaluate(() => window.graft.session.run?.settings.fineTuneAt)).toBe(fineTuneAt);
+
+  // A layer the visitor types stays theirs: 120 fits V2 (kept there) but not V1, where the field and Start say why
+  // and the summary shows no layers of V2 under V1's name.
+  await fineTuneField.fill('120');
+  await fineTuneField.dispatchEvent('change');
+  await expect.poll(() => page.locator('#settings-form .field-fineTuneAt .field-error').innerText()).toMatch(/from 2 to 81/);
+  await page.locator(`#model-picker input[value="${MODEL_V2_ID}"]`).check();
+  await expect.poll(() => page.locator('#model-summary h3').innerText(), { timeout: 60_000 }).toBe(await pickerName(MODEL_V2_ID));
+  await expect.poll(() => page.locator('#model-summary tr.cut-row td').first().textContent(), { timeout: 60_000 }).toBe('120');
+  expect(await fineTuneField.inputValue()).toBe('120');
+  expect(await page.locator('#settings-form .field-fineTuneAt .field-error').innerText()).toBe('');
+  await page.locator(`#model-picker input[value="${MODEL_V1_ID}"]`).check();
+  await expect.poll(() => page.locator('#settings-form .field-fineTuneAt .field-error').innerText(), { timeout: 60_000 }).toMatch(/from 2 to 81/);
+  expect(await fineTuneField.inputValue()).toBe('120');
+  await expect.poll(() => page.locator('#model-summary h3').innerText()).toBe(v1Name);
+  expect((await layerNames()).filter((name) => name.startsWith('block_'))).toEqual([]);
+  await start.click();
+  await expect.poll(() => page.locator('#controls').innerText()).toMatch(/Fine-tune from layer: Enter a layer number from 2 to 81/);
+  expect(await page.evaluate(() => window.graft.session.state)).toBe('done');
+}, 900_000);

@@ -15,11 +15,11 @@ import type { TrainingState } from '../../shared/training';
 import { evaluate, predictSource } from '../../client/trainer/evaluate';
 import { artifactsFromFiles, buildClassifier, exportLayersModel } from '../../client/trainer/export';
 import { releaseModels } from '../../client/engine/release';
-import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
+import { DEFAULT_SETTINGS, defaultFineTuneAt } from '../../client/trainer/settings';
 import { bytesNeeded } from '../../client/page/storage-plan';
 import { resumeTraining, train, type TrainResult } from '../../client/trainer/train';
 import { readModelArtifacts } from '../../tools/measure/model-artifacts';
-import { MOBILENET_PREPROCESSING, MOBILENET_V2_DIR, preprocessImages } from '../support/node-features';
+import { MOBILENET_PREPROCESSING, MOBILENET_V2_DIR, SHARED_DIR, preprocessImages } from '../support/node-features';
 import { loadFlowersBase, sourcesOf, trainJobOf, wasmFlowersFixture, type FlowersFixture } from '../support/trainer-fixtures';
 
 const SIZE = 160;
@@ -84,6 +84,26 @@ describe('the base split at fine_tune_at', () => {
     expect(summary.afterUnfreezing.trainable + summary.afterUnfreezing.frozen).toBe(6405 + 410208);
     expect(summary.afterUnfreezing.trainable).toBeGreaterThan(300_000);
     releaseModels(base);
+  });
+
+  it('defaults to 100 on MobileNetV2 and to the same share of another base’s layers, where that base splits too', async () => {
+    const v2 = await loadFlowersBase(SIZE);
+    expect(defaultFineTuneAt(v2.layers.length)).toBe(DEFAULT_SETTINGS.fineTuneAt);
+    releaseModels(v2);
+    const { artifacts } = await readModelArtifacts(`${SHARED_DIR}models/mobilenet_v1_0.25_224`);
+    const v1 = await loadBaseModel(artifacts, { bottleneck: 'conv_pw_13_relu', inputSize: SIZE });
+    const at = defaultFineTuneAt(v1.layers.length);
+    // 82 layers: 53 of them, like 100 of V2's 155, stay frozen; it starts at a block's batch norm as V2's does.
+    expect([v1.layers.length, at]).toEqual([82, 53]);
+    const split = splitAtFineTune(v1, at);
+    expect(split.fineTuneAtName).toBe('conv_dw_9_bn');
+    expect(split.cut).toEqual([{ layer: 'conv_dw_9', shape: [10, 10, 128] }]);
+    releaseModels(v1);
+    // Inside 2..count-1 for any base deep enough to fine-tune.
+    for (const count of [3, 4, 10, 155, 400]) {
+      expect(defaultFineTuneAt(count)).toBeGreaterThanOrEqual(2);
+      expect(defaultFineTuneAt(count)).toBeLessThan(count);
+    }
   });
 
   it('loads a Keras 2.1 topology (model_config) at another input size, and names what is wrong', async () => {

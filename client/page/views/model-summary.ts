@@ -16,6 +16,8 @@ export interface ModelSummaryOptions {
 export interface ModelSummaryView {
   /** null: nothing loaded yet. */
   update(summary: ModelSummary | null, options?: ModelSummaryOptions): void;
+  /** The chosen base by name, and why its layers cannot be shown (no other base's layers stay under its name). */
+  unavailable(name: string, why: string): void;
 }
 
 export function mountModelSummary(el: HTMLElement): ModelSummaryView {
@@ -92,7 +94,10 @@ export function mountModelSummary(el: HTMLElement): ModelSummaryView {
     );
   };
   render(null);
-  return { update: render };
+  return {
+    update: render,
+    unavailable: (name, why) => replace(el, h('h3', { class: 'subheading model-name' }, name), h('p', { class: 'muted model-unavailable' }, why)),
+  };
 }
 
 function fact(term: string, value: string): HTMLElement {

@@ -2,6 +2,7 @@
  * Step 2: the settings form. Each field has a label, a hint and a message saying what is wrong with it
  * (aria-invalid + aria-describedby), checked when the field is committed; getSettings() checks them all.
  * The rules live in settings-rules.ts. Under the augmented views, what they cost is said before the run starts.
+ * Fine-tune-from follows the chosen base (its default for that base) until the visitor sets it: it owns that choice.
  */
 import { augmentationCostText } from './augmentation-cost';
 import { h, replace, uniqueId } from './dom';
@@ -21,8 +22,13 @@ export interface SettingsForm {
   readSettings(): FormSettings | null;
   /** Sets fields (e.g. from a saved run) without firing onChange. */
   setValues(settings: FormSettings): void;
-  /** The chosen base's layer names: offered as suggestions and used to check fine-tune-from. */
-  setLayerNames(names: readonly string[] | null): void;
+  /**
+   * The chosen base's layer names (offered as suggestions and used to check fine-tune-from) and its default
+   * fine-tune-from, which the field takes unless the visitor set it; a value of theirs that does not fit is marked.
+   */
+  setLayerNames(names: readonly string[] | null, fineTuneAtDefault?: number): void;
+  /** "Label: what is wrong" for the first wrong field, or null when every field is right. */
+  firstProblem(): string | null;
   setDisabled(disabled: boolean): void;
 }
 
@@ -141,6 +147,11 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
   const fields = new Map<FieldName, FieldElements>();
   const context: RulesContext = {};
   const layerList = h('datalist', { id: uniqueId('layers') });
+  /**
+   * Whose fine-tune-from the field holds: the chosen base's default (replaced by the next base's), the visitor's
+   * (kept), or a saved run's (kept, unless it is the default of the base chosen next: then it follows as before).
+   */
+  let fineTuneAtSource: 'base' | 'visitor' | 'saved run' = 'base';
   let costLine: HTMLElement | null = null;
 
   function buildField(spec: FieldSpec): HTMLElement {
@@ -177,7 +188,10 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
       error,
     );
     fields.set(spec.name, { control, error, wrapper });
-    control.addEventListener('change', () => commit(spec.name));
+    control.addEventListener('change', () => {
+      if (spec.name === 'fineTuneAt') fineTuneAtSource = 'visitor';
+      commit(spec.name);
+    });
     if (cost || spec.name === 'fineTuneEpochs' || spec.name === 'viewsPerEpoch') control.addEventListener('input', showCost);
     return wrapper;
   }
@@ -229,13 +243,13 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
     callbacks.onChange?.(result.ok ? result.settings : null);
   }
 
-  function setValues(settings: FormSettings): void {
+  function fill(settings: FormSettings): void {
     const values = toRaw(settings);
     for (const [name, { control }] of fields) control.value = values[name];
     showErrors({});
     showCost();
   }
-  setValues(defaults);
+  fill(defaults);
 
   return {
     readSettings() {
@@ -256,10 +270,26 @@ export function mountSettingsForm(el: HTMLElement, defaults: FormSettings, callb
       }
       return null;
     },
-    setValues,
-    setLayerNames(names) {
+    setValues(settings) {
+      fineTuneAtSource = 'saved run';
+      fill(settings);
+    },
+    setLayerNames(names, fineTuneAtDefault) {
       context.layerNames = names ?? undefined;
       replace(layerList, (names ?? []).map((n) => h('option', { value: n })));
+      if (!names || fineTuneAtDefault === undefined) return;
+      const control = fields.get('fineTuneAt')!.control;
+      if (fineTuneAtSource === 'saved run' && control.value.trim() === String(fineTuneAtDefault)) fineTuneAtSource = 'base';
+      if (fineTuneAtSource === 'base') control.value = String(fineTuneAtDefault);
+      // The visitor's value, checked against this base: the field says if it does not fit.
+      const result = validateSettings(raw(), context);
+      showErrors(result.ok ? {} : result.errors, 'fineTuneAt');
+    },
+    firstProblem() {
+      const result = validateSettings(raw(), context);
+      if (result.ok) return null;
+      const [name, { wrapper }] = [...fields].find(([field]) => result.errors[field])!;
+      return `${wrapper.querySelector('label')!.textContent}: ${result.errors[name]}`;
     },
     setDisabled(disabled) {
       for (const fieldset of form.querySelectorAll('fieldset')) fieldset.disabled = disabled;

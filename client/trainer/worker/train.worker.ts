@@ -125,6 +125,17 @@ const api = {
     return loaded.then((l) => l.report);
   },
 
+  /** The base's layer names in order, up to its bottleneck: what fine-tune-from may name or count in. */
+  async layerNames(): Promise<string[]> {
+    const { artifacts, record } = await ready();
+    const base = await loadBaseModel(artifacts, { bottleneck: record.bottleneck, inputSize: record.inputSize });
+    try {
+      return base.layers.map((layer) => layer.name);
+    } finally {
+      releaseModels(base);
+    }
+  },
+
   /** Layers and parameter counts before and after unfreezing, and the cut fine-tuning will start from. */
   async describe(inputSize: number, fineTuneAt: number | string, classCount: number, settings: Pick<TrainSettings, 'seed' | 'dropout' | 'hiddenUnits'>): Promise<ModelSummary> {
     const { artifacts, record } = await ready();
