@@ -16,7 +16,8 @@ Chromium, then measures the exported model on every image of the --test class fo
   --train <dir>             Class folders to train on (20% of each class is held out for validation).
   --test <dir>              Class folders to test on; classes absent from --train and non-images are skipped.
   --epochs <n>              Head epochs. Default ${DEFAULT_SETTINGS.headEpochs}, the page's.
-  --fine-tune               Then fine-tune the base from fine_tune_at ${DEFAULT_SETTINGS.fineTuneAt} on (the page's).
+  --fine-tune               Then fine-tune the base from the page's default fine_tune_at on: ${DEFAULT_SETTINGS.fineTuneAt} for
+                            MobileNetV2 (of its 155 layers), the same share of another base's layers.
   --fine-tune-epochs <n>    Fine-tuning epochs with --fine-tune. Default ${DEFAULT_SETTINGS.fineTuneEpochs}, the page's.
   --fine-tune-lr <x>        Fine-tuning learning rate with --fine-tune. Default: the page's (learning rate / ${DEFAULT_SETTINGS.fineTuneLrDivisor}).
   --fine-tune-schedule <s>  constant or cosine (decay to 0 over stage 2's steps). Default: the page's.

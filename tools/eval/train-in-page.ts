@@ -6,7 +6,7 @@
 import { unzipSync } from 'fflate';
 import type { TfliteKind } from '../../shared/trainer-messages';
 import type { PageSettings } from '../../client/page/run-planner';
-import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
+import { DEFAULT_SETTINGS, defaultFineTuneAt } from '../../client/trainer/settings';
 import { scanClassFolders } from '../ingest/class-folders';
 import { UsageError } from '../measure/cli';
 import { ensurePageBuilt, logLine } from '../measure/project';
@@ -88,7 +88,7 @@ export async function trainInPage(options: EvalOptions, stateDir: string, cache:
       viewsPerEpoch: options.viewsPerEpoch ?? DEFAULT_SETTINGS.viewsPerEpoch,
       augmentation: options.augmentation,
       fineTuneSchedule: options.fineTuneSchedule ?? DEFAULT_SETTINGS.fineTuneSchedule,
-      fineTuneAt: options.fineTuneAt ?? DEFAULT_SETTINGS.fineTuneAt,
+      fineTuneAt: options.fineTuneAt ?? defaultFineTuneAt(session.baseLayers),
       labelSmoothing: options.labelSmoothing ?? DEFAULT_SETTINGS.labelSmoothing,
       fineTuneLrDivisor: options.fineTuneLearningRate ? DEFAULT_SETTINGS.learningRate / options.fineTuneLearningRate : DEFAULT_SETTINGS.fineTuneLrDivisor,
       workers,

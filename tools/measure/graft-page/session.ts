@@ -12,6 +12,8 @@ import type { MeasureWindow } from './measure-window';
 export interface OpenedSession {
   trainer: BackendReport;
   record: ModelRecord;
+  /** The base's layers up to its bottleneck: the page's default fine-tune-from is a share of them. */
+  baseLayers: number;
   classes: string[];
   images: number;
   hardwareConcurrency: number;
@@ -74,6 +76,7 @@ export function openSession(page: Page, args: { datasetId: string; modelId: stri
     return {
       trainer,
       record,
+      baseLayers: (await session.baseLayerNames()).length,
       classes: dataset.classes,
       images: dataset.images.length,
       hardwareConcurrency: navigator.hardwareConcurrency,
