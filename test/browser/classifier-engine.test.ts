@@ -3,7 +3,9 @@
  * finished run's TFLite files are still being built stops that build (the new run does not queue behind it, and
  * the old build's answer never comes), and the new run's classifier answers once it ends; choosing another base
  * model without training sets the classifier aside (Classify and Live say there is none for this base yet), and
- * choosing its own base again, whose results the page still shows, brings it back.
+ * choosing its own base again, whose results the page still shows, brings it back. The default settings fit any
+ * base chosen: on MobileNetV1 fine-tuning starts inside its own layers and a run of both stages ends done, while a
+ * layer the visitor typed stays theirs and is marked where it does not fit.
  */
 import { join } from 'node:path';
 import { readdir, readFile } from 'node:fs/promises';
