@@ -52,6 +52,8 @@ describe('publishing where anyone may (PUBLISH=open)', () => {
   it('says what will be uploaded and the open limits; a name that is not plain text is refused before anything is sent', async () => {
     await fillPublishForm(page);
     const form = page.locator('#publish form');
+    // The limits are the server's answer, which may come after the form opens.
+    await expect.poll(() => form.locator('.publish-policy').innerText()).toContain('Anyone may publish on this server');
     const text = await form.innerText();
     expect(text).toContain('two TFLite files, int8 and float32');
     expect(text).toContain('labels.txt: the names of its 3 classes');
@@ -169,9 +171,20 @@ describe('publishing with the admin token (PUBLISH=admin)', () => {
   });
 
   it('asks for the token, refuses a wrong one in words, publishes a pinned classifier with the right one and keeps it for the tab', async () => {
+    // Until the server says who may publish, the form says it is asking and shows no token field.
+    let answerPolicy: () => void = () => {};
+    const policyHeld = new Promise<void>((resolve) => (answerPolicy = resolve));
+    await page.route('**/api/publications/policy', async (route) => {
+      await policyHeld;
+      await route.continue();
+    });
     await fillPublishForm(page, { name: 'Daisy or rose' });
     const form = page.locator('#publish form');
-    expect(await form.innerText()).toContain('This server publishes only with its admin token.');
+    expect(await form.locator('.publish-policy').innerText()).toBe('Asking the server who may publish here…');
+    expect(await form.getByLabel('Admin token').isVisible()).toBe(false);
+    answerPolicy();
+    await expect.poll(() => form.locator('.publish-policy').innerText()).toContain('This server publishes only with its admin token.');
+    await page.unroute('**/api/publications/policy');
     await page.getByRole('button', { name: 'Upload and get the link' }).click();
     expect(await form.locator('.field-error').filter({ hasText: /\S/ }).innerText()).toBe('Enter the admin token: this server publishes only with it.');
 

@@ -86,7 +86,9 @@ export function mountPublishPanel(el: HTMLElement, callbacks: PublishCallbacks):
   const labelsItem = h('li');
   const token = h('input', { type: 'password', autocomplete: 'off', spellcheck: false });
   const tokenField = field('Admin token', token, 'Kept in this tab only (sessionStorage) until you close it.');
-  const policyText = h('p', { class: 'small' });
+  // Until the server says who may publish here, no token field: most servers will not ask for one.
+  tokenField.wrapper.hidden = true;
+  const policyText = h('p', { class: 'small' }, 'Asking the server who may publish here…');
   const submit = h('button', { type: 'submit', class: 'button primary' }, 'Upload and get the link');
   const cancel = h('button', { type: 'button', class: 'button' }, 'Cancel');
   const status = h('p', { class: 'publish-status', attrs: { role: 'status', 'aria-live': 'polite' } });
