@@ -6,8 +6,23 @@ import { releaseModels } from '../../engine/release';
 import { buildHead } from '../head';
 import { loadedBase } from './loaded-base';
 
-/** The base's layer names in order, up to its bottleneck: what fine-tune-from may name or count in. */
-export async function layerNames(): Promise<string[]> {
+let names: Promise<string[]> | null = null;
+
+/**
+ * The base's layer names in order, up to its bottleneck: what fine-tune-from may name or count in. Read once:
+ * this worker's base never changes (loaded-base.ts), and the page asks again each time that base is chosen.
+ */
+export function layerNames(): Promise<string[]> {
+  names ??= readLayerNames();
+  const reading = names;
+  // A failed read must not stick: the next call tries again.
+  reading.catch(() => {
+    if (names === reading) names = null;
+  });
+  return reading;
+}
+
+async function readLayerNames(): Promise<string[]> {
   const { artifacts, record } = await loadedBase();
   const base = await loadBaseModel(artifacts, { bottleneck: record.bottleneck, inputSize: record.inputSize });
   try {
