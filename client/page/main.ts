@@ -79,7 +79,7 @@ const controls = mountControls(byId('controls'), {
       if (!settings) controls.setNote(`Start needs the settings fixed first. ${settingsForm.firstProblem()}`);
       if (!settings || !session.dataset) return;
       // A large run asks the browser to keep its storage (storage-persistence.ts) and says what it answered.
-      void persistence.askForLargeRun().then((note) => note && controls.setNote(note));
+      void persistence.askForLargeRun().then((note) => note && controls.setNote(note, { keepAfterRun: true }));
       void session.start(settings);
     }),
   onPause: () => session.pause(),

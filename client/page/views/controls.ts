@@ -20,9 +20,10 @@ export interface Controls {
   setStartBlocked(reason: string | null): void;
   /**
    * What Start will do that the visitor should know first (e.g. the storage the run needs), or null. It is about
-   * the run Start makes: once that run has ended (done, cancelled or stopped by an error) it goes.
+   * the run Start makes: once that run has ended (done, cancelled or stopped by an error) it goes, unless
+   * `keepAfterRun` (what the browser answered about keeping its storage still holds after the run).
    */
-  setNote(note: string | null): void;
+  setNote(note: string | null, options?: { keepAfterRun?: boolean }): void;
 }
 
 /** Which buttons are enabled in each state. */
@@ -67,6 +68,7 @@ export function mountControls(el: HTMLElement, callbacks: ControlsCallbacks): Co
   const status = h('p', { class: 'run-state', attrs: { role: 'status' } });
   const blocked = h('p', { class: 'muted small' });
   const note = h('p', { class: 'muted small start-note' });
+  let keepNote = false;
   replace(el, h('div', { class: 'button-row' }, Object.values(buttons)), status, blocked, note);
 
   let state: RunState = 'idle';
@@ -92,7 +94,7 @@ export function mountControls(el: HTMLElement, callbacks: ControlsCallbacks): Co
   return {
     setState(next) {
       // A run (extracting, training or paused) ended: what was said before its Start no longer holds.
-      if (!enabledControls(state).start && enabledControls(next).start) note.textContent = '';
+      if (!enabledControls(state).start && enabledControls(next).start && !keepNote) note.textContent = '';
       state = next;
       render();
     },
@@ -100,7 +102,8 @@ export function mountControls(el: HTMLElement, callbacks: ControlsCallbacks): Co
       blockReason = reason;
       render();
     },
-    setNote(text) {
+    setNote(text, options) {
+      keepNote = options?.keepAfterRun ?? false;
       note.textContent = text ?? '';
     },
   };
