@@ -2,14 +2,15 @@
  * Steps 4 to 6, wired: the extraction panel follows the farm's progress, the training box and the curves the
  * session's training events, the results and
  * the gallery its results, and classify, Live and both exports follow the classifier: on once one exists (a run
- * finished, a saved one restored or opened), off when it is gone. Views redrawn after a worker message run in
- * tasks of their own (the latest data wins), so no main-thread task draws the charts, the tables and the
- * message together: each stays well under 50 ms.
+ * finished, a saved one restored or opened), off when it is gone. The curves, the results and their gallery are
+ * drawn one per frame (frame-pacer.ts, the latest data wins), so no frame lays out the charts, the tables and the
+ * panels a worker's message changed together: each stays well under 50 ms.
  */
 import type { ModelRecord } from '../../shared/records';
 import type { BatchProgress, WeightQuantization } from '../../shared/trainer-messages';
-import type { EpochRecord, History } from '../../shared/training';
+import type { EpochRecord, Evaluation, History } from '../../shared/training';
 import type { LiveController } from './live-controller';
+import { framePacer } from './frame-pacer';
 import { saveFile } from './save-file';
 import type { PageClassifier } from './classifier';
 import type { Session } from './session';
@@ -53,21 +54,6 @@ export interface ResultsDependencies {
   fail(error: unknown): void;
 }
 
-/** `render`, in a task of its own after the latest of the values given meanwhile. */
-function inOwnTask<T>(render: (value: T) => void): (value: T) => void {
-  let latest: { value: T } | null = null;
-  return (value) => {
-    if (!latest) {
-      setTimeout(() => {
-        const next = latest!.value;
-        latest = null;
-        render(next);
-      });
-    }
-    latest = { value };
-  };
-}
-
 export function connectResults(el: ResultsElements, session: Session, classifier: PageClassifier, deps: ResultsDependencies): ResultsController {
   const extraction = mountExtractionProgress(el.extractionProgress);
   const training = mountTrainingProgress(el.trainingProgress);
@@ -82,8 +68,10 @@ export function connectResults(el: ResultsElements, session: Session, classifier
   });
   const exportPanel = mountExport(el.export, { onExport: (kind) => void download(kind) });
   const tflitePanel = mountTflite(el.exportTflite, { onBuild: (kind) => void buildTflite(kind) });
-  const drawCurves = inOwnTask((history: History) => curves.update(history));
-  const drawResults = inOwnTask((input: ResultsInput) => results.update(input));
+  const pacer = framePacer();
+  const drawCurves = pacer.view((history: History) => curves.update(history));
+  const drawResults = pacer.view((input: ResultsInput) => results.update(input));
+  const drawGallery = pacer.view((evaluation: Evaluation) => results.updateGallery(evaluation));
 
   async function download(kind: WeightQuantization): Promise<void> {
     exportPanel.setBusy(kind);
@@ -168,6 +156,7 @@ export function connectResults(el: ResultsElements, session: Session, classifier
   session.on('results', ({ history, evaluation, inputSize }) => {
     drawCurves(history);
     drawResults({ evaluation, initial: history.initial });
+    drawGallery(evaluation);
     classify.clear();
     showClassifier({ classes: evaluation.classes, inputSize, preprocessing: session.model!.preprocessing });
   });

@@ -86,10 +86,11 @@ it('trains a small flowers set with the default settings to results, without an 
     const workers = await page.$eval('#extraction-progress .workers-table tbody', (body) => (body as HTMLElement).innerText);
     expect(workers).toMatch(/LiteRT\.js WASM · (relaxed )?SIMD · 1 thread/);
     // The untrained head's row and one per epoch of both stages; every validation image in the gallery.
-    const rows = await page.evaluate(() => document.querySelectorAll('.curves-table tbody tr').length);
-    expect(rows).toBe(DEFAULT_SETTINGS.headEpochs + DEFAULT_SETTINGS.fineTuneEpochs + 1);
-    const gallery = await page.evaluate(() => document.querySelectorAll('#results .gallery > li').length);
-    expect(gallery).toBe(CLASSES.length * PER_CLASS * DEFAULT_SETTINGS.split.validation);
+    // (The page draws the curves, the results and the gallery one per frame after the run's end.)
+    const rows = () => page.evaluate(() => document.querySelectorAll('.curves-table tbody tr').length);
+    await expect.poll(rows, { timeout: 10_000 }).toBe(DEFAULT_SETTINGS.headEpochs + DEFAULT_SETTINGS.fineTuneEpochs + 1);
+    const gallery = () => page.evaluate(() => document.querySelectorAll('#results .gallery > li').length);
+    await expect.poll(gallery, { timeout: 10_000 }).toBe(CLASSES.length * PER_CLASS * DEFAULT_SETTINGS.split.validation);
     expect(errors).toEqual([]);
   } finally {
     await firefox.close();

@@ -119,8 +119,7 @@ it('retries a corrupt and a failing shard, then trains on the other images and s
   expect(states.length).toBeGreaterThan(0);
   expect(states).not.toContain('stopped');
   // Every validation image that arrived is evaluated.
-  const evaluated = await page.locator('#results .gallery > li').count();
-  expect(evaluated).toBeGreaterThan(0);
+  await expect.poll(() => page.locator('#results .gallery > li').count(), { timeout: 10_000 }).toBeGreaterThan(0);
   await page.close();
 });
 

@@ -16,8 +16,10 @@ export interface ResultsInput {
 }
 
 export interface Results {
-  /** null: no results yet. */
+  /** null: no results yet (and no gallery). */
   update(results: ResultsInput | null): void;
+  /** The prediction gallery of the results shown: the largest part, which the page draws in a frame of its own. */
+  updateGallery(evaluation: Evaluation): void;
 }
 
 /** A row share above this gets light text on the dark shade. */
@@ -75,9 +77,9 @@ export function mountResults(el: HTMLElement, callbacks: { thumbnail: ThumbnailS
 
       replace(perClass, h('h3', { class: 'subheading' }, 'Accuracy per class'), perClassBars(evaluation));
       replace(matrix, h('h3', { class: 'subheading' }, 'Confusion matrix'), scrollRegion('Confusion matrix', confusionTable(evaluation)));
-      gallery.update(evaluation);
       if (!el.contains(body)) replace(el, body);
     },
+    updateGallery: (evaluation) => gallery.update(evaluation),
   };
 }
 
