@@ -86,22 +86,32 @@ export async function startGraft(options: GraftServerOptions): Promise<GraftServ
     if (serving && !stopping) process.stderr.write(`Graft's server at ${readyOrigin(output) ?? '(not ready)'} exited on its own (${signal ?? `code ${code}`}); its last output:\n${output}\n`);
   });
 
+  // The negative pid is the whole group (npx, tsx, node, workerd): signalled even when its first process has
+  // ended, since the others may still be serving.
+  const group = -child.pid!;
+  const groupAlive = (): boolean => {
+    try {
+      process.kill(group, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const signal = (name: NodeJS.Signals): void => {
+    try {
+      process.kill(group, name);
+    } catch {
+      // The group is already gone.
+    }
+  };
   const stop = async (): Promise<void> => {
     stopping = true;
-    if (hasExited || child.pid === undefined) return;
-    // The negative pid signals the whole group: npx, tsx, node, workerd.
-    const signal = (name: NodeJS.Signals): void => {
-      try {
-        process.kill(-child.pid!, name);
-      } catch {
-        // The group is already gone.
-      }
-    };
+    if (child.pid === undefined) return;
     signal('SIGTERM');
-    const timer = setTimeout(() => signal('SIGKILL'), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    while (groupAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     signal('SIGKILL');
+    await exited;
   };
 
   const deadline = Date.now() + START_TIMEOUT_MS;

@@ -46,6 +46,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   // Before it serves, an error (the port is taken, say) means it never will; after, it is one request's.
   let failStart: (error: Error) => void = () => {};
   const startFailed = new Promise<never>((_, reject) => (failStart = reject));
+  // Raced below; if startWorker() throws first, nothing awaits it, and a later 'error' must not crash the process.
+  startFailed.catch(() => {});
   let serving = false;
   devEnv.on('error', (event: DevEnvError) => (serving ? options.onError?.(describeError(event)) : failStart(new Error(describeError(event)))));
   const worker = await devEnv.startWorker({

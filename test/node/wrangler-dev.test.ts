@@ -3,6 +3,7 @@
  * `seed --remote`: the lists, a model tfjs-layers loads over HTTP, shard HEAD and Range, the page's headers.
  * Needs the built page (dist/client): `npx vite build`, which `npm test` runs first.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -153,6 +154,32 @@ describe("Graft's server when one request fails on the way to the Worker", () =>
       expect((await fetch(`${serving.origin}/api/models`)).status).toBe(200);
     } finally {
       await serving.stop();
+      await rm(work, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('startGraft when its first process is gone', () => {
+  // The processes it starts form one group: the command, tsx, node and workerd. When the group's first process
+  // ends alone (killed, say), the others go on serving; stop() must still end every one of them.
+  it('stop() ends the rest of the group: nothing answers on its origin and none of its processes is left', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'graft-wrangler-orphans-'));
+    const state = join(work, 'state');
+    const server = await startGraft({ persistTo: state });
+    try {
+      const processes = () => execFileSync('ps', ['-eo', 'pid=,pgid=,args=']).toString().split('\n').filter((line) => line.includes(state));
+      const pgid = Number(processes()[0].trim().split(/\s+/)[1]);
+      expect(pgid).toBeGreaterThan(1);
+      process.kill(pgid, 'SIGKILL');
+      await expect.poll(() => processes().some((line) => Number(line.trim().split(/\s+/)[0]) === pgid)).toBe(false);
+      // The rest of the group still serves.
+      expect((await fetch(`${server.origin}/api/health`)).status).toBe(200);
+      await server.stop();
+      const group = () => execFileSync('ps', ['-eo', 'pgid=']).toString().split('\n').filter((line) => Number(line.trim()) === pgid);
+      await expect.poll(group, { timeout: 15_000 }).toEqual([]);
+      await expect(fetch(`${server.origin}/api/health`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
+    } finally {
+      await server.stop();
       await rm(work, { recursive: true, force: true });
     }
   }, 120_000);
