@@ -28,7 +28,7 @@ interface TraceEvent {
 const TASK_EVENTS = new Set(['ThreadControllerImpl::RunTask', 'RunTask']);
 const PIECES_NAMED = 4;
 
-/** One piece of work inside a task, e.g. "FunctionCall render (http://…/results.ts:40) 31.2 ms" or "Layout 12.0 ms". */
+/** One piece of work inside a task, e.g. "FunctionCall qt (http://…/assets/main-….js:9) 17.4 ms" or "Layout 12.0 ms". */
 function describe(event: TraceEvent): string {
   const data = event.args?.data;
   const where = data?.url ? ` (${data.url}:${data.lineNumber ?? '?'})` : '';
