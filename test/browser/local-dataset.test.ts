@@ -289,7 +289,7 @@ it('pauses and resumes a run on these classes; after an edit while paused, says 
   await controls.getByRole('button', { name: 'Resume' }).click();
   await page.waitForFunction(() => ['done', 'error'].includes(window.graft.session.state), null, { timeout: 600_000 });
   expect(await page.evaluate(() => window.graft.session.state)).toBe('done');
-  expect(await epochs()).toBe(101);
+  await expect.poll(epochs, { timeout: 10_000 }).toBe(101);
 
   // Paused, then a sample moved: the run's checkpoints belong to the classes as they were.
   await controls.getByRole('button', { name: 'Train again' }).click();

@@ -300,7 +300,10 @@ describe('never stuck, nothing lost', () => {
         { stage: 'head', epoch: 1, batch: 1 },
         { stage: 'fine-tune', epoch: fineTuneStart, batch: 2 },
       ];
+      const w = window as unknown as { rowsRecorded: number };
       window.graft.session.on('train', (event) => {
+        // The curves' table rows the run's history calls for: the untrained head's and one per epoch.
+        if (event.kind === 'epoch') w.rowsRecorded = event.history.epochs.length + (event.history.initial ? 1 : 0);
         const next = pauseAt[0];
         if (event.kind !== 'batch' || !next) return;
         const { stage, epoch, batch } = event.progress;
@@ -314,10 +317,13 @@ describe('never stuck, nothing lost', () => {
     for (const stage of ['Stage 1 of 2', 'Stage 2 of 2']) {
       await waitUntilNot(page, ['done', 'extracting', 'training']);
       expect(await page.locator('#training-progress').innerText()).toContain(stage);
-      // The trainer has stopped: the epoch it stopped in does not go on, and the page stays paused.
-      const epochs = await epochsDone(page);
+      // The trainer has stopped: the epoch it stopped in does not go on, and the page stays paused. The curves show
+      // every epoch it finished (drawn a frame or so after the epoch's event).
+      const rows = await page.evaluate(() => (window as unknown as { rowsRecorded: number }).rowsRecorded);
+      await expect.poll(() => epochsDone(page), { timeout: 10_000 }).toBe(rows);
       await page.waitForTimeout(2000);
-      expect(await epochsDone(page)).toBe(epochs);
+      expect(await page.evaluate(() => (window as unknown as { rowsRecorded: number }).rowsRecorded)).toBe(rows);
+      expect(await epochsDone(page)).toBe(rows);
       expect(await state(page), `paused in ${stage}`).toBe('paused');
       expect(await page.locator('#controls .run-state').innerText()).toBe('Paused.');
       expect(await page.locator('#banner [role=alert]').innerText()).toBe('');
