@@ -13,7 +13,7 @@ import { bytesNeeded } from '../../client/page/storage-plan';
 import { formatBytes } from '../../client/page/text/format';
 import { DEFAULT_SETTINGS } from '../../client/trainer/settings';
 import { launchChromium, type Chromium } from '../../tools/measure/chromium';
-import { openGraft } from '../support/browser';
+import { openGraft, resultsDrawn } from '../support/browser';
 import { seededGraft, type SeededGraft } from '../support/graft-fixture';
 import { inspectAllRecords } from '../support/raw-idb';
 
@@ -69,8 +69,7 @@ async function startAndWait(page: Page): Promise<string> {
   await start.click();
   await page.waitForFunction(() => ['done', 'error'].includes(window.graft.session.state), null, { timeout: 600_000 });
   const state = await page.evaluate(() => window.graft.session.state);
-  // A run that ends done has its curves, results and gallery drawn one per frame after it: the gallery comes last.
-  if (state === 'done') await expect.poll(() => page.locator('#results .gallery > li').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+  if (state === 'done') await resultsDrawn(page);
   return state;
 }
 

@@ -28,6 +28,15 @@ export async function openGraft(page: Page, url: string): Promise<void> {
   await graftReady(page);
 }
 
+/** Longest the page takes to draw a finished run's curves, results and gallery (one per frame) on a loaded machine. */
+const RESULTS_DRAWN_LIMIT_MS = 10_000;
+
+/** Waits for a finished run's results to be drawn: the page draws the curves, the results and their gallery one per
+ * frame after the run ends, the gallery last. */
+export async function resultsDrawn(page: Page): Promise<void> {
+  await page.locator('#results .gallery > li').first().waitFor({ state: 'attached', timeout: RESULTS_DRAWN_LIMIT_MS });
+}
+
 /** Limits a test lowers so that what it holds back is given up in seconds; absent ones keep the product's. */
 export interface PageLimits {
   /** A stalled request's try (session.requestStallLimitMs; the product's 10 s). */

@@ -6,6 +6,7 @@
 import decodeQR from '@paulmillr/qr/decode.js';
 import type { Page } from 'playwright-core';
 import { within } from '../../tools/measure/within';
+import { resultsDrawn } from './browser';
 
 /** Longest a small run takes on a loaded 2-core machine, extraction included. */
 const TRAIN_LIMIT_MS = 600_000;
@@ -36,8 +37,7 @@ export async function trainInPage(page: Page, datasetId: string, epochs: { head:
   await within('training in the page', TRAIN_LIMIT_MS, page.waitForFunction(() => ['done', 'error'].includes(window.graft.session.state), null, { timeout: 0 }));
   const state = await page.evaluate(() => window.graft.session.state);
   if (state !== 'done') throw new Error(`training ended ${state}: ${await page.locator('#banner').innerText()}`);
-  // The page draws the curves, the results and then their gallery, one per frame.
-  await until('the results’ gallery drawn', STEP_LIMIT_MS, async () => (await page.locator('#results .gallery > li').count()) > 0);
+  await resultsDrawn(page);
 }
 
 export interface PublishOptions {
